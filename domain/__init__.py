@@ -1,0 +1,1 @@
+"""The ledger-connect domain: entities, value objects, ports and use cases (stdlib only)."""

@@ -1,0 +1,133 @@
+"""The binding: one Magento install paired with the chassis, connected to one Xero organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import BindingDisconnected, InvalidTransition, OrganisationLocked
+from domain.events import BindingEvent
+from domain.magento import MagentoProfile
+from domain.policy import SyncPolicy
+from domain.values import BindingStatus, Environment, EventKind
+
+S = BindingStatus
+
+
+@dataclass(frozen=True, slots=True)
+class XeroLink:
+    """The Xero side of a binding; its tenant is the lock for its environment."""
+
+    environment: Environment
+    tenant_id: str
+    tenant_name: str
+    connection_id: str
+    xero_user_id: str
+
+
+@dataclass(slots=True)
+class Binding:
+    id: str
+    account_id: str
+    created_at: datetime
+    status: BindingStatus = S.AWAITING_PAIRING
+    magento: MagentoProfile | None = None
+    connector_secret_hash: str = field(default="", repr=False)
+    xero: XeroLink | None = None
+    policy: SyncPolicy = field(default_factory=SyncPolicy)
+    status_reason: str = ""
+
+    @property
+    def is_live(self) -> bool:
+        return self.status.is_live
+
+    def locked_tenant(self, environment: Environment) -> str | None:
+        """The organisation this binding is locked to in `environment`, if any."""
+        if self.xero is None or self.xero.environment is not environment:
+            return None
+        return self.xero.tenant_id
+
+    def pair(self, profile: MagentoProfile, secret_hash: str, now: datetime) -> BindingEvent:
+        self._require(S.AWAITING_PAIRING, action="pair")
+        self.magento, self.connector_secret_hash = profile, secret_hash
+        self.policy = self.policy.with_paired_scope(profile)
+        return self._move(S.PAIRED, EventKind.PAIRED, f"paired with {profile.host}", now)
+
+    def update_profile(self, profile: MagentoProfile, now: datetime) -> BindingEvent:
+        self._require_live("update the Magento profile of")
+        if self.magento is None:
+            raise InvalidTransition("the binding has not been paired yet")
+        self.magento = profile
+        self.policy = self.policy.after_profile_change(profile)
+        return self._event(EventKind.PROFILE_UPDATED, "Magento profile updated", now)
+
+    def connect(self, link: XeroLink, now: datetime) -> BindingEvent:
+        self._require(S.PAIRED, S.CONNECTED, S.DEGRADED, S.NEEDS_RECONNECT, action="connect")
+        locked = self.locked_tenant(link.environment)
+        if locked is not None and locked != link.tenant_id:
+            raise OrganisationLocked(
+                f"this binding is locked to the Xero organisation "
+                f"'{self.xero.tenant_name if self.xero else locked}'; "
+                "connect that organisation, or create a new binding for another one"
+            )
+        self.xero = link
+        return self._move(S.CONNECTED, EventKind.CONNECTED, f"connected to {link.tenant_name}", now)
+
+    def degrade(self, reason: str, now: datetime) -> BindingEvent | None:
+        """Transient Xero trouble; returns an event only on the way in."""
+        if self.status is not S.CONNECTED:
+            return None
+        return self._move(S.DEGRADED, EventKind.REFRESH_FAILED, reason, now)
+
+    def recover(self, now: datetime) -> BindingEvent | None:
+        if self.status is not S.DEGRADED:
+            return None
+        return self._move(S.CONNECTED, EventKind.RECOVERED, "Xero answers again", now)
+
+    def require_reconnect(self, reason: str, now: datetime) -> BindingEvent | None:
+        if self.status not in (S.CONNECTED, S.DEGRADED):
+            return None
+        return self._move(S.NEEDS_RECONNECT, EventKind.NEEDS_RECONNECT, reason, now)
+
+    def flip_environment(self, environment: Environment, now: datetime) -> BindingEvent | None:
+        """The account moved to another Xero environment: the lock no longer applies."""
+        if not self.is_live or self.xero is None or self.xero.environment is environment:
+            return None
+        reason = f"account moved to the {environment} Xero environment; reconnect Xero"
+        self.xero = None
+        if self.status.has_xero:
+            self.status, self.status_reason = S.NEEDS_RECONNECT, reason
+        return self._event(EventKind.ENVIRONMENT_CHANGED, reason, now)
+
+    def disconnect(self, reason: str, now: datetime, *, unpaired: bool = False) -> BindingEvent:
+        self._require_live("disconnect")
+        kind = EventKind.UNPAIRED if unpaired else EventKind.DISCONNECTED
+        self.connector_secret_hash = ""
+        return self._move(S.DISCONNECTED, kind, reason, now)
+
+    def change_policy(self, policy: SyncPolicy, now: datetime) -> BindingEvent:
+        self._require_live("change the settings of")
+        self.policy = policy
+        return self._event(EventKind.SETTINGS_CHANGED, "sync settings saved", now)
+
+    def adopt_default_policy(self, policy: SyncPolicy) -> None:
+        """Fill in defaults that the merchant has not chosen yet."""
+        self.policy = self.policy.filled_from(policy)
+
+    def _require(self, *allowed: BindingStatus, action: str) -> None:
+        self._require_live(action)
+        if self.status not in allowed:
+            raise InvalidTransition(f"cannot {action} a binding that is {self.status.value}")
+
+    def _require_live(self, action: str) -> None:
+        if not self.is_live:
+            raise BindingDisconnected(f"cannot {action} a disconnected binding")
+
+    def _move(
+        self, status: BindingStatus, kind: EventKind, reason: str, now: datetime
+    ) -> BindingEvent:
+        self.status, self.status_reason = status, reason
+        return self._event(kind, reason, now)
+
+    def _event(self, kind: EventKind, reason: str, now: datetime) -> BindingEvent:
+        return BindingEvent(binding_id=self.id, kind=kind, reason=reason, at=now)

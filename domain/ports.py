@@ -1,0 +1,197 @@
+"""The ports: what the domain needs from the outside world, as small Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from domain.account import Account, Plan
+from domain.binding import Binding
+from domain.connect import ConnectAttempt, PairingCode, XeroConnection
+from domain.events import BindingEvent
+from domain.grant import OAuthGrant, TokenSet
+from domain.reference import ReferenceBundle, ReferenceCache, RefKind
+from domain.values import Environment
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str: ...
+
+
+class SecretGenerator(Protocol):
+    def token(self, nbytes: int = 32) -> str:
+        """A URL-safe random string with `nbytes` of entropy."""
+        ...
+
+
+class TaskRunner(Protocol):
+    def submit(self, name: str, task: Callable[[], None]) -> None:
+        """Run `task` in the background; failures are logged, never raised here."""
+        ...
+
+
+class XeroProvider(Protocol):
+    def is_configured(self, environment: Environment) -> bool: ...
+
+    def authorization_url(
+        self, environment: Environment, *, state: str, code_challenge: str
+    ) -> str: ...
+
+    def exchange_code(
+        self, environment: Environment, *, code: str, code_verifier: str
+    ) -> TokenSet: ...
+
+    def refresh(self, environment: Environment, refresh_token: str) -> TokenSet: ...
+
+    def revoke(self, environment: Environment, refresh_token: str) -> None: ...
+
+    def list_connections(
+        self, environment: Environment, access_token: str, auth_event_id: str | None = None
+    ) -> list[XeroConnection]: ...
+
+    def delete_connection(
+        self, environment: Environment, access_token: str, connection_id: str
+    ) -> None: ...
+
+    def fetch_reference(
+        self,
+        environment: Environment,
+        access_token: str,
+        tenant_id: str,
+        kinds: Collection[RefKind],
+    ) -> ReferenceBundle:
+        """Fetch the kinds concurrently (one wave), within Xero's per-organisation limits."""
+        ...
+
+    def api_base_url(self, environment: Environment) -> str: ...
+
+
+class AccountRepository(Protocol):
+    def get(self, account_id: str) -> Account | None: ...
+
+    def get_by_email(self, email: str) -> Account | None: ...
+
+    def add(self, account: Account) -> None: ...
+
+    def update(self, account: Account) -> None: ...
+
+
+class PlanCatalogue(Protocol):
+    def get(self, name: str) -> Plan | None: ...
+
+
+class BindingRepository(Protocol):
+    def get(self, binding_id: str) -> Binding | None: ...
+
+    def add(self, binding: Binding) -> None: ...
+
+    def update(self, binding: Binding) -> None: ...
+
+    def for_account(self, account_id: str) -> list[Binding]: ...
+
+    def live_for_install(self, base_url: str) -> Binding | None: ...
+
+    def live_for_xero_user(self, environment: Environment, xero_user_id: str) -> list[Binding]: ...
+
+    def live_for_connection(self, connection_id: str) -> list[Binding]: ...
+
+    def find_by_secret_hash(self, secret_hash: str) -> Binding | None: ...
+
+    def connected_ids(self) -> list[str]:
+        """Ids of bindings whose status has Xero (connected, degraded, needs reconnect)."""
+        ...
+
+
+class TokenStore(Protocol):
+    def get(self, binding_id: str) -> OAuthGrant | None: ...
+
+    def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
+        """Read the grant holding its row lock until the unit of work ends; raises LockTimeout."""
+        ...
+
+    def save(self, grant: OAuthGrant) -> None: ...
+
+    def delete(self, binding_id: str) -> None: ...
+
+    def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[OAuthGrant]:
+        """Lock grants due for a retry or a keep-alive, skipping rows locked by others."""
+        ...
+
+
+class ReferenceCacheStore(Protocol):
+    def get(self, tenant_id: str, environment: Environment) -> ReferenceCache | None: ...
+
+    def save(self, cache: ReferenceCache) -> None: ...
+
+    def stale(self, before: datetime, limit: int) -> list[ReferenceCache]: ...
+
+
+class ConnectAttemptRepository(Protocol):
+    def get_by_state(self, state: str) -> ConnectAttempt | None: ...
+
+    def get(self, attempt_id: str) -> ConnectAttempt | None: ...
+
+    def add(self, attempt: ConnectAttempt) -> None: ...
+
+    def update(self, attempt: ConnectAttempt) -> None: ...
+
+    def delete_created_before(self, before: datetime) -> int: ...
+
+
+class PairingCodeRepository(Protocol):
+    def get(self, code_hash: str) -> PairingCode | None: ...
+
+    def add(self, code: PairingCode) -> None: ...
+
+    def update(self, code: PairingCode) -> None: ...
+
+    def delete_created_before(self, before: datetime) -> int: ...
+
+
+class EventLog(Protocol):
+    def add(self, event: BindingEvent) -> None: ...
+
+    def for_binding(self, binding_id: str, limit: int = 200) -> list[BindingEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolls back on exit unless `commit()` was called."""
+
+    accounts: AccountRepository
+    bindings: BindingRepository
+    grants: TokenStore
+    references: ReferenceCacheStore
+    attempts: ConnectAttemptRepository
+    pairing_codes: PairingCodeRepository
+    events: EventLog
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def record(uow: UnitOfWork, events: Sequence[BindingEvent | None]) -> None:
+    """Append the events that a transition produced (None where nothing changed)."""
+    for event in events:
+        if event is not None:
+            uow.events.add(event)

@@ -1,0 +1,33 @@
+"""One object holding every use case, wired from the ports; driving adapters use only this."""
+
+from __future__ import annotations
+
+from domain.usecases.connect import CompleteConnect, PickOrganisation, StartConnect
+from domain.usecases.deps import Deps
+from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironment
+from domain.usecases.pairing import CreateBinding, NewPairingCode, RedeemPairing, UpdateProfile
+from domain.usecases.queries import Accounts, Queries, SaveSettings
+from domain.usecases.reference import ReferenceService
+from domain.usecases.settle import ConnectionSettler
+from domain.usecases.tokens import TokenService
+
+
+class LedgerConnect:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.tokens = TokenService(deps)
+        self.checker = ConnectionChecker(deps, self.tokens)
+        self.reference = ReferenceService(deps, self.tokens, self.checker.check)
+        settler = ConnectionSettler(deps, self.reference.refresh_in_background)
+        self.create_binding = CreateBinding(deps)
+        self.new_pairing_code = NewPairingCode(deps)
+        self.redeem_pairing = RedeemPairing(deps)
+        self.update_profile = UpdateProfile(deps)
+        self.start_connect = StartConnect(deps)
+        self.complete_connect = CompleteConnect(deps, settler)
+        self.pick_organisation = PickOrganisation(deps, settler)
+        self.disconnect = Disconnect(deps, self.tokens)
+        self.set_environment = SetEnvironment(deps, self.tokens)
+        self.save_settings = SaveSettings(deps)
+        self.queries = Queries(deps)
+        self.accounts = Accounts(deps)

@@ -1,0 +1,1 @@
+"""Use cases: each one a transaction-sized piece of what the service does."""

@@ -1,0 +1,184 @@
+"""The browser connect flow (DESIGN §4): start with state + PKCE, complete on Xero's callback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.binding import XeroLink
+from domain.connect import ConnectAttempt, PendingConsent, XeroConnection
+from domain.digests import pkce_challenge
+from domain.errors import (
+    ConnectAttemptInvalid,
+    ConsentDenied,
+    EnvironmentNotConfigured,
+    InvalidTransition,
+    NoOrganisation,
+    OrganisationLocked,
+)
+from domain.grant import TokenSet
+from domain.usecases.deps import Deps
+from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.usecases.settle import Connected, ConnectionSettler
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseOrganisation:
+    attempt_id: str
+    binding_id: str
+    organisations: tuple[XeroConnection, ...]
+
+
+class StartConnect:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, account_id: str, binding_id: str, session_id: str) -> str:
+        """Record a single-use attempt and return Xero's authorize URL for it."""
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            account, _ = account_and_plan(uow, self._d, account_id)
+            binding = owned_binding(uow, account_id, binding_id)
+            if binding.magento is None or not binding.is_live:
+                raise InvalidTransition("pair the Magento install before connecting Xero")
+            if not self._d.xero.is_configured(account.environment):
+                raise EnvironmentNotConfigured(
+                    f"the {account.environment} Xero environment has no client credentials "
+                    "configured; ask the operator to set them"
+                )
+            attempt = ConnectAttempt(
+                id=self._d.ids.new_id(),
+                state=self._d.secrets.token(32),
+                code_verifier=self._d.secrets.token(48),
+                binding_id=binding.id,
+                account_id=account_id,
+                session_id=session_id,
+                environment=account.environment,
+                created_at=now,
+            )
+            uow.attempts.add(attempt)
+            uow.commit()
+        return self._d.xero.authorization_url(
+            attempt.environment,
+            state=attempt.state,
+            code_challenge=pkce_challenge(attempt.code_verifier),
+        )
+
+
+class CompleteConnect:
+    """Xero's redirect back: validate and consume the state, exchange, resolve the organisation."""
+
+    def __init__(self, deps: Deps, settler: ConnectionSettler) -> None:
+        self._d = deps
+        self._settle = settler
+
+    def __call__(
+        self, session_id: str, state: str, code: str | None, error: str | None = None
+    ) -> Connected | ChooseOrganisation:
+        attempt = self._consume(session_id, state)
+        if error or not code:
+            raise ConsentDenied(
+                "the Xero connection was cancelled; nothing was changed"
+                if error == "access_denied"
+                else "Xero did not complete the authorisation; please try again"
+            )
+        tokens = self._d.xero.exchange_code(
+            attempt.environment, code=code, code_verifier=attempt.code_verifier
+        )
+        found = self._d.xero.list_connections(
+            attempt.environment, tokens.access_token, tokens.auth_event_id or None
+        )
+        organisations = tuple(c for c in found if c.is_organisation)
+        return self._resolve(attempt, tokens, organisations)
+
+    def _consume(self, session_id: str, state: str) -> ConnectAttempt:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            attempt = uow.attempts.get_by_state(state) if state else None
+            if attempt is None or attempt.used_at is not None or attempt.expired(now):
+                raise ConnectAttemptInvalid(
+                    "this Xero authorisation is unknown, expired or already used; start again"
+                )
+            if attempt.session_id != session_id:
+                raise ConnectAttemptInvalid("this Xero authorisation belongs to another session")
+            attempt.used_at = now
+            uow.attempts.update(attempt)
+            uow.commit()
+        return attempt
+
+    def _resolve(
+        self,
+        attempt: ConnectAttempt,
+        tokens: TokenSet,
+        organisations: tuple[XeroConnection, ...],
+    ) -> Connected | ChooseOrganisation:
+        if not organisations:
+            raise NoOrganisation(
+                "Xero did not grant access to any organisation; try again and pick one"
+            )
+        locked = self._locked_tenant(attempt)
+        if locked is not None:
+            chosen = next((c for c in organisations if c.tenant_id == locked), None)
+            if chosen is None:
+                self._settle.release(attempt.environment, tokens, organisations, keep=None)
+                raise OrganisationLocked(
+                    "this binding is locked to another Xero organisation; connect that one"
+                )
+            return self._settle(attempt, tokens, chosen, organisations)
+        if len(organisations) == 1:
+            return self._settle(attempt, tokens, organisations[0], organisations)
+        return self._hold(attempt, tokens, organisations)
+
+    def _locked_tenant(self, attempt: ConnectAttempt) -> str | None:
+        with self._d.uow() as uow:
+            binding = owned_binding(uow, attempt.account_id, attempt.binding_id)
+        return binding.locked_tenant(attempt.environment)
+
+    def _hold(
+        self, attempt: ConnectAttempt, tokens: TokenSet, organisations: tuple[XeroConnection, ...]
+    ) -> ChooseOrganisation:
+        with self._d.uow() as uow:
+            stored = uow.attempts.get(attempt.id)
+            assert stored is not None
+            stored.pending = PendingConsent(tokens, organisations, self._d.clock.now())
+            uow.attempts.update(stored)
+            uow.commit()
+        return ChooseOrganisation(attempt.id, attempt.binding_id, organisations)
+
+
+class PickOrganisation:
+    """The merchant chose one organisation out of several that one consent granted."""
+
+    def __init__(self, deps: Deps, settler: ConnectionSettler) -> None:
+        self._d = deps
+        self._settle = settler
+
+    def __call__(self, session_id: str, attempt_id: str, tenant_id: str) -> Connected:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            attempt = uow.attempts.get(attempt_id)
+            if (
+                attempt is None
+                or attempt.pending is None
+                or attempt.session_id != session_id
+                or attempt.expired(now)
+            ):
+                raise ConnectAttemptInvalid("this choice has expired; connect Xero again")
+            pending = attempt.pending
+            attempt.pending = None
+            uow.attempts.update(attempt)
+            uow.commit()
+        chosen = next((c for c in pending.organisations if c.tenant_id == tenant_id), None)
+        if chosen is None:
+            self._settle.release(attempt.environment, pending.tokens, pending.organisations, None)
+            raise ConnectAttemptInvalid("that organisation was not part of this consent")
+        return self._settle(attempt, pending.tokens, chosen, pending.organisations)
+
+
+def link_for(attempt: ConnectAttempt, tokens: TokenSet, chosen: XeroConnection) -> XeroLink:
+    return XeroLink(
+        environment=attempt.environment,
+        tenant_id=chosen.tenant_id,
+        tenant_name=chosen.tenant_name,
+        connection_id=chosen.id,
+        xero_user_id=tokens.xero_user_id,
+    )

@@ -1,0 +1,38 @@
+"""What every use case is built from: ports and a few tunables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from domain.ports import (
+    Clock,
+    IdGenerator,
+    PlanCatalogue,
+    SecretGenerator,
+    TaskRunner,
+    UnitOfWorkFactory,
+    XeroProvider,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tunables:
+    token_skew: timedelta = timedelta(seconds=120)
+    lock_timeout_s: float = 5.0
+    token_cache_ttl: timedelta = timedelta(seconds=3)
+    auth_check_interval: timedelta = timedelta(seconds=10)
+    keepalive_after: timedelta = timedelta(days=7)
+    reference_max_age: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    xero: XeroProvider
+    clock: Clock
+    ids: IdGenerator
+    secrets: SecretGenerator
+    plans: PlanCatalogue
+    tasks: TaskRunner
+    tunables: Tunables = field(default_factory=Tunables)

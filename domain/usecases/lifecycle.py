@@ -1,0 +1,184 @@
+"""The end of a binding's life and the checks around it: disconnect, revocation, environments."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.binding import Binding
+from domain.errors import BindingDisconnected, NotFound, ProviderError, ReauthRequired
+from domain.grant import OAuthGrant
+from domain.ports import UnitOfWork, record
+from domain.usecases.deps import Deps
+from domain.usecases.pairing import account_and_plan, binding_for_secret, owned_binding
+from domain.usecases.tokens import TokenService
+from domain.values import BindingStatus, Environment
+
+log = logging.getLogger(__name__)
+GONE_REASON = "the organisation is no longer connected to this app at Xero; reconnect Xero"
+
+
+@dataclass(frozen=True, slots=True)
+class DisconnectOutcome:
+    binding_id: str
+    not_undone_at_xero: tuple[str, ...] = ()
+
+
+class Disconnect:
+    """Destroy our tokens; Xero's grant and connection too, where no other binding needs them."""
+
+    def __init__(self, deps: Deps, tokens: TokenService) -> None:
+        self._d = deps
+        self._tokens = tokens
+
+    def __call__(self, account_id: str, binding_id: str) -> DisconnectOutcome:
+        with self._d.uow() as uow:
+            owned_binding(uow, account_id, binding_id)
+        return self._disconnect(binding_id, "disconnected by the merchant", unpaired=False)
+
+    def unpair(self, connector_secret: str) -> DisconnectOutcome:
+        with self._d.uow() as uow:
+            binding = binding_for_secret(uow, connector_secret)
+        return self._disconnect(binding.id, "the Magento module stopped publishing", unpaired=True)
+
+    def _disconnect(self, binding_id: str, reason: str, unpaired: bool) -> DisconnectOutcome:
+        with self._d.uow() as uow:
+            binding = uow.bindings.get(binding_id)
+            if binding is None:
+                raise NotFound("no such binding")
+            if not binding.is_live:
+                raise BindingDisconnected("the binding is already disconnected")
+            grant = uow.grants.get(binding_id)
+            share_user, share_connection = self._sharing(uow, binding)
+        leftovers = self._undo_at_xero(binding, grant, share_user, share_connection)
+        with self._d.uow() as uow:
+            fresh = uow.bindings.get(binding_id)
+            assert fresh is not None
+            if leftovers:
+                reason = f"{reason}; not undone at Xero: {', '.join(leftovers)}"
+            uow.events.add(fresh.disconnect(reason, self._d.clock.now(), unpaired=unpaired))
+            uow.grants.delete(binding_id)
+            uow.bindings.update(fresh)
+            uow.commit()
+        self._tokens.forget(binding_id)
+        return DisconnectOutcome(binding_id, tuple(leftovers))
+
+    def _sharing(self, uow: UnitOfWork, binding: Binding) -> tuple[bool, bool]:
+        if binding.xero is None:
+            return True, True
+        link = binding.xero
+        users = uow.bindings.live_for_xero_user(link.environment, link.xero_user_id)
+        connections = uow.bindings.live_for_connection(link.connection_id)
+        return _others(users, binding), _others(connections, binding)
+
+    def _undo_at_xero(
+        self, binding: Binding, grant: OAuthGrant | None, share_user: bool, share_conn: bool
+    ) -> list[str]:
+        if grant is None or binding.xero is None:
+            return []
+        leftovers: list[str] = []
+        env, link = grant.environment, binding.xero
+        if not share_conn:
+            try:
+                token = self._usable_access_token(binding.id, grant)
+                self._d.xero.delete_connection(env, token, link.connection_id)
+            except (ProviderError, ReauthRequired) as error:
+                log.warning("disconnect %s: connection not deleted: %s", binding.id, error.code)
+                leftovers.append(f"the connection to {link.tenant_name} could not be removed")
+        if not share_user:
+            try:
+                self._d.xero.revoke(env, grant.refresh_token)
+            except ProviderError as error:
+                log.warning("disconnect %s: grant not revoked: %s", binding.id, error.code)
+                leftovers.append("the Xero authorisation could not be revoked")
+        return leftovers
+
+    def _usable_access_token(self, binding_id: str, grant: OAuthGrant) -> str:
+        if grant.is_fresh(self._d.clock.now(), self._d.tunables.token_skew):
+            return grant.access_token
+        return self._tokens.fresh_token(binding_id).access_token
+
+
+class ConnectionChecker:
+    """Confirms with /connections whether Xero still lets us reach a binding's organisation."""
+
+    def __init__(self, deps: Deps, tokens: TokenService) -> None:
+        self._d = deps
+        self._tokens = tokens
+        self._last_check: dict[str, datetime] = {}
+
+    def report_auth_failure(self, binding_id: str, http_status: int) -> BindingStatus:
+        """A sync service got 401/403; check at most once per binding per short interval."""
+        now = self._d.clock.now()
+        last = self._last_check.get(binding_id)
+        if last is not None and now - last < self._d.tunables.auth_check_interval:
+            return self._status(binding_id)
+        self._last_check[binding_id] = now
+        return self.check(binding_id)
+
+    def check(self, binding_id: str) -> BindingStatus:
+        try:
+            token = self._tokens.fresh_token(binding_id)
+        except ReauthRequired:
+            return BindingStatus.NEEDS_RECONNECT
+        binding = self._binding(binding_id)
+        assert binding.xero is not None
+        found = self._d.xero.list_connections(binding.xero.environment, token.access_token)
+        if any(c.tenant_id == token.tenant_id and c.is_organisation for c in found):
+            return binding.status
+        return self._mark_gone(binding_id)
+
+    def _mark_gone(self, binding_id: str) -> BindingStatus:
+        with self._d.uow() as uow:
+            binding = uow.bindings.get(binding_id)
+            assert binding is not None
+            record(uow, [binding.require_reconnect(GONE_REASON, self._d.clock.now())])
+            uow.bindings.update(binding)
+            uow.commit()
+        self._tokens.forget(binding_id)
+        return binding.status
+
+    def _status(self, binding_id: str) -> BindingStatus:
+        return self._binding(binding_id).status
+
+    def _binding(self, binding_id: str) -> Binding:
+        with self._d.uow() as uow:
+            binding = uow.bindings.get(binding_id)
+        if binding is None:
+            raise NotFound("no such binding")
+        return binding
+
+
+class SetEnvironment:
+    """Operator flips an account between production and sandbox: every lock clears."""
+
+    def __init__(self, deps: Deps, tokens: TokenService) -> None:
+        self._d = deps
+        self._tokens = tokens
+
+    def __call__(self, account_id: str, environment: Environment) -> list[str]:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            account, _ = account_and_plan(uow, self._d, account_id)
+            if account.environment is environment:
+                return []
+            account.environment = environment
+            uow.accounts.update(account)
+            moved = []
+            for binding in uow.bindings.for_account(account_id):
+                event = binding.flip_environment(environment, now)
+                if event is None:
+                    continue
+                uow.grants.delete(binding.id)
+                uow.bindings.update(binding)
+                uow.events.add(event)
+                moved.append(binding.id)
+            uow.commit()
+        for binding_id in moved:
+            self._tokens.forget(binding_id)
+        return moved
+
+
+def _others(bindings: list[Binding], binding: Binding) -> bool:
+    return any(b.id != binding.id for b in bindings)

@@ -1,0 +1,164 @@
+"""Bindings are born with a one-time pairing code that the Magento module redeems once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.account import Account, Plan
+from domain.binding import Binding
+from domain.connect import PairingCode
+from domain.digests import digest, matches
+from domain.errors import (
+    ConnectorSecretInvalid,
+    InstallAlreadyPaired,
+    NotFound,
+    PairingCodeInvalid,
+    PlanLimitExceeded,
+)
+from domain.events import BindingEvent
+from domain.magento import MagentoProfile
+from domain.ports import UnitOfWork
+from domain.usecases.deps import Deps
+from domain.values import EventKind
+
+
+@dataclass(frozen=True, slots=True)
+class NewBinding:
+    binding_id: str
+    pairing_code: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    binding_id: str
+    connector_secret: str = field(repr=False)
+
+
+def account_and_plan(uow: UnitOfWork, deps: Deps, account_id: str) -> tuple[Account, Plan]:
+    account = uow.accounts.get(account_id)
+    if account is None:
+        raise NotFound("no such account")
+    plan = deps.plans.get(account.plan)
+    if plan is None:
+        raise NotFound(f"the account's plan {account.plan!r} is not configured")
+    return account, plan
+
+
+def owned_binding(uow: UnitOfWork, account_id: str, binding_id: str) -> Binding:
+    """The binding if this account owns it; otherwise NotFound, never a hint that it exists."""
+    binding = uow.bindings.get(binding_id)
+    if binding is None or binding.account_id != account_id:
+        raise NotFound("no such binding")
+    return binding
+
+
+class CreateBinding:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, account_id: str) -> NewBinding:
+        now = self._d.clock.now()
+        code = self._d.secrets.token(6).upper()
+        with self._d.uow() as uow:
+            account_and_plan(uow, self._d, account_id)
+            binding = Binding(id=self._d.ids.new_id(), account_id=account_id, created_at=now)
+            uow.bindings.add(binding)
+            uow.pairing_codes.add(PairingCode(digest(code), binding.id, account_id, now))
+            uow.events.add(BindingEvent(binding.id, EventKind.CREATED, "binding created", now))
+            uow.commit()
+        return NewBinding(binding.id, code)
+
+
+class NewPairingCode:
+    """A fresh code for a binding still waiting for its Magento install."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, account_id: str, binding_id: str) -> str:
+        now = self._d.clock.now()
+        code = self._d.secrets.token(6).upper()
+        with self._d.uow() as uow:
+            binding = owned_binding(uow, account_id, binding_id)
+            if binding.magento is not None or not binding.is_live:
+                raise PairingCodeInvalid("this binding is already paired")
+            uow.pairing_codes.add(PairingCode(digest(code), binding.id, account_id, now))
+            uow.commit()
+        return code
+
+
+class RedeemPairing:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, code: str, profile: MagentoProfile) -> Pairing:
+        now = self._d.clock.now()
+        secret = self._d.secrets.token(32)
+        with self._d.uow() as uow:
+            pairing = uow.pairing_codes.get(digest(code.strip().upper()))
+            if pairing is None or not pairing.usable(now):
+                raise PairingCodeInvalid("the pairing code is unknown, used or expired")
+            binding = uow.bindings.get(pairing.binding_id)
+            if binding is None or not binding.is_live:
+                raise PairingCodeInvalid("the pairing code is unknown, used or expired")
+            self._check_install(uow, profile)
+            self._check_websites(uow, binding.account_id, binding.id, profile)
+            uow.events.add(binding.pair(profile, digest(secret), now))
+            pairing.used_at = now
+            uow.pairing_codes.update(pairing)
+            uow.bindings.update(binding)
+            uow.commit()
+        return Pairing(binding.id, secret)
+
+    def _check_install(self, uow: UnitOfWork, profile: MagentoProfile) -> None:
+        if uow.bindings.live_for_install(profile.base_url) is not None:
+            raise InstallAlreadyPaired(
+                f"{profile.base_url} is already paired with a live binding; "
+                "unpair it before pairing again"
+            )
+
+    def _check_websites(
+        self, uow: UnitOfWork, account_id: str, binding_id: str, profile: MagentoProfile
+    ) -> None:
+        check_website_limit(uow, self._d, account_id, binding_id, len(profile.websites))
+
+
+def check_website_limit(
+    uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
+) -> None:
+    _, plan = account_and_plan(uow, deps, account_id)
+    used = sum(
+        len(b.magento.websites)
+        for b in uow.bindings.for_account(account_id)
+        if b.is_live and b.magento is not None and b.id != binding_id
+    )
+    if used + websites > plan.max_websites:
+        raise PlanLimitExceeded(
+            f"the {plan.name} plan allows {plan.max_websites} Magento websites; "
+            f"{used} are in use and this install has {websites}"
+        )
+
+
+def binding_for_secret(uow: UnitOfWork, secret: str) -> Binding:
+    """The live binding whose connector secret this is (digest lookup, constant-time check)."""
+    binding = uow.bindings.find_by_secret_hash(digest(secret))
+    if binding is None or not binding.is_live or not matches(secret, binding.connector_secret_hash):
+        raise ConnectorSecretInvalid("unknown or revoked connector secret")
+    return binding
+
+
+class UpdateProfile:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, secret: str, profile: MagentoProfile) -> str:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            binding = binding_for_secret(uow, secret)
+            if binding.magento and profile.base_url != binding.magento.base_url:
+                raise InstallAlreadyPaired("the Magento base URL cannot change for a binding")
+            check_website_limit(uow, self._d, binding.account_id, binding.id, len(profile.websites))
+            uow.events.add(binding.update_profile(profile, now))
+            uow.bindings.update(binding)
+            uow.commit()
+        return binding.id

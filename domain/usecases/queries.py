@@ -1,0 +1,166 @@
+"""Read-side use cases and small account operations for the dashboard, gRPC and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from domain.account import Account
+from domain.binding import Binding
+from domain.errors import NotFound, ValidationFailed
+from domain.events import BindingEvent
+from domain.policy import SyncPolicy
+from domain.reference import ReferenceCache
+from domain.usecases.deps import Deps
+from domain.usecases.pairing import account_and_plan, owned_binding
+
+
+@dataclass(frozen=True, slots=True)
+class BindingView:
+    binding: Binding
+    reference: ReferenceCache | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUsage:
+    plan: str
+    organisations_used: int
+    organisations_allowed: int
+    websites_used: int
+    websites_allowed: int
+
+
+class Queries:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def binding(self, binding_id: str) -> BindingView:
+        with self._d.uow() as uow:
+            binding = uow.bindings.get(binding_id)
+            if binding is None:
+                raise NotFound("no such binding")
+            cache = (
+                uow.references.get(binding.xero.tenant_id, binding.xero.environment)
+                if binding.xero
+                else None
+            )
+        return BindingView(binding, cache)
+
+    def owned(self, account_id: str, binding_id: str) -> BindingView:
+        view = self.binding(binding_id)
+        if view.binding.account_id != account_id:
+            raise NotFound("no such binding")
+        return view
+
+    def bindings(self, account_id: str) -> list[Binding]:
+        with self._d.uow() as uow:
+            return sorted(uow.bindings.for_account(account_id), key=lambda b: b.created_at)
+
+    def all_bindings(self) -> list[Binding]:
+        with self._d.uow() as uow:
+            ids = uow.bindings.connected_ids()
+            return [b for b in (uow.bindings.get(i) for i in ids) if b is not None]
+
+    def activity(self, account_id: str, binding_id: str, limit: int = 200) -> list[BindingEvent]:
+        with self._d.uow() as uow:
+            owned_binding(uow, account_id, binding_id)
+            events = uow.events.for_binding(binding_id, limit)
+        return sorted(events, key=lambda e: (e.at, e.id or 0), reverse=True)
+
+    def account(self, account_id: str) -> Account:
+        with self._d.uow() as uow:
+            account, _ = account_and_plan(uow, self._d, account_id)
+        return account
+
+    def usage(self, account_id: str) -> PlanUsage:
+        with self._d.uow() as uow:
+            _, plan = account_and_plan(uow, self._d, account_id)
+            live = [b for b in uow.bindings.for_account(account_id) if b.is_live]
+        tenants = {b.xero.tenant_id for b in live if b.xero and b.status.has_xero}
+        websites = sum(len(b.magento.websites) for b in live if b.magento)
+        return PlanUsage(
+            plan.name, len(tenants), plan.max_organisations, websites, plan.max_websites
+        )
+
+
+class SaveSettings:
+    """The merchant's sync policy; every chosen value must still exist in the reference cache."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def __call__(self, account_id: str, binding_id: str, policy: SyncPolicy) -> Binding:
+        with self._d.uow() as uow:
+            binding = owned_binding(uow, account_id, binding_id)
+            cache = (
+                uow.references.get(binding.xero.tenant_id, binding.xero.environment)
+                if binding.xero
+                else None
+            )
+            problems = policy_problems(binding, cache, policy)
+            if problems:
+                raise ValidationFailed("; ".join(problems))
+            uow.events.add(binding.change_policy(policy, self._d.clock.now()))
+            uow.bindings.update(binding)
+            uow.commit()
+        return binding
+
+
+def policy_problems(
+    binding: Binding, cache: ReferenceCache | None, policy: SyncPolicy
+) -> list[str]:
+    problems: list[str] = []
+    profile = binding.magento
+    websites = {w.code for w in profile.websites} if profile else set()
+    stores = {s.code for s in profile.stores} if profile else set()
+    methods = {m.code for m in profile.payment_methods} if profile else set()
+    types = {t.code for t in profile.product_types} if profile else set()
+    problems += [f"unknown website {c!r}" for c in policy.website_filter if c not in websites]
+    problems += [f"unknown store {c!r}" for c in policy.store_filter if c not in stores]
+    problems += [
+        f"unknown payment method {c!r}" for c in policy.payment_method_map if c not in methods
+    ]
+    problems += [f"unknown product type {c!r}" for c in policy.item_type_map if c not in types]
+    income = {a.account_id for a in cache.income_accounts} if cache else set()
+    banks = {a.account_id for a in cache.bank_accounts} if cache else set()
+    targets = {a.account_id for a in cache.payment_targets} if cache else set()
+    if policy.default_income_account and policy.default_income_account not in income:
+        problems.append("the default income account is no longer an active revenue account in Xero")
+    if policy.default_bank_account and policy.default_bank_account not in banks:
+        problems.append("the default bank account is no longer an active bank account in Xero")
+    for method, account in policy.payment_method_map.items():
+        if account and account not in targets:
+            problems.append(f"payment method {method!r}: the account no longer accepts payments")
+    for kind, account in policy.item_type_map.items():
+        if account and account not in income:
+            problems.append(f"product type {kind!r}: the account is no longer a revenue account")
+    return problems
+
+
+class Accounts:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def create(self, email: str, plan: str, password_hash: str) -> Account:
+        if self._d.plans.get(plan) is None:
+            raise ValidationFailed(f"unknown plan {plan!r}")
+        account = Account(self._d.ids.new_id(), email, plan, password_hash)
+        with self._d.uow() as uow:
+            if uow.accounts.get_by_email(account.email) is not None:
+                raise ValidationFailed(f"an account for {account.email} already exists")
+            uow.accounts.add(account)
+            uow.commit()
+        return account
+
+    def set_plan(self, account_id: str, plan: str) -> Account:
+        if self._d.plans.get(plan) is None:
+            raise ValidationFailed(f"unknown plan {plan!r}")
+        with self._d.uow() as uow:
+            account, _ = account_and_plan(uow, self._d, account_id)
+            account = replace(account, plan=plan)
+            uow.accounts.update(account)
+            uow.commit()
+        return account
+
+    def by_email(self, email: str) -> Account | None:
+        with self._d.uow() as uow:
+            return uow.accounts.get_by_email(email.strip().lower())

@@ -1,0 +1,96 @@
+"""Reference data: two waves against Xero (critical set, then the rest); one cache per org."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from domain.binding import Binding
+from domain.defaults import default_policy
+from domain.errors import NotFound, OrganisationDisconnected, ProviderError
+from domain.events import BindingEvent
+from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
+from domain.usecases.deps import Deps
+from domain.usecases.tokens import TokenService, require_tokens_allowed
+from domain.values import EventKind
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceService:
+    def __init__(
+        self, deps: Deps, tokens: TokenService, on_disconnected: Callable[[str], object]
+    ) -> None:
+        """`on_disconnected(binding_id)` confirms a 403 with /connections (ConnectionChecker)."""
+        self._d = deps
+        self._tokens = tokens
+        self._on_disconnected = on_disconnected
+
+    def refresh(
+        self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...] = (CRITICAL, EXTENDED)
+    ) -> ReferenceCache:
+        cache: ReferenceCache | None = None
+        for kinds in waves:
+            cache = self._wave(binding_id, kinds)
+        assert cache is not None
+        return cache
+
+    def refresh_in_background(self, binding_id: str, critical_ready: bool) -> None:
+        waves = (EXTENDED,) if critical_ready else (CRITICAL, EXTENDED)
+        self._d.tasks.submit(f"reference:{binding_id}", lambda: self._quietly(binding_id, waves))
+
+    def cached(self, binding_id: str, force_refresh: bool = False) -> ReferenceCache:
+        if force_refresh:
+            return self.refresh(binding_id)
+        binding = self._binding(binding_id)
+        assert binding.xero is not None
+        with self._d.uow() as uow:
+            cache = uow.references.get(binding.xero.tenant_id, binding.xero.environment)
+        return cache or ReferenceCache(binding.xero.tenant_id, binding.xero.environment)
+
+    def _wave(self, binding_id: str, kinds: tuple[RefKind, ...]) -> ReferenceCache:
+        token = self._tokens.fresh_token(binding_id)
+        binding = self._binding(binding_id)
+        assert binding.xero is not None
+        link = binding.xero
+        try:
+            bundle = self._d.xero.fetch_reference(
+                link.environment, token.access_token, link.tenant_id, kinds
+            )
+        except OrganisationDisconnected:
+            self._on_disconnected(binding_id)
+            raise
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            current = uow.references.get(link.tenant_id, link.environment)
+            cache = (current or ReferenceCache(link.tenant_id, link.environment)).merged(
+                bundle, now, extended=kinds != CRITICAL
+            )
+            uow.references.save(cache)
+            fresh = uow.bindings.get(binding_id)
+            if fresh is not None and fresh.is_live:
+                fresh.adopt_default_policy(default_policy(cache, fresh.magento))
+                uow.bindings.update(fresh)
+                uow.events.add(_refreshed(fresh, kinds, now))
+            uow.commit()
+        return cache
+
+    def _binding(self, binding_id: str) -> Binding:
+        with self._d.uow() as uow:
+            binding = uow.bindings.get(binding_id)
+        if binding is None:
+            raise NotFound("no such binding")
+        require_tokens_allowed(binding)
+        return binding
+
+    def _quietly(self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...]) -> None:
+        try:
+            self.refresh(binding_id, waves)
+        except ProviderError as error:
+            log.warning("reference refresh for %s failed: %s", binding_id, error.code)
+
+
+def _refreshed(binding: Binding, kinds: tuple[RefKind, ...], now: datetime) -> BindingEvent:
+    label = "critical reference data" if kinds == CRITICAL else "extended reference data"
+    return BindingEvent(binding.id, EventKind.REFERENCE_REFRESHED, f"{label} refreshed", now)

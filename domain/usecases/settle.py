@@ -1,0 +1,140 @@
+"""The last step of a consent: checks, then tokens, binding and critical reference data at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.binding import XeroLink
+from domain.connect import ConnectAttempt, XeroConnection
+from domain.defaults import default_policy
+from domain.errors import PartnerEditionRefused, PlanLimitExceeded, ProviderError
+from domain.grant import OAuthGrant, TokenSet
+from domain.ports import UnitOfWork, record
+from domain.reference import CRITICAL, ReferenceBundle, ReferenceCache
+from domain.usecases.deps import Deps
+from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.values import Environment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    binding_id: str
+    tenant_name: str
+    reference_ready: bool
+
+
+class ConnectionSettler:
+    def __init__(self, deps: Deps, after_connect: Callable[[str, bool], None]) -> None:
+        """`after_connect(binding_id, critical_ready)` continues the prefetch in the background."""
+        self._d = deps
+        self._after_connect = after_connect
+
+    def __call__(
+        self,
+        attempt: ConnectAttempt,
+        tokens: TokenSet,
+        chosen: XeroConnection,
+        organisations: tuple[XeroConnection, ...],
+    ) -> Connected:
+        bundle = self._critical_set(attempt.environment, tokens, chosen)
+        try:
+            if bundle and bundle.organisation and not bundle.organisation.can_invoice:
+                raise PartnerEditionRefused(
+                    f"'{chosen.tenant_name}' is a Xero Partner-edition organisation, which "
+                    "cannot raise invoices; connect a business organisation instead"
+                )
+            self._store(attempt, tokens, chosen, bundle)
+        except Exception:
+            self.release(attempt.environment, tokens, organisations, keep=None)
+            raise
+        self.release(attempt.environment, tokens, organisations, keep=chosen)
+        self._after_connect(attempt.binding_id, bundle is not None)
+        return Connected(attempt.binding_id, chosen.tenant_name, bundle is not None)
+
+    def _critical_set(
+        self, environment: Environment, tokens: TokenSet, chosen: XeroConnection
+    ) -> ReferenceBundle | None:
+        try:
+            return self._d.xero.fetch_reference(
+                environment, tokens.access_token, chosen.tenant_id, CRITICAL
+            )
+        except ProviderError as error:
+            log.warning("critical reference set pending for tenant %s: %s", chosen.tenant_id, error)
+            return None
+
+    def _store(
+        self,
+        attempt: ConnectAttempt,
+        tokens: TokenSet,
+        chosen: XeroConnection,
+        bundle: ReferenceBundle | None,
+    ) -> None:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            _, plan = account_and_plan(uow, self._d, attempt.account_id)
+            binding = owned_binding(uow, attempt.account_id, attempt.binding_id)
+            check_organisation_limit(uow, plan.name, plan.max_organisations, binding.id, chosen)
+            link = XeroLink(
+                attempt.environment,
+                chosen.tenant_id,
+                chosen.tenant_name,
+                chosen.id,
+                tokens.xero_user_id,
+            )
+            events = [binding.connect(link, now)]
+            grant = OAuthGrant.issue(binding.id, attempt.environment, tokens, now)
+            previous = uow.grants.get(binding.id)
+            grant.version = previous.version + 1 if previous else 1
+            uow.grants.save(grant)
+            if bundle is not None:
+                cache = uow.references.get(chosen.tenant_id, attempt.environment) or (
+                    ReferenceCache(chosen.tenant_id, attempt.environment)
+                )
+                cache = cache.merged(bundle, now, extended=False)
+                uow.references.save(cache)
+                binding.adopt_default_policy(default_policy(cache, binding.magento))
+            uow.bindings.update(binding)
+            record(uow, events)
+            uow.commit()
+
+    def release(
+        self,
+        environment: Environment,
+        tokens: TokenSet,
+        organisations: tuple[XeroConnection, ...],
+        keep: XeroConnection | None,
+    ) -> None:
+        """Delete the connections this consent made that no live binding uses (Xero caps them)."""
+        for connection in organisations:
+            if keep is not None and connection.id == keep.id:
+                continue
+            with self._d.uow() as uow:
+                in_use = uow.bindings.live_for_connection(connection.id)
+            if in_use:
+                continue
+            try:
+                self._d.xero.delete_connection(environment, tokens.access_token, connection.id)
+            except ProviderError as error:
+                log.warning("could not release connection %s: %s", connection.id, error.code)
+
+
+def check_organisation_limit(
+    uow: UnitOfWork, plan_name: str, limit: int, binding_id: str, chosen: XeroConnection
+) -> None:
+    binding = uow.bindings.get(binding_id)
+    assert binding is not None
+    tenants = {
+        b.xero.tenant_id
+        for b in uow.bindings.for_account(binding.account_id)
+        if b.is_live and b.status.has_xero and b.xero is not None and b.id != binding_id
+    }
+    tenants.add(chosen.tenant_id)
+    if len(tenants) > limit:
+        raise PlanLimitExceeded(
+            f"the {plan_name} plan allows {limit} Xero organisations and they are all in use; "
+            "upgrade the plan or disconnect one first"
+        )

@@ -1,0 +1,192 @@
+"""Fresh access tokens for many replicas without ever losing a rotating refresh token (DESIGN §5).
+
+Fast path: a token with more than the skew left is handed out from a short in-process cache or
+one read. Otherwise one flight per binding in this process, the grant's row lock across
+replicas, a re-read under the lock, then Xero; the successor pair is committed before anyone
+sees the new access token. A lost answer leaves the old refresh token stored, which Xero
+accepts again within its 30-minute grace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.binding import Binding
+from domain.errors import (
+    BindingNotConnected,
+    InvalidGrant,
+    NotFound,
+    ProviderUnavailable,
+    ReauthRequired,
+)
+from domain.events import BindingEvent
+from domain.flight import ShortCache, SingleFlight
+from domain.grant import OAuthGrant
+from domain.ports import UnitOfWork, record
+from domain.usecases.deps import Deps
+from domain.values import BindingStatus, EventKind
+
+REAUTH_REASON = "Xero refused the stored refresh token (invalid_grant); reconnect Xero"
+
+
+@dataclass(frozen=True, slots=True)
+class FreshToken:
+    binding_id: str
+    access_token: str = field(repr=False)
+    expires_at: datetime
+    tenant_id: str
+    api_base_url: str
+    status: BindingStatus
+
+
+class _Refused(Exception):
+    """Xero said invalid_grant to the refresh token of grant `version`."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+
+
+class TokenService:
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+        self._flights: SingleFlight[FreshToken] = SingleFlight()
+        self._cache: ShortCache[FreshToken] = ShortCache(deps.tunables.token_cache_ttl)
+
+    def fresh_token(self, binding_id: str, timeout_s: float | None = None) -> FreshToken:
+        now = self._d.clock.now()
+        cached = self._cache.get(binding_id, now)
+        if cached is not None and cached.expires_at - now > self._d.tunables.token_skew:
+            return cached
+        with self._d.uow() as uow:
+            binding, grant = _usable(uow, binding_id)
+        if grant.is_fresh(now, self._d.tunables.token_skew):
+            return self._hand_out(binding, grant)
+        lock_timeout = self._lock_timeout(timeout_s)
+        return self._flights.run(binding_id, lambda: self._refresh(binding_id, lock_timeout))
+
+    def refresh_now(self, binding_id: str) -> FreshToken:
+        """Refresh even a fresh token (keep-alive); shares the flight with callers."""
+        timeout = self._d.tunables.lock_timeout_s
+        return self._flights.run(binding_id, lambda: self._refresh(binding_id, timeout, True))
+
+    def forget(self, binding_id: str) -> None:
+        self._cache.drop(binding_id)
+
+    def _lock_timeout(self, timeout_s: float | None) -> float:
+        budget = self._d.tunables.lock_timeout_s
+        return budget if timeout_s is None else max(0.05, min(budget, timeout_s * 0.8))
+
+    def _refresh(self, binding_id: str, lock_timeout: float, force: bool = False) -> FreshToken:
+        self._cache.drop(binding_id)
+        try:
+            return self._rotate(binding_id, lock_timeout, force)
+        except _Refused as refused:
+            return self._after_refusal(binding_id, refused.version, lock_timeout)
+        except ProviderUnavailable as error:
+            return self._after_transient(binding_id, error, lock_timeout)
+
+    def _rotate(self, binding_id: str, lock_timeout: float, force: bool) -> FreshToken:
+        with self._d.uow() as uow:
+            binding, grant = _usable(uow, binding_id, lock_timeout)
+            now = self._d.clock.now()
+            if not force and grant.is_fresh(now, self._d.tunables.token_skew):
+                return self._hand_out(binding, grant)
+            try:
+                tokens = self._d.xero.refresh(grant.environment, grant.refresh_token)
+            except InvalidGrant:
+                raise _Refused(grant.version) from None
+            grant.rotate(tokens, now)
+            uow.grants.save(grant)
+            events = [binding.recover(now), _refreshed(binding, now)]
+            _save_binding(uow, binding, events)
+            uow.commit()
+        return self._hand_out(binding, grant)
+
+    def _after_refusal(self, binding_id: str, version: int, lock_timeout: float) -> FreshToken:
+        with self._d.uow() as uow:
+            binding, grant = _usable(uow, binding_id, lock_timeout)
+            if grant.version != version:
+                return self._hand_out(binding, grant)
+            now = self._d.clock.now()
+            grant.last_error = "invalid_grant"
+            uow.grants.save(grant)
+            _save_binding(uow, binding, [binding.require_reconnect(REAUTH_REASON, now)])
+            uow.commit()
+        raise ReauthRequired(REAUTH_REASON)
+
+    def _after_transient(
+        self, binding_id: str, error: ProviderUnavailable, lock_timeout: float
+    ) -> FreshToken:
+        with self._d.uow() as uow:
+            binding, grant = _usable(uow, binding_id, lock_timeout)
+            now = self._d.clock.now()
+            was_exhausted = grant.exhausted
+            grant.record_failure(error.message, now)
+            uow.grants.save(grant)
+            events = [binding.degrade(f"token refresh failed: {error.message}", now)]
+            if grant.exhausted and not was_exhausted:
+                events.append(_exhausted(binding, grant, now))
+            _save_binding(uow, binding, events)
+            uow.commit()
+        if grant.valid_for(now).total_seconds() > 0:
+            return self._hand_out(binding, grant, cache=False)
+        wait = (grant.next_retry_at - now).total_seconds() if grant.next_retry_at else 30.0
+        raise ProviderUnavailable(
+            "Xero is not answering token refreshes; retry shortly",
+            retry_after=max(error.retry_after or 0.0, wait),
+        )
+
+    def _hand_out(self, binding: Binding, grant: OAuthGrant, cache: bool = True) -> FreshToken:
+        assert binding.xero is not None
+        token = FreshToken(
+            binding_id=binding.id,
+            access_token=grant.access_token,
+            expires_at=grant.access_expires_at,
+            tenant_id=binding.xero.tenant_id,
+            api_base_url=self._d.xero.api_base_url(grant.environment),
+            status=binding.status,
+        )
+        if cache:
+            self._cache.put(binding.id, token, self._d.clock.now())
+        return token
+
+
+def _usable(
+    uow: UnitOfWork, binding_id: str, lock_timeout: float | None = None
+) -> tuple[Binding, OAuthGrant]:
+    """The binding and its grant, if tokens may be handed out for it at all."""
+    binding = uow.bindings.get(binding_id)
+    if binding is None:
+        raise NotFound("no such binding")
+    require_tokens_allowed(binding)
+    grant = (
+        uow.grants.get(binding_id)
+        if lock_timeout is None
+        else uow.grants.lock(binding_id, lock_timeout)
+    )
+    if grant is None or binding.xero is None:
+        raise BindingNotConnected("the binding has no Xero tokens; connect Xero first")
+    return binding, grant
+
+
+def require_tokens_allowed(binding: Binding) -> None:
+    if binding.status is BindingStatus.NEEDS_RECONNECT:
+        raise ReauthRequired(binding.status_reason or "the binding needs Xero reconnected")
+    if binding.status not in (BindingStatus.CONNECTED, BindingStatus.DEGRADED):
+        raise BindingNotConnected(f"the binding is {binding.status.value}, not connected to Xero")
+
+
+def _save_binding(uow: UnitOfWork, binding: Binding, events: list[BindingEvent | None]) -> None:
+    if any(e is not None and e.kind is not EventKind.TOKEN_REFRESHED for e in events):
+        uow.bindings.update(binding)
+    record(uow, events)
+
+
+def _refreshed(binding: Binding, now: datetime) -> BindingEvent:
+    return BindingEvent(binding.id, EventKind.TOKEN_REFRESHED, "access token refreshed", now)
+
+
+def _exhausted(binding: Binding, grant: OAuthGrant, now: datetime) -> BindingEvent:
+    reason = f"token refresh has failed on {grant.failure_days} days; still retrying"
+    return BindingEvent(binding.id, EventKind.REFRESH_EXHAUSTED, reason, now)

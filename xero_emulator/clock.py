@@ -1,0 +1,51 @@
+"""The emulator's clock: wall time plus an offset that tests and demos can advance."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class EmulatorClock:
+    """Wall-clock seconds since the epoch, shifted by whatever has been advanced."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Current emulator time in epoch seconds."""
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward and return the new time."""
+        if seconds < 0:
+            raise ValueError("the emulator clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    @property
+    def offset(self) -> float:
+        """Seconds the clock has been advanced in total."""
+        with self._lock:
+            return self._offset
+
+
+def ms_date(ts: float, with_offset: bool = True) -> str:
+    """Microsoft JSON date as Xero writes it, e.g. /Date(1552404447003+0000)/."""
+    suffix = "+0000" if with_offset else ""
+    return f"/Date({int(ts * 1000)}{suffix})/"
+
+
+def xero_utc(ts: float) -> str:
+    """Identity-API timestamp without a zone, e.g. 2019-12-07T18:46:19.5165400."""
+    dt = datetime.fromtimestamp(ts, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0"
+
+
+def iso_utc(ts: float) -> str:
+    """ISO-8601 UTC timestamp for control-API answers."""
+    return datetime.fromtimestamp(ts, UTC).isoformat()
