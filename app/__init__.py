@@ -1,1 +1,1 @@
-
+"""The composition root: settings, bootstrap() and the `ledger-connect` command line."""

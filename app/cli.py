@@ -1,0 +1,56 @@
+"""`ledger-connect`: one entry point; each command lives in `app/commands/` and registers itself."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from app.settings import SettingsError
+from domain.errors import DomainError
+
+COMMANDS = (
+    "serve",
+    "migrate",
+    "keys",
+    "accounts",
+    "bindings",
+    "pair",
+    "emulator",
+    "token",
+    "worker",
+)
+
+
+class CommandError(Exception):
+    """A command failed in a way the operator can fix; printed as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledger-connect", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"app.commands.{name}")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"app.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (CommandError, SettingsError, DomainError) as error:
+        print(f"ledger-connect {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per `ledger-connect` command, each with `register(subparsers)`."""

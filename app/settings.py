@@ -1,0 +1,142 @@
+"""Configuration from LEDGER_* environment variables (the README lists each with its default)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
+from domain.account import Plan
+
+DEFAULT_PLANS = "starter:1:1,growth:3:5,scale:25:50"
+EMULATOR_CLIENT_ID = "LEDGERDEMOCLIENT0000000000000000"
+EMULATOR_CLIENT_SECRET = "emulator-demo-secret"
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the variable and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    token_keys: str = field(repr=False)
+    token_keys_file: Path
+    secret_key: str = field(repr=False)
+    public_url: str
+    http_host: str
+    http_port: int
+    grpc_host: str
+    grpc_port: int
+    emulator_port: int
+    demo: bool
+    production: XeroEnvironmentConfig
+    sandbox: XeroEnvironmentConfig
+    plans: tuple[Plan, ...]
+    grpc_callers: str = field(repr=False)
+    log_level: str = "INFO"
+    token_skew_s: float = 120.0
+    lock_timeout_s: float = 5.0
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/oauth/xero/callback"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cookie_secure(self) -> bool:
+        return not self.public_url.startswith(("http://127.0.0.1", "http://localhost"))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+        var_dir = Path(e.get("LEDGER_VAR_DIR", "var"))
+        http_port = _int(e, "LEDGER_HTTP_PORT", 8080)
+        public_url = e.get("LEDGER_PUBLIC_URL", f"http://127.0.0.1:{http_port}").rstrip("/")
+        redirect = f"{public_url}/oauth/xero/callback"
+        emulator_port = _int(e, "LEDGER_EMULATOR_PORT", 8090)
+        production = XeroEnvironmentConfig.production(
+            e.get("LEDGER_XERO_PRODUCTION_CLIENT_ID", ""),
+            e.get("LEDGER_XERO_PRODUCTION_CLIENT_SECRET", ""),
+            redirect,
+        )
+        sandbox_base = e.get("LEDGER_XERO_SANDBOX_BASE_URL", f"http://127.0.0.1:{emulator_port}")
+        sandbox = XeroEnvironmentConfig.on_one_host(
+            "sandbox",
+            sandbox_base,
+            e.get("LEDGER_XERO_SANDBOX_CLIENT_ID", EMULATOR_CLIENT_ID),
+            e.get("LEDGER_XERO_SANDBOX_CLIENT_SECRET", EMULATOR_CLIENT_SECRET),
+            redirect,
+        )
+        scopes = tuple(e.get("LEDGER_XERO_SCOPES", GRANULAR_SCOPES).split())
+        production = _with_scopes(production, scopes)
+        sandbox = _with_scopes(sandbox, scopes)
+        demo_default = "0" if production.configured else "1"
+        return cls(
+            var_dir=var_dir,
+            database_url=e.get("LEDGER_DATABASE_URL", f"sqlite:///{var_dir / 'ledger.db'}"),
+            token_keys=e.get("LEDGER_TOKEN_KEYS", ""),
+            token_keys_file=Path(e.get("LEDGER_TOKEN_KEYS_FILE", str(var_dir / "token-keys"))),
+            secret_key=e.get("LEDGER_SECRET_KEY", ""),
+            public_url=public_url,
+            http_host=e.get("LEDGER_HTTP_HOST", "127.0.0.1"),
+            http_port=http_port,
+            grpc_host=e.get("LEDGER_GRPC_HOST", "127.0.0.1"),
+            grpc_port=_int(e, "LEDGER_GRPC_PORT", 50051),
+            emulator_port=emulator_port,
+            demo=_bool(e, "LEDGER_DEMO", demo_default),
+            production=production,
+            sandbox=sandbox,
+            plans=parse_plans(e.get("LEDGER_PLANS", DEFAULT_PLANS)),
+            grpc_callers=e.get("LEDGER_GRPC_CALLERS", ""),
+            log_level=e.get("LEDGER_LOG_LEVEL", "INFO").upper(),
+            token_skew_s=_float(e, "LEDGER_TOKEN_SKEW_S", 120.0),
+            lock_timeout_s=_float(e, "LEDGER_LOCK_TIMEOUT_S", 5.0),
+        )
+
+
+def parse_plans(text: str) -> tuple[Plan, ...]:
+    """`name:max_organisations:max_websites`, comma-separated."""
+    plans = []
+    for entry in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            name, orgs, websites = entry.split(":")
+            plans.append(Plan(name.strip(), int(orgs), int(websites)))
+        except ValueError:
+            raise SettingsError(
+                f"LEDGER_PLANS entry {entry!r} is not name:max_organisations:max_websites"
+            ) from None
+    if not plans:
+        raise SettingsError("LEDGER_PLANS defines no plan")
+    return tuple(plans)
+
+
+def _with_scopes(config: XeroEnvironmentConfig, scopes: tuple[str, ...]) -> XeroEnvironmentConfig:
+    return replace(config, scopes=scopes)
+
+
+def _int(e: Mapping[str, str], key: str, default: int) -> int:
+    try:
+        return int(e.get(key, default))
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number") from None
+
+
+def _float(e: Mapping[str, str], key: str, default: float) -> float:
+    try:
+        return float(e.get(key, default))
+    except ValueError:
+        raise SettingsError(f"{key} must be a number") from None
+
+
+def _bool(e: Mapping[str, str], key: str, default: str) -> bool:
+    value = e.get(key, default).strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no"):
+        raise SettingsError(f"{key} must be 1 or 0")
+    return value in ("1", "true", "yes")

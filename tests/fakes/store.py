@@ -1,0 +1,232 @@
+"""An in-memory unit of work: reads see committed state, writes land only on commit."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from domain.errors import LockTimeout
+from domain.values import Environment
+
+
+class FakeStore:
+    """The committed state shared by every FakeUnitOfWork of one test."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] = defaultdict(dict)
+        self.events: list[Any] = []
+        self.mutex = threading.RLock()
+        self.row_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.commits = 0
+
+    def read(self, table: str, key: Any) -> Any:
+        with self.mutex:
+            return copy.deepcopy(self.tables[table].get(key))
+
+    def rows(self, table: str) -> list[Any]:
+        with self.mutex:
+            return copy.deepcopy(list(self.tables[table].values()))
+
+
+class _Table:
+    def __init__(self, uow: FakeUnitOfWork, name: str, key: str) -> None:
+        self._uow, self._name, self._key = uow, name, key
+
+    def get(self, key: Any) -> Any:
+        return self._uow.read(self._name, key)
+
+    def add(self, item: Any) -> None:
+        self._uow.write(self._name, getattr(item, self._key), item)
+
+    update = add
+
+    def all(self) -> list[Any]:
+        return self._uow.all_rows(self._name)
+
+
+class FakeAccounts(_Table):
+    def get_by_email(self, email: str) -> Any:
+        return next((a for a in self.all() if a.email == email.strip().lower()), None)
+
+
+class FakeBindings(_Table):
+    def for_account(self, account_id: str) -> list[Any]:
+        return [b for b in self.all() if b.account_id == account_id]
+
+    def live_for_install(self, base_url: str) -> Any:
+        return next(
+            (b for b in self.all() if b.is_live and b.magento and b.magento.base_url == base_url),
+            None,
+        )
+
+    def live_for_xero_user(self, environment: Environment, user: str) -> list[Any]:
+        return [
+            b
+            for b in self.all()
+            if b.is_live
+            and b.xero
+            and b.xero.environment is environment
+            and b.xero.xero_user_id == user
+        ]
+
+    def live_for_connection(self, connection_id: str) -> list[Any]:
+        return [
+            b for b in self.all() if b.is_live and b.xero and b.xero.connection_id == connection_id
+        ]
+
+    def find_by_secret_hash(self, secret_hash: str) -> Any:
+        return next((b for b in self.all() if b.connector_secret_hash == secret_hash), None)
+
+    def connected_ids(self) -> list[str]:
+        return [b.id for b in self.all() if b.status.has_xero]
+
+
+class FakeGrants(_Table):
+    def lock(self, binding_id: str, timeout_s: float) -> Any:
+        self._uow.acquire(binding_id, timeout_s)
+        return self.get(binding_id)
+
+    def save(self, grant: Any) -> None:
+        self.add(grant)
+
+    def delete(self, binding_id: str) -> None:
+        self._uow.write(self._name, binding_id, None)
+
+    def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[Any]:
+        due = [
+            g
+            for g in self.all()
+            if (g.next_retry_at and g.next_retry_at <= now) or g.refresh_issued_at <= stale_before
+        ]
+        claimed = []
+        for grant in due[:limit]:
+            if self._uow.try_acquire(grant.binding_id):
+                claimed.append(self.get(grant.binding_id))
+        return claimed
+
+
+class FakeReferences:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, tenant_id: str, environment: Environment) -> Any:
+        return self._uow.read("references", (tenant_id, environment))
+
+    def save(self, cache: Any) -> None:
+        self._uow.write("references", (cache.tenant_id, cache.environment), cache)
+
+    def stale(self, before: datetime, limit: int) -> list[Any]:
+        rows = self._uow.all_rows("references")
+        return [c for c in rows if c.fetched_at is None or c.fetched_at < before][:limit]
+
+
+class FakeAttempts(_Table):
+    def get_by_state(self, state: str) -> Any:
+        return next((a for a in self.all() if a.state == state), None)
+
+    def delete_created_before(self, before: datetime) -> int:
+        old = [a for a in self.all() if a.created_at < before]
+        for attempt in old:
+            self._uow.write(self._name, attempt.id, None)
+        return len(old)
+
+
+class FakePairingCodes(FakeAttempts):
+    def delete_created_before(self, before: datetime) -> int:
+        old = [c for c in self.all() if c.created_at < before]
+        for code in old:
+            self._uow.write(self._name, code.code_hash, None)
+        return len(old)
+
+
+class FakeEvents:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, event: Any) -> None:
+        self._uow.new_events.append(event)
+
+    def for_binding(self, binding_id: str, limit: int = 200) -> list[Any]:
+        with self._uow.store.mutex:
+            return [e for e in self._uow.store.events if e.binding_id == binding_id][-limit:]
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.staged: dict[tuple[str, Any], Any] = {}
+        self.new_events: list[Any] = []
+        self.held: list[threading.Lock] = []
+        self.committed = False
+        self.accounts = FakeAccounts(self, "accounts", "id")
+        self.bindings = FakeBindings(self, "bindings", "id")
+        self.grants = FakeGrants(self, "grants", "binding_id")
+        self.references = FakeReferences(self)
+        self.attempts = FakeAttempts(self, "attempts", "id")
+        self.pairing_codes = FakePairingCodes(self, "pairing_codes", "code_hash")
+        self.events = FakeEvents(self)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def read(self, table: str, key: Any) -> Any:
+        if (table, key) in self.staged:
+            return copy.deepcopy(self.staged[(table, key)])
+        return self.store.read(table, key)
+
+    def all_rows(self, table: str) -> list[Any]:
+        with self.store.mutex:
+            keys = set(self.store.tables[table]) | {k for t, k in self.staged if t == table}
+        rows = (self.read(table, key) for key in keys)
+        return [row for row in rows if row is not None]
+
+    def write(self, table: str, key: Any, item: Any) -> None:
+        self.staged[(table, key)] = copy.deepcopy(item)
+
+    def acquire(self, key: str, timeout_s: float) -> None:
+        lock = self.store.row_locks[key]
+        if not lock.acquire(timeout=timeout_s):
+            raise LockTimeout("the grant is locked by another refresh")
+        self.held.append(lock)
+
+    def try_acquire(self, key: str) -> bool:
+        lock = self.store.row_locks[key]
+        if lock.acquire(blocking=False):
+            self.held.append(lock)
+            return True
+        return False
+
+    def commit(self) -> None:
+        with self.store.mutex:
+            for (table, key), item in self.staged.items():
+                if item is None:
+                    self.store.tables[table].pop(key, None)
+                else:
+                    self.store.tables[table][key] = item
+            for event in self.new_events:
+                self.store.events.append(replace(event, id=len(self.store.events) + 1))
+            self.store.commits += 1
+        self.staged, self.new_events = {}, []
+        self.committed = True
+        self._release()
+
+    def rollback(self) -> None:
+        self.staged, self.new_events = {}, []
+        self._release()
+
+    def _release(self) -> None:
+        while self.held:
+            self.held.pop().release()

@@ -1,0 +1,118 @@
+"""A whole service on fakes, with shortcuts to put bindings into each state of their life."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.account import Account
+from domain.magento import MagentoProfile, MagentoStore, NamedCode
+from domain.service import LedgerConnect
+from domain.usecases.connect import ChooseOrganisation
+from domain.usecases.deps import Deps, Tunables
+from domain.usecases.settle import Connected
+from domain.values import Environment
+from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds, SequentialSecrets
+from tests.fakes.store import FakeStore, FakeUnitOfWork
+from tests.fakes.xero import FakeXero
+
+TENANTS = {
+    "tenant-uk": "Demo Company (UK)",
+    "tenant-nz": "Kiwi Kitchenware Ltd",
+    "tenant-au": "Wombat Wares Pty",
+    "tenant-partner": "Partner Practice Ltd",
+}
+
+
+def profile(url: str = "https://shop.example.com", websites: int = 1) -> MagentoProfile:
+    sites = tuple(NamedCode(f"site{i}", f"Website {i}") for i in range(1, websites + 1))
+    return MagentoProfile(
+        base_url=url,
+        label="Example shop",
+        websites=sites,
+        stores=tuple(
+            MagentoStore(f"store{i}", f"Store {i}", s.code) for i, s in enumerate(sites, 1)
+        ),
+        payment_methods=(NamedCode("checkmo", "Check / Money order"), NamedCode("stripe", "Card")),
+        product_types=(NamedCode("simple", "Simple"), NamedCode("virtual", "Virtual")),
+    )
+
+
+@dataclass
+class World:
+    clock: FakeClock = field(default_factory=FakeClock)
+    store: FakeStore = field(default_factory=FakeStore)
+    tasks: QueuedTasks = field(default_factory=QueuedTasks)
+    plans: FakePlans = field(default_factory=FakePlans)
+    tunables: Tunables = field(default_factory=Tunables)
+
+    def __post_init__(self) -> None:
+        self.xero = FakeXero(
+            self.clock, tenants=dict(TENANTS), editions={"tenant-partner": "PARTNER"}
+        )
+        self.deps = Deps(
+            uow=lambda: FakeUnitOfWork(self.store),
+            xero=self.xero,
+            clock=self.clock,
+            ids=SequentialIds(),
+            secrets=SequentialSecrets(),
+            plans=self.plans,
+            tasks=self.tasks,
+            tunables=self.tunables,
+        )
+        self.service = LedgerConnect(self.deps)
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+    def account(
+        self,
+        email: str = "merchant@example.com",
+        plan: str = "growth",
+        environment: Environment = Environment.PRODUCTION,
+    ) -> Account:
+        account = self.service.accounts.create(email, plan, "hash")
+        if environment is not Environment.PRODUCTION:
+            self.service.set_environment(account.id, environment)
+        return account
+
+    def paired(
+        self, account: Account, url: str = "https://shop.example.com", websites: int = 1
+    ) -> str:
+        created = self.service.create_binding(account.id)
+        self.service.redeem_pairing(created.pairing_code, profile(url, websites))
+        return created.binding_id
+
+    def consent(
+        self,
+        account: Account,
+        binding_id: str,
+        user: str,
+        tenants: list[str],
+        session: str = "browser-1",
+    ) -> Connected | ChooseOrganisation:
+        url = self.service.start_connect(account.id, binding_id, session)
+        state = url.split("state=")[1]
+        code = self.xero.consent(state, user, tenants)
+        return self.service.complete_connect(session, state, code)
+
+    def connected(
+        self,
+        account: Account | None = None,
+        user: str = "user-avery",
+        tenant: str = "tenant-uk",
+        url: str = "https://shop.example.com",
+    ) -> str:
+        account = account or self.account()
+        binding_id = self.paired(account, url)
+        outcome = self.consent(account, binding_id, user, [tenant])
+        assert isinstance(outcome, Connected), outcome
+        return binding_id
+
+    def binding(self, binding_id: str):  # noqa: ANN201 - test helper
+        return self.uow().bindings.get(binding_id)
+
+    def grant(self, binding_id: str):  # noqa: ANN201 - test helper
+        return self.uow().grants.get(binding_id)
+
+    def events(self, binding_id: str) -> list[str]:
+        return [e.kind.value for e in self.uow().events.for_binding(binding_id)]
