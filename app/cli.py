@@ -7,8 +7,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from app.errors import CommandError
 from app.settings import SettingsError
 from domain.errors import DomainError
+
+__all__ = ["CommandError", "build_parser", "main"]
 
 COMMANDS = (
     "serve",
@@ -21,10 +24,6 @@ COMMANDS = (
     "token",
     "worker",
 )
-
-
-class CommandError(Exception):
-    """A command failed in a way the operator can fix; printed as one line."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Plan
+from xero_emulator.settings import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
+from xero_emulator.settings import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 
 DEFAULT_PLANS = "starter:1:1,growth:3:5,scale:25:50"
-EMULATOR_CLIENT_ID = "LEDGERDEMOCLIENT0000000000000000"
-EMULATOR_CLIENT_SECRET = "emulator-demo-secret"
 
 
 class SettingsError(ValueError):

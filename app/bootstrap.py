@@ -1,0 +1,99 @@
+"""The composition root: builds the use cases from real adapters, or from whatever a test passes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from adapters.persistence.database import Database
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
+from adapters.xero.config import XeroEnvironmentConfig
+from adapters.xero.provider import HttpXeroProvider
+from app.keyring_loader import load_keyring, verify_stored_key_ids
+from app.settings import Settings
+from domain.account import Plan
+from domain.ports import (
+    Clock,
+    IdGenerator,
+    PlanCatalogue,
+    SecretGenerator,
+    TaskRunner,
+    UnitOfWorkFactory,
+    XeroProvider,
+)
+from domain.service import LedgerConnect
+from domain.usecases.deps import Deps, Tunables
+from domain.values import Environment
+
+
+class StaticPlans(PlanCatalogue):
+    """Plans come from configuration (LEDGER_PLANS), not the database."""
+
+    def __init__(self, plans: Iterable[Plan]) -> None:
+        self._plans = {plan.name: plan for plan in plans}
+
+    def get(self, name: str) -> Plan | None:
+        return self._plans.get(name)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    service: LedgerConnect
+    database: Database | None
+    healthy: Callable[[], bool]
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    create_dev_keys: bool = False,
+    migrate: bool = False,
+    uow: UnitOfWorkFactory | None = None,
+    xero: XeroProvider | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    secrets: SecretGenerator | None = None,
+    tasks: TaskRunner | None = None,
+) -> Container:
+    closers: list[Callable[[], None]] = []
+    database: Database | None = None
+    healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
+    if uow is None:
+        database = Database(settings.database_url)
+        closers.append(database.dispose)
+        if migrate:
+            database.migrate()
+        keyring = load_keyring(settings, create_dev=create_dev_keys)
+        verify_stored_key_ids(database, keyring)
+        uow = SqlUnitOfWorkFactory(database, keyring)
+        healthy = database.ping
+    if tasks is None:
+        runner = ThreadTaskRunner()
+        closers.append(runner.shutdown)
+        tasks = runner
+    deps = Deps(
+        uow=uow,
+        xero=xero or HttpXeroProvider(xero_configs(settings)),
+        clock=clock or SystemClock(),
+        ids=ids or UuidGenerator(),
+        secrets=secrets or SystemSecrets(),
+        plans=StaticPlans(settings.plans),
+        tasks=tasks,
+        tunables=Tunables(
+            token_skew=timedelta(seconds=settings.token_skew_s),
+            lock_timeout_s=settings.lock_timeout_s,
+        ),
+    )
+    return Container(settings, LedgerConnect(deps), database, healthy, closers)
+
+
+def xero_configs(settings: Settings) -> dict[Environment, XeroEnvironmentConfig]:
+    return {Environment.PRODUCTION: settings.production, Environment.SANDBOX: settings.sandbox}
