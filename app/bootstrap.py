@@ -79,9 +79,13 @@ def bootstrap(
         runner = ThreadTaskRunner()
         closers.append(runner.shutdown)
         tasks = runner
+    if xero is None:
+        provider = HttpXeroProvider(xero_configs(settings))
+        closers.append(provider.close)
+        xero = provider
     deps = Deps(
         uow=uow,
-        xero=xero or HttpXeroProvider(xero_configs(settings)),
+        xero=xero,
         clock=clock or SystemClock(),
         ids=ids or UuidGenerator(),
         secrets=secrets or SystemSecrets(),

@@ -1,0 +1,170 @@
+"""Xero's call limits kept on our side, so our own calls rarely meet a 429.
+
+Per organisation: at most 5 calls in flight and 60 per minute; per process: a share of the
+app-wide 10,000 per minute. Xero counts in fixed windows that start at different times per
+tenant; a sliding log of our own calls never exceeds any such window. Xero's
+`X-MinLimit-Remaining` / `X-AppMinLimit-Remaining` also count what other services spent, so
+once Xero says a budget is spent we hold back until that window must have reset.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from domain.errors import RateLimited
+
+WINDOW_S = 60.0
+_PRUNE_AT = 1024
+
+
+@dataclass(slots=True)
+class _Window:
+    """Our calls in the last minute, and the last budget Xero reported.
+
+    `reported` is (calls left, when, our call count then): Xero's figure minus what we have
+    spent since is what is still ours to spend until that window must have reset.
+    """
+
+    limit: int
+    calls: deque[float] = field(default_factory=deque)
+    spent: int = 0
+    reported: tuple[int, float, int] | None = None
+
+    def wait(self, now: float) -> float:
+        while self.calls and self.calls[0] <= now - WINDOW_S:
+            self.calls.popleft()
+        waits = [0.0]
+        if len(self.calls) >= self.limit:
+            waits.append(self.calls[0] + WINDOW_S - now)
+        if self.reported is not None:
+            left, at, spent_then = self.reported
+            if now - at >= WINDOW_S:
+                self.reported = None
+            elif left - (self.spent - spent_then) <= 0:
+                waits.append(at + WINDOW_S - now)
+        return max(waits)
+
+    def record(self, now: float) -> None:
+        self.calls.append(now)
+        self.spent += 1
+
+    def report(self, left: int, now: float) -> None:
+        self.reported = (left, now, self.spent)
+
+
+@dataclass(slots=True)
+class _Tenant:
+    slots: threading.BoundedSemaphore
+    window: _Window
+    busy: int = 0
+
+
+class OrgLimiter:
+    """Thread-safe gate around every Accounting API and connections call of one process."""
+
+    def __init__(
+        self,
+        *,
+        concurrent: int = 5,
+        per_minute: int = 60,
+        app_per_minute: int = 10_000,
+        max_wait_s: float = 5.0,
+        slot_timeout_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._concurrent, self._per_minute = concurrent, per_minute
+        self._max_wait_s, self._slot_timeout_s = max_wait_s, slot_timeout_s
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._app = _Window(app_per_minute)
+        self._tenants: dict[str, _Tenant] = {}
+        self._prune_at = _PRUNE_AT
+
+    @contextmanager
+    def call(self, tenant_id: str | None) -> Iterator[None]:
+        """Hold one of the tenant's in-flight slots and spend one call of its minute budget.
+
+        `tenant_id=None` is a tenantless call (GET /connections): app budget only. Raises
+        RateLimited when the budget frees up later than `max_wait_s` from now.
+        """
+        tenant = self._enter(tenant_id) if tenant_id is not None else None
+        try:
+            if tenant is not None and not tenant.slots.acquire(timeout=self._slot_timeout_s):
+                busy = f"{self._concurrent} Xero calls already in flight for this organisation"
+                raise RateLimited(busy, 1.0)
+            try:
+                self._spend(tenant)
+                yield
+            finally:
+                if tenant is not None:
+                    tenant.slots.release()
+        finally:
+            if tenant is not None:
+                self._leave(tenant)
+
+    def observe(self, tenant_id: str | None, headers: Mapping[str, str]) -> None:
+        """Note what Xero says is left of the tenant's and the app's minute budgets."""
+        now = self._clock()
+        with self._lock:
+            app_left = _int_header(headers, "X-AppMinLimit-Remaining")
+            if app_left is not None:
+                self._app.report(app_left, now)
+            tenant = self._tenants.get(tenant_id) if tenant_id is not None else None
+            org_left = _int_header(headers, "X-MinLimit-Remaining")
+            if tenant is not None and org_left is not None:
+                tenant.window.report(org_left, now)
+
+    def _spend(self, tenant: _Tenant | None) -> None:
+        deadline = self._clock() + self._max_wait_s
+        while True:
+            with self._lock:
+                now = self._clock()
+                windows = [self._app] + ([tenant.window] if tenant else [])
+                wait = max(w.wait(now) for w in windows)
+                if wait <= 0:
+                    for window in windows:
+                        window.record(now)
+                    return
+            if now + wait > deadline:
+                raise RateLimited("Xero minute budget spent for this organisation or app", wait)
+            self._sleep(wait)
+
+    def _enter(self, tenant_id: str) -> _Tenant:
+        with self._lock:
+            tenant = self._tenants.get(tenant_id)
+            if tenant is None:
+                self._prune()
+                slots = threading.BoundedSemaphore(self._concurrent)
+                tenant = self._tenants[tenant_id] = _Tenant(slots, _Window(self._per_minute))
+            tenant.busy += 1
+            return tenant
+
+    def _leave(self, tenant: _Tenant) -> None:
+        with self._lock:
+            tenant.busy -= 1
+
+    def _prune(self) -> None:
+        """Forget idle tenants once there are many, so a long-lived process stays small.
+
+        The threshold doubles with what stays, so a busy process does not scan on every call.
+        """
+        if len(self._tenants) < self._prune_at:
+            return
+        now = self._clock()
+        for tenant_id, tenant in list(self._tenants.items()):
+            if tenant.busy == 0 and tenant.window.wait(now) <= 0 and not tenant.window.calls:
+                del self._tenants[tenant_id]
+        self._prune_at = max(_PRUNE_AT, 2 * len(self._tenants))
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers.get(name, ""))
+    except ValueError:
+        return None

@@ -1,0 +1,163 @@
+"""OrgLimiter: 5 in flight and 60 a minute per organisation, an app budget, Xero's own word."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from adapters.xero.limits import OrgLimiter
+from domain.errors import RateLimited
+from domain.reference import RefKind
+from domain.values import Environment
+from tests.unit.xero.conftest import MakeProvider
+from tests.unit.xero.support import TENANT, FakeClock, Recorder, envelope
+
+
+def accounts(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=envelope("Accounts", []))
+
+
+def spend(limiter: OrgLimiter, tenant: str | None, times: int) -> None:
+    for _ in range(times):
+        with limiter.call(tenant):
+            pass
+
+
+class TestConcurrency:
+    def test_at_most_five_calls_in_flight_per_organisation(
+        self, make_provider: MakeProvider
+    ) -> None:
+        recorder = Recorder(accounts, delay_s=0.05)
+        provider = make_provider(recorder)
+
+        def fetch(_: int) -> None:
+            provider.fetch_reference(Environment.SANDBOX, "a", TENANT, [RefKind.ACCOUNTS])
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(fetch, range(10)))
+        assert len(recorder.requests) == 10
+        assert recorder.max_in_flight == 5
+
+    def test_other_organisations_are_not_held_back(self) -> None:
+        limiter = OrgLimiter(concurrent=1)
+        entered = threading.Event()
+        with limiter.call("tenant-a"):
+
+            def other() -> None:
+                with limiter.call("tenant-b"):
+                    entered.set()
+
+            worker = threading.Thread(target=other)
+            worker.start()
+            assert entered.wait(2)
+            worker.join()
+
+    def test_a_slot_that_never_frees_up_is_rate_limited(self) -> None:
+        limiter = OrgLimiter(concurrent=1, slot_timeout_s=0.05)
+        with limiter.call(TENANT), pytest.raises(RateLimited), limiter.call(TENANT):
+            pass
+
+
+class TestMinuteBudget:
+    def test_sixty_calls_a_minute_then_it_waits_for_the_window(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        spend(limiter, TENANT, 60)
+        assert clock.slept == []
+        spend(limiter, TENANT, 1)
+        assert clock.slept == [60.0]
+
+    def test_calls_spread_over_the_minute_free_up_one_by_one(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        for _ in range(60):
+            spend(limiter, TENANT, 1)
+            clock.now += 0.5
+        spend(limiter, TENANT, 1)
+        assert clock.slept == [pytest.approx(30.0)]
+
+    def test_a_wait_longer_than_allowed_is_raised_at_once(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=5, clock=clock, sleep=clock.sleep)
+        spend(limiter, TENANT, 60)
+        with pytest.raises(RateLimited) as raised:
+            spend(limiter, TENANT, 1)
+        assert (raised.value.retry_after, clock.slept) == (60.0, [])
+
+    def test_each_organisation_has_its_own_minute(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        spend(limiter, "tenant-a", 60)
+        spend(limiter, "tenant-b", 60)
+        assert clock.slept == []
+
+    def test_the_app_budget_counts_every_call_of_the_process(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(app_per_minute=100, clock=clock, sleep=clock.sleep)
+        spend(limiter, "tenant-a", 50)
+        spend(limiter, None, 50)
+        with pytest.raises(RateLimited):
+            spend(limiter, "tenant-b", 1)
+
+
+class TestXerosOwnCount:
+    def test_an_organisation_xero_says_is_spent_waits_for_its_window(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        with limiter.call(TENANT):
+            limiter.observe(TENANT, {"X-MinLimit-Remaining": "0"})
+        clock.now += 10
+        spend(limiter, TENANT, 1)
+        assert clock.slept == [50.0]
+
+    def test_what_is_left_may_still_be_spent(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        with limiter.call(TENANT):
+            limiter.observe(TENANT, {"X-MinLimit-Remaining": "2"})
+        spend(limiter, TENANT, 2)
+        with pytest.raises(RateLimited):
+            spend(limiter, TENANT, 1)
+
+    def test_an_app_budget_xero_says_is_spent_holds_every_tenant(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        with limiter.call(None):
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "0"})
+        with pytest.raises(RateLimited):
+            spend(limiter, "tenant-z", 1)
+        clock.now += 60
+        spend(limiter, "tenant-z", 1)
+
+    def test_headers_that_are_not_numbers_are_ignored(self) -> None:
+        limiter = OrgLimiter()
+        with limiter.call(TENANT):
+            limiter.observe(TENANT, {"X-MinLimit-Remaining": "lots"})
+        spend(limiter, TENANT, 1)
+
+    def test_the_provider_reads_the_headers_of_each_answer(
+        self, make_provider: MakeProvider
+    ) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        spent = httpx.Response(
+            200, json=envelope("Accounts", []), headers={"X-MinLimit-Remaining": "0"}
+        )
+        provider = make_provider(lambda r: spent, limiter=limiter)
+        provider.fetch_reference(Environment.SANDBOX, "a", TENANT, [RefKind.ACCOUNTS])
+        with pytest.raises(RateLimited):
+            provider.fetch_reference(Environment.SANDBOX, "a", TENANT, [RefKind.ACCOUNTS])
+
+
+class TestMemory:
+    def test_idle_organisations_are_forgotten_once_there_are_many(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        for n in range(1024):
+            spend(limiter, f"tenant-{n}", 1)
+        clock.now += 61
+        spend(limiter, "tenant-new", 1)
+        assert list(limiter._tenants) == ["tenant-new"]
