@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xero_emulator.clock import xero_utc
+
 
 @dataclass(slots=True)
 class AuthorizeRequest:
@@ -61,14 +63,14 @@ class Connection:
     updated: float
     active: bool = True
 
-    def to_json(self, fmt) -> dict[str, str]:
-        """The connection as GET /connections lists it; fmt renders timestamps."""
+    def to_json(self) -> dict[str, str]:
+        """The connection as GET /connections lists it."""
         return {
             "id": self.id,
             "authEventId": self.auth_event_id,
             "tenantId": self.tenant_id,
             "tenantType": "ORGANISATION",
             "tenantName": self.tenant_name,
-            "createdDateUtc": fmt(self.created),
-            "updatedDateUtc": fmt(self.updated),
+            "createdDateUtc": xero_utc(self.created),
+            "updatedDateUtc": xero_utc(self.updated),
         }

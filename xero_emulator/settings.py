@@ -20,6 +20,7 @@ class ClientRegistration:
     app_name: str = "Ledger Connect (emulated)"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "redirect_uris", tuple(self.redirect_uris))
         if not self.client_id or not self.client_secret:
             raise ValueError("client_id and client_secret are required")
         if not self.redirect_uris:

@@ -5,11 +5,25 @@ from __future__ import annotations
 from xero_emulator.seed.accounts import accounts, foreign_bank
 from xero_emulator.seed.catalogue import branding_themes, currencies, items, tracking_categories
 from xero_emulator.seed.model import SeedData, SeedOrg, SeedUser, seed_uuid
-from xero_emulator.seed.orgs import PROFILES, OrgProfile, organisation_record
+from xero_emulator.seed.orgs import AU, NZ, PARTNER, PROFILES, UK, OrgProfile, organisation_record
 from xero_emulator.seed.taxes import tax_rates
-from xero_emulator.seed.users import USERS
+from xero_emulator.seed.users import AVERY, SAM, USERS
 
-__all__ = ["SeedData", "SeedOrg", "SeedUser", "build_seed", "seed_uuid"]
+__all__ = [
+    "AU",
+    "AVERY",
+    "NZ",
+    "PARTNER",
+    "PROFILES",
+    "SAM",
+    "UK",
+    "USERS",
+    "SeedData",
+    "SeedOrg",
+    "SeedUser",
+    "build_seed",
+    "seed_uuid",
+]
 
 
 def build_org(profile: OrgProfile) -> SeedOrg:

@@ -17,7 +17,13 @@ _CLASS_OF_TYPE = {
     "REVENUE": ("REVENUE", "SALES", "OTHERINCOME"),
 }
 ACCOUNT_CLASS = {t: cls for cls, types in _CLASS_OF_TYPE.items() for t in types}
-_REPORTING = {"ASSET": "ASS", "LIABILITY": "LIA", "EQUITY": "EQU", "EXPENSE": "EXP", "REVENUE": "REV"}
+_REPORTING = {
+    "ASSET": "ASS",
+    "LIABILITY": "LIA",
+    "EQUITY": "EQU",
+    "EXPENSE": "EXP",
+    "REVENUE": "REV",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,13 @@ def chart(gst_name: str) -> tuple[Row, ...]:
         _bank("090", "Business Bank Account", "0908007006543"),
         _bank("091", "Business Savings Account", "0209087654321050"),
         _bank("092", "Company Credit Card", "4111111111111111", "CREDITCARD"),
-        Row("200", "Sales", "REVENUE", "sales", {"Description": "Income from any normal business activity"}),
+        Row(
+            "200",
+            "Sales",
+            "REVENUE",
+            "sales",
+            {"Description": "Income from any normal business activity"},
+        ),
         Row("250", "Consulting Fees (legacy)", "REVENUE", "sales", {"Status": "ARCHIVED"}),
         Row("260", "Other Revenue", "REVENUE", "sales", {"Description": "Any other income"}),
         Row("270", "Interest Income", "OTHERINCOME", "NONE", {"Description": "Interest earned"}),
@@ -95,7 +107,9 @@ def account_record(org_key: str, country: str, currency: str, row: Row) -> Recor
     return record
 
 
-def accounts(org_key: str, country: str, currency: str, extra: tuple[Row, ...] = ()) -> list[Record]:
+def accounts(
+    org_key: str, country: str, currency: str, extra: tuple[Row, ...] = ()
+) -> list[Record]:
     """The chart of accounts of one organisation."""
     gst_name = "VAT" if country == "GB" else "GST"
     rows = chart(gst_name) + extra

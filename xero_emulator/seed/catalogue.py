@@ -15,7 +15,8 @@ CURRENCY_NAMES = {
 }
 
 # code, name, sale price, purchase price, tracked as inventory
-_ITEMS = (
+ItemRow = tuple[str, str, float | None, float | None, bool]
+_ITEMS: tuple[ItemRow, ...] = (
     ("DevD", "Development work - developer onsite per day", 650.0, None, False),
     ("BOOK", "Fish out of Water: Finding Your Brand", 19.95, 12.0, False),
     ("GB1-White", "Golf balls - white single", 5.0, 2.5, True),
@@ -27,7 +28,7 @@ def _details(price: float | None, account: str, tax: str) -> Record:
     return {} if price is None else {"UnitPrice": price, "AccountCode": account, "TaxType": tax}
 
 
-def item_record(org_key: str, country: str, row: tuple) -> Record:
+def item_record(org_key: str, country: str, row: ItemRow) -> Record:
     """An Item exactly as GET /Items returns it."""
     code, name, sale, cost, tracked = row
     regime = REGIMES[country]
@@ -49,7 +50,11 @@ def item_record(org_key: str, country: str, row: tuple) -> Record:
         "UpdatedDateUTC": ms_date(SEEDED_AT),
     }
     if tracked:
-        record |= {"InventoryAssetAccountCode": "630", "TotalCostPool": 250.0, "QuantityOnHand": 100.0}
+        record |= {
+            "InventoryAssetAccountCode": "630",
+            "TotalCostPool": 250.0,
+            "QuantityOnHand": 100.0,
+        }
     return record
 
 

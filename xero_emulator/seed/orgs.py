@@ -35,20 +35,50 @@ class OrgProfile:
 
 
 UK = OrgProfile(
-    "uk", "Demo Company (UK)", "GB", ("GBP", "EUR", "USD"), "GMTSTANDARDTIME", "London",
-    "GB 123456789", ("ACCRUAL", "QUARTERLY1"), org_class="DEMO", is_demo=True,
+    key="uk",
+    name="Demo Company (UK)",
+    country="GB",
+    currencies=("GBP", "EUR", "USD"),
+    timezone="GMTSTANDARDTIME",
+    city="London",
+    tax_number="GB 123456789",
+    sales_tax=("ACCRUAL", "QUARTERLY1"),
+    org_class="DEMO",
+    is_demo=True,
 )
 NZ = OrgProfile(
-    "nz", "Kiwi Kitchenware Ltd", "NZ", ("NZD", "AUD"), "NEWZEALANDSTANDARDTIME", "Wellington",
-    "071-138-054", ("PAYMENTS", "TWOMONTHS"), org_class="PREMIUM",
+    key="nz",
+    name="Kiwi Kitchenware Ltd",
+    country="NZ",
+    currencies=("NZD", "AUD"),
+    timezone="NEWZEALANDSTANDARDTIME",
+    city="Wellington",
+    tax_number="071-138-054",
+    sales_tax=("PAYMENTS", "TWOMONTHS"),
+    org_class="PREMIUM",
 )
 AU = OrgProfile(
-    "au", "Wattle Web Supplies Pty Ltd", "AU", ("AUD",), "AUSEASTERNSTANDARDTIME", "Sydney",
-    "53 004 085 616", ("ACCRUALS", "QUARTERLY"), year_end=(30, 6),
+    key="au",
+    name="Wattle Web Supplies Pty Ltd",
+    country="AU",
+    currencies=("AUD",),
+    timezone="AUSEASTERNSTANDARDTIME",
+    city="Sydney",
+    tax_number="53 004 085 616",
+    sales_tax=("ACCRUALS", "QUARTERLY"),
+    year_end=(30, 6),
 )
 PARTNER = OrgProfile(
-    "partner", "Partner Practice Ltd", "GB", ("GBP",), "GMTSTANDARDTIME", "Manchester",
-    "GB 987654321", ("CASH", "QUARTERLY2"), org_class="LEDGER", edition="PARTNER",
+    key="partner",
+    name="Partner Practice Ltd",
+    country="GB",
+    currencies=("GBP",),
+    timezone="GMTSTANDARDTIME",
+    city="Manchester",
+    tax_number="GB 987654321",
+    sales_tax=("CASH", "QUARTERLY2"),
+    org_class="LEDGER",
+    edition="PARTNER",
 )
 PROFILES = (UK, NZ, AU, PARTNER)
 

@@ -1,0 +1,76 @@
+"""/_emulator routes about the demo world: users, organisations, consent and disconnects."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from xero_emulator.consent import (
+    FatalAuthorizeError,
+    RedirectAuthorizeError,
+    grant_consent,
+    validate_request,
+)
+from xero_emulator.control import ControlError, bp, payload
+from xero_emulator.state import get_state
+
+__all__ = ["bp"]
+
+
+@bp.post("/disconnect")
+def disconnect() -> Response:
+    """As if the user removed the app in Xero: the tenant's connections go, tokens stay."""
+    body, state = payload(), get_state()
+    tenant = str(body.get("tenant_id", "")).lower()
+    user = body.get("user_id")
+    with state.lock:
+        hits = [
+            c
+            for c in state.store.connections.values()
+            if c.tenant_id == tenant and c.active and user in (None, c.user_id)
+        ]
+        for connection in hits:
+            connection.active = False
+    return jsonify(disconnected=[c.id for c in hits])
+
+
+@bp.get("/users")
+def users() -> Response:
+    """The demo users and the organisations each can reach."""
+    seed = get_state().store.seed
+    return jsonify(
+        [
+            {
+                "user_id": u.user_id,
+                "name": u.name,
+                "email": u.email,
+                "tenant_ids": list(u.tenant_ids),
+            }
+            for u in seed.users.values()
+        ]
+    )
+
+
+@bp.get("/organisations")
+def organisations() -> Response:
+    """The demo organisations (tenants)."""
+    return jsonify([org.public() for org in get_state().store.seed.orgs.values()])
+
+
+@bp.post("/consent")
+def consent() -> Response:
+    """Consent without a browser, exactly as pressing Allow on the page; returns the code."""
+    body, state = payload(), get_state()
+    params = {k: v for k, v in body.items() if isinstance(v, str)}
+    params.setdefault("response_type", "code")
+    if params.get("code_challenge"):
+        params.setdefault("code_challenge_method", "S256")
+    try:
+        auth_request = validate_request(state.settings, params)
+    except (FatalAuthorizeError, RedirectAuthorizeError) as e:
+        raise ControlError(f"invalid authorize request: {e}") from e
+    tenant_ids, user_id = body.get("tenant_ids") or [], str(body.get("user_id", ""))
+    if not isinstance(tenant_ids, list):
+        raise ControlError("tenant_ids must be a list")
+    with state.lock:
+        code = grant_consent(state.store, auth_request, user_id, tenant_ids, state.clock.now())
+    return jsonify(code=code, state=auth_request.state)

@@ -1,0 +1,80 @@
+"""The emulator's in-memory world, guarded by one lock and reachable via app.extensions."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from xero_emulator.clock import EmulatorClock
+from xero_emulator.faults import Faults
+from xero_emulator.limits import RateLimiter
+from xero_emulator.records import AuthCode, AuthorizeRequest, Chain, Connection
+from xero_emulator.seed import SeedData, build_seed
+from xero_emulator.settings import EmulatorSettings
+from xero_emulator.stats import Stats
+
+EXTENSION_KEY = "xero_emulator"
+
+
+@dataclass(slots=True)
+class Store:
+    """Everything a reset throws away."""
+
+    seed: SeedData
+    faults: Faults
+    limiter: RateLimiter
+    bulk: bool
+    stats: Stats = field(default_factory=Stats)
+    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    pending: dict[str, tuple[AuthorizeRequest, float]] = field(default_factory=dict)
+    codes: dict[str, AuthCode] = field(default_factory=dict, repr=False)
+    chains: dict[str, Chain] = field(default_factory=dict)
+    refresh_index: dict[str, str] = field(default_factory=dict, repr=False)
+    connections: dict[tuple[str, str, str], Connection] = field(default_factory=dict)
+    scopes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def active_connections(self, user_id: str, client_id: str) -> list[Connection]:
+        """The user's live connections to the app, oldest first."""
+        found = [
+            c
+            for (user, client, _), c in self.connections.items()
+            if user == user_id and client == client_id and c.active
+        ]
+        return sorted(found, key=lambda c: c.created)
+
+    def is_connected(self, user_id: str, client_id: str, tenant_id: str) -> bool:
+        """Whether the user has the tenant connected to the app right now."""
+        connection = self.connections.get((user_id, client_id, tenant_id))
+        return connection is not None and connection.active
+
+
+class EmulatorState:
+    """Settings, clock, lock and the resettable store of one emulator app."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self.clock = EmulatorClock()
+        self.lock = threading.RLock()
+        self.store = self._fresh_store()
+
+    def _fresh_store(self) -> Store:
+        return Store(
+            seed=build_seed(),
+            faults=Faults(timeout_sleep_s=self.settings.timeout_sleep_s),
+            limiter=RateLimiter(self.settings.limits),
+            bulk=self.settings.bulk_connections,
+        )
+
+    def reset(self) -> None:
+        """Back to the seeded world: no codes, tokens, connections, faults or stats."""
+        with self.lock:
+            self.store = self._fresh_store()
+
+
+def get_state() -> EmulatorState:
+    """The state of the emulator app handling the current request."""
+    state: EmulatorState = current_app.extensions[EXTENSION_KEY]
+    return state
