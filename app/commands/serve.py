@@ -1,0 +1,100 @@
+"""`ledger-connect serve`: dashboard, Magento API, gRPC and (in demo mode) the Xero emulator."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from contextlib import ExitStack
+
+import waitress
+
+from adapters.grpc.callers import parse_callers
+from adapters.grpc.server import build_server, stop
+from adapters.http import create_app
+from adapters.http.config import HttpConfig
+from adapters.persistence.single_process import hold_single_process_lock
+from app.bootstrap import Container, bootstrap
+from app.commands.emulator import emulator_settings
+from app.demo import demo_caller_token, prepare_demo
+from app.logs import configure_logging
+from app.runtime_files import session_secret
+from app.settings import Settings
+from xero_emulator.server import start_in_thread
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("serve", help="run the service (HTTP, gRPC; the emulator in demo mode)")
+    parser.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    stopping = _stop_on_signals()
+    with ExitStack() as stack:
+        stack.enter_context(hold_single_process_lock(settings.database_url))
+        built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
+        stack.callback(built.close)
+        lines = [f"dashboard   {settings.public_url}/dashboard"]
+        callers = settings.grpc_callers
+        if settings.demo:
+            lines += _start_demo(settings, built, stack)
+            token = demo_caller_token(settings.var_dir)
+            callers = f"{callers};demo-cli={token}:*"
+            lines.append(f"gRPC caller token (demo, shown once): {token}")
+        _start_grpc(settings, built, callers, stack, lines)
+        _start_http(settings, built, stack)
+        print("\n".join(["ledger-connect is running", *lines, "Ctrl-C stops everything."]),
+              flush=True)
+        stopping.wait()
+        print("stopping ...", flush=True)
+    return 0
+
+
+def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> list[str]:
+    emulator = start_in_thread(emulator_settings(settings), port=settings.emulator_port)
+    stack.callback(emulator.stop)
+    email, password = prepare_demo(built)
+    return [
+        f"Xero (emulator) {emulator.base_url}",
+        f"demo login  {email} / {password}",
+    ]
+
+
+def _start_grpc(
+    settings: Settings, built: Container, callers: str, stack: ExitStack, lines: list[str]
+) -> None:
+    server, port = build_server(
+        built.service,
+        callers=parse_callers(callers),
+        health_check=built.healthy,
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+    )
+    server.start()
+    stack.callback(stop, server)
+    lines.append(f"gRPC        {settings.grpc_host}:{port} (reflection on)")
+
+
+def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
+    config = HttpConfig(
+        secret_key=session_secret(settings),
+        cookie_secure=settings.cookie_secure,
+        public_url=settings.public_url,
+        demo_banner="Demo mode: Xero is the bundled emulator." if settings.demo else None,
+    )
+    app = create_app(built.service, config)
+    server = waitress.create_server(
+        app, host=settings.http_host, port=settings.http_port, threads=8, ident="ledger-connect"
+    )
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    stack.callback(server.close)
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping
