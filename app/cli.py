@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from adapters.grpc.callers import CallerConfigError
+from adapters.persistence.errors import ConfigurationError
 from app.errors import CommandError
 from app.settings import SettingsError
 from domain.errors import DomainError
@@ -44,7 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (CommandError, SettingsError, DomainError) as error:
+    except (
+        CommandError,
+        SettingsError,
+        DomainError,
+        ConfigurationError,
+        CallerConfigError,
+    ) as error:
         print(f"ledger-connect {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
