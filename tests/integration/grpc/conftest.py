@@ -1,0 +1,60 @@
+"""Real gRPC servers on port 0, on a World of fakes, with two callers and a switchable health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+
+from adapters.grpc.callers import parse_callers
+from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
+from adapters.grpc.server import XeroConnectServer, build_server, stop
+from tests.fakes.world import World
+
+SYNC_TOKEN = "sync-token-0123456789abcdef"
+READER_TOKEN = "reader-token-0123456789abcdef"
+CALLERS = parse_callers(f"sync={SYNC_TOKEN}:*; reader={READER_TOKEN}:GetBinding")
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+@dataclass
+class Running:
+    world: World
+    server: XeroConnectServer
+    port: int
+    channel: grpc.Channel
+    healthy: list[bool] = field(default_factory=lambda: [True])
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def stub(self) -> pb_grpc.XeroConnectServiceStub:
+        return pb_grpc.XeroConnectServiceStub(self.channel)
+
+
+@pytest.fixture
+def running() -> Iterator[Running]:
+    world = World()
+    healthy = [True]
+    server, port = build_server(
+        world.service,
+        callers=CALLERS,
+        health_check=lambda: healthy[0],
+        port=0,
+        max_workers=4,
+        health_interval_s=0.05,
+    )
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield Running(world, server, port, channel, healthy)
+    finally:
+        channel.close()
+        stop(server, grace=0)
