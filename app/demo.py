@@ -7,6 +7,7 @@ from pathlib import Path
 
 from adapters.passwords import hash_password
 from app.bootstrap import Container
+from app.commands.token import DEMO_TOKEN_FILE
 from domain.magento import MagentoProfile
 from domain.values import Environment
 
@@ -56,7 +57,7 @@ def prepare_demo(built: Container) -> tuple[str, str]:
 def demo_caller_token(var_dir: Path) -> str:
     """A fresh gRPC caller token for local use, written where `ledger-connect token` finds it."""
     token = secrets.token_urlsafe(24)
-    path = var_dir / "grpc-demo-token"
+    path = var_dir / DEMO_TOKEN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(token + "\n")
     path.chmod(0o600)
