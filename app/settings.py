@@ -83,7 +83,7 @@ class Settings:
             database_url=e.get("LEDGER_DATABASE_URL", f"sqlite:///{var_dir / 'ledger.db'}"),
             token_keys=e.get("LEDGER_TOKEN_KEYS", ""),
             token_keys_file=Path(e.get("LEDGER_TOKEN_KEYS_FILE", str(var_dir / "token-keys"))),
-            secret_key=e.get("LEDGER_SECRET_KEY", ""),
+            secret_key=_secret_key(e),
             public_url=public_url,
             http_host=e.get("LEDGER_HTTP_HOST", "127.0.0.1"),
             http_port=http_port,
@@ -119,6 +119,13 @@ def parse_plans(text: str) -> tuple[Plan, ...]:
 
 def _with_scopes(config: XeroEnvironmentConfig, scopes: tuple[str, ...]) -> XeroEnvironmentConfig:
     return replace(config, scopes=scopes)
+
+
+def _secret_key(e: Mapping[str, str]) -> str:
+    key = e.get("LEDGER_SECRET_KEY", "")
+    if key and len(key) < 32:
+        raise SettingsError("LEDGER_SECRET_KEY must be at least 32 characters")
+    return key
 
 
 def _int(e: Mapping[str, str], key: str, default: int) -> int:

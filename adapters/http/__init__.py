@@ -1,1 +1,66 @@
+"""The dashboard and the Magento JSON API: a Flask app built around one LedgerConnect.
 
+Cookies, CSRF and headers: the session cookie (`HttpConfig.session_cookie_name`) is HttpOnly,
+SameSite=Lax and Secure when configured; every browser POST carries a Flask-WTF CSRF token,
+and the JSON API under /api/v1 is exempt because it authenticates with a pairing code or a
+connector secret, never a cookie. Referrer-Policy is `no-referrer` on every page, so the
+token check runs without Flask-WTF's HTTPS Referer check (`WTF_CSRF_SSL_STRICT` off).
+Serve it with a server that does not log query strings (waitress does not log requests):
+the OAuth callback's URL carries Xero's code and state.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from adapters.http.config import HttpConfig
+from domain.service import LedgerConnect
+
+__all__ = ["HttpConfig", "create_app"]
+
+
+def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
+    from adapters.http import errors, security, templating
+    from adapters.http.throttle import Throttle
+    from adapters.http.views import api, auth, connect, dashboard, lifecycle, settings
+
+    app = Flask(__name__)
+    app.config.update(_flask_config(config))
+    app.extensions["ledger"] = service
+    app.extensions["ledger_http"] = config
+    clock = service.deps.clock.now
+    app.extensions["ledger_login_throttle"] = Throttle(
+        config.login_max_failures, config.login_window, clock
+    )
+    app.extensions["ledger_pairing_throttle"] = Throttle(
+        config.pairing_max_failures, config.pairing_window, clock
+    )
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+    for module in (auth, dashboard, connect, settings, lifecycle, api):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    security.install(app)
+    templating.install(app, config)
+    if config.trusted_proxies:
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    return app
+
+
+def _flask_config(config: HttpConfig) -> dict[str, object]:
+    return {
+        "SECRET_KEY": config.secret_key,
+        "SESSION_COOKIE_NAME": config.session_cookie_name,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": config.cookie_secure,
+        "PERMANENT_SESSION_LIFETIME": config.session_lifetime,
+        "MAX_CONTENT_LENGTH": config.max_body_bytes,
+        "MAX_FORM_PARTS": 5000,
+        "WTF_CSRF_SSL_STRICT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "TEMPLATES_AUTO_RELOAD": False,
+    }

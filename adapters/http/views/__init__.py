@@ -1,0 +1,1 @@
+"""Blueprints of the dashboard and of the Magento JSON API."""

@@ -1,0 +1,101 @@
+"""The whole stack in this process on free 127.0.0.1 ports: SQLite, the real Xero adapter
+against the bundled emulator, and the dashboard served by waitress."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import waitress
+
+from adapters.http import HttpConfig, create_app
+from adapters.passwords import hash_password
+from adapters.persistence.keyring import generate_entry
+from app.bootstrap import Container, bootstrap
+from app.settings import Settings
+from domain.values import Environment
+from xero_emulator import ClientRegistration, EmulatorSettings, RunningEmulator, start_in_thread
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EMAIL = "merchant@e2e.test"
+PASSWORD = "e2e password that is long"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@dataclass
+class Stack:
+    base_url: str
+    emulator: RunningEmulator
+    container: Container
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium; missing it fails the run on CI and skips it elsewhere."""
+    if shutil.which(CHROMIUM) is None:
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("ledger")
+    http_port, emulator_port = free_port(), free_port()
+    settings = Settings.from_env(
+        {
+            "LEDGER_VAR_DIR": str(var),
+            "LEDGER_DATABASE_URL": f"sqlite:///{var / 'ledger.db'}",
+            "LEDGER_TOKEN_KEYS": generate_entry("e2e"),
+            "LEDGER_HTTP_PORT": str(http_port),
+            "LEDGER_EMULATOR_PORT": str(emulator_port),
+            "LEDGER_DEMO": "1",
+        }
+    )
+    container = bootstrap(settings, migrate=True)
+    client = ClientRegistration(
+        settings.sandbox.client_id, settings.sandbox.client_secret, (settings.redirect_uri,)
+    )
+    emulator = start_in_thread(EmulatorSettings(clients=(client,)), port=emulator_port)
+    account = container.service.accounts.create(EMAIL, "growth", hash_password(PASSWORD))
+    container.service.set_environment(account.id, Environment.SANDBOX)
+    config = HttpConfig(
+        secret_key=secrets.token_urlsafe(48),
+        cookie_secure=settings.cookie_secure,
+        public_url=settings.public_url,
+        demo_banner="Demo mode: Xero is the bundled emulator.",
+    )
+    server = waitress.create_server(
+        create_app(container.service, config), host="127.0.0.1", port=http_port, threads=4
+    )
+    thread = threading.Thread(target=server.run, name="e2e-http", daemon=True)
+    thread.start()
+    yield Stack(settings.public_url, emulator, container)
+    server.close()
+    emulator.stop()
+    container.close()

@@ -1,0 +1,139 @@
+"""A merchant's whole journey in a real browser: log in, pair, connect (single and bulk consent),
+settings, reference refresh, activity, disconnect."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, EMAIL, PASSWORD, Stack
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def new_binding(page: Page, stack: Stack, shop: str) -> str:
+    page.goto("/dashboard/bindings")
+    page.get_by_role("button", name="New binding").click()
+    code = page.locator("#pairing-code").inner_text()
+    expect(page.get_by_text(f"ledger-connect pair {code} --magento-url")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "pairing-code.png"), full_page=True)
+    answer = httpx.post(
+        f"{stack.base_url}/api/v1/pairings",
+        json={
+            "code": code,
+            "magento_url": shop,
+            "websites": [{"code": "base", "name": "Main Website"}],
+            "stores": [{"code": "default", "name": "Default Store View", "website_code": "base"}],
+            "payment_methods": [
+                {"code": "checkmo", "name": "Check / Money order"},
+                {"code": "stripe", "name": "Credit card"},
+            ],
+            "product_types": [{"code": "simple", "name": "Simple Product"}],
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    binding_id: str = answer.json()["binding_id"]
+    return binding_id
+
+
+def row(page: Page, binding_id: str):  # noqa: ANN201 - playwright Locator
+    return page.locator(f'li[data-binding="{binding_id}"]')
+
+
+def test_merchant_journey(page: Page, stack: Stack) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    first = new_binding(page, stack, "https://shop-one.example.com")
+    page.goto("/dashboard")
+    page.screenshot(path=str(ARTIFACTS / "home-paired.png"), full_page=True)
+    page.get_by_role("link", name="Connect your Xero account").click()
+    page.get_by_role("button", name="Connect Xero").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(
+        page.get_by_text("You cancelled the connection at Xero; nothing was changed.")
+    ).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "cancelled.png"), full_page=True)
+    page.get_by_role("link", name="Try again").click()
+    page.get_by_role("button", name="Connect Xero").click()
+    page.get_by_label("Organisation").select_option(label="Demo Company (UK)")
+    page.get_by_role("button", name="Allow access").click()
+    expect(page).to_have_url(f"{stack.base_url}/dashboard/bindings?connected={first}")
+    expect(row(page, first)).to_have_attribute("data-status", "CONNECTED")
+    expect(row(page, first).locator(".chip-green")).to_have_text("Connected")
+    expect(row(page, first)).to_contain_text("Demo Company (UK)")
+    page.screenshot(path=str(ARTIFACTS / "green-row.png"), full_page=True)
+
+    httpx.post(f"{stack.emulator.base_url}/_emulator/bulk", json={"enabled": True})
+    second = new_binding(page, stack, "https://shop-two.example.com")
+    page.goto(f"/dashboard/connect-xero?binding={second}")
+    page.get_by_role("button", name="Connect Xero").click()
+    page.get_by_label("Kiwi Kitchenware Ltd").check()
+    page.get_by_label("Wattle Web Supplies Pty Ltd").check()
+    page.get_by_role("button", name="Allow access").click()
+    expect(page.get_by_role("heading", name="Choose an organisation")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "organisation-picker.png"), full_page=True)
+    page.get_by_label("Kiwi Kitchenware Ltd").check()
+    page.get_by_role("button", name="Connect this organisation").click()
+    expect(row(page, second)).to_have_attribute("data-status", "CONNECTED")
+    expect(row(page, second)).to_contain_text("Kiwi Kitchenware Ltd")
+    page.screenshot(path=str(ARTIFACTS / "two-green-rows.png"), full_page=True)
+
+    row(page, first).get_by_role("link", name="Settings").click()
+    expect(page.get_by_label("Default income account")).not_to_have_value("")
+    page.screenshot(path=str(ARTIFACTS / "settings.png"), full_page=True)
+    stripe = page.locator('select[name="pm:stripe"]')
+    last_option = stripe.locator("option").last.get_attribute("value")
+    stripe.select_option(last_option)
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    expect(stripe).to_have_value(last_option or "")
+    page.get_by_role("button", name="Refresh reference data").click()
+    expect(page.get_by_text("Reference data refreshed from Xero.")).to_be_visible()
+
+    page.get_by_role("navigation", name="Binding").get_by_role("link", name="Activity").click()
+    events = page.locator(".event-kind")
+    expect(events.first).to_have_text("Reference data refreshed")
+    expect(page.locator(".timeline")).to_contain_text("Settings saved")
+    expect(page.locator(".timeline")).to_contain_text("Xero connected")
+    expect(events.last).to_have_text("Binding created")
+    page.screenshot(path=str(ARTIFACTS / "activity.png"), full_page=True)
+
+    page.goto(f"/dashboard/bindings/{first}")
+    page.get_by_role("link", name="Disconnect this binding…").click()
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text("The binding is disconnected.")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "disconnected.png"), full_page=True)
+    page.goto("/dashboard/bindings")
+    expect(row(page, first)).to_have_attribute("data-status", "DISCONNECTED")
+    expect(row(page, second)).to_have_attribute("data-status", "CONNECTED")
+    cookies = {c["name"] for c in page.context.cookies()}
+    assert {"ledger_session", "xero_emulator_session"} <= cookies
