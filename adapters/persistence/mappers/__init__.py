@@ -1,0 +1,1 @@
+"""Explicit row <-> domain mapping: the domain's dataclasses never learn about tables."""

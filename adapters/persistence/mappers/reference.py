@@ -1,0 +1,78 @@
+"""Reference cache rows: every kind in one JSON payload, stamps as columns for the sweep.
+
+Payload entries are read field by field with defaults, so adding a field to a reference
+dataclass needs no migration, and a field dropped from one is ignored in older rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from typing import Any, TypeVar
+
+from domain.reference import (
+    BrandingTheme,
+    Currency,
+    Item,
+    LedgerAccount,
+    OrganisationSummary,
+    ReferenceCache,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+)
+from domain.values import Environment
+
+Row = Mapping[Any, Any]
+T = TypeVar("T")
+LISTS: dict[str, type[Any]] = {
+    "accounts": LedgerAccount,
+    "items": Item,
+    "tax_rates": TaxRate,
+    "branding_themes": BrandingTheme,
+    "currencies": Currency,
+}
+
+
+def reference_row(cache: ReferenceCache) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "organisation": asdict(cache.organisation) if cache.organisation else None,
+        "tracking_categories": [asdict(c) for c in cache.tracking_categories],
+    }
+    payload.update({name: [asdict(item) for item in getattr(cache, name)] for name in LISTS})
+    return {
+        "tenant_id": cache.tenant_id,
+        "environment": cache.environment.value,
+        "payload": payload,
+        "fetched_at": cache.fetched_at,
+        "extended_fetched_at": cache.extended_fetched_at,
+    }
+
+
+def reference_from(row: Row) -> ReferenceCache:
+    payload = row["payload"]
+    organisation = payload.get("organisation")
+    lists = {name: _many(kind, payload.get(name)) for name, kind in LISTS.items()}
+    return ReferenceCache(
+        tenant_id=row["tenant_id"],
+        environment=Environment(row["environment"]),
+        organisation=_known(OrganisationSummary, organisation) if organisation else None,
+        tracking_categories=tuple(_category(c) for c in payload.get("tracking_categories", ())),
+        fetched_at=row["fetched_at"],
+        extended_fetched_at=row["extended_fetched_at"],
+        **lists,
+    )
+
+
+def _category(data: Mapping[str, Any]) -> TrackingCategory:
+    options = _many(TrackingOption, data.get("options"))
+    return _known(TrackingCategory, {**data, "options": options})
+
+
+def _many(kind: type[T], items: list[Mapping[str, Any]] | None) -> tuple[T, ...]:
+    return tuple(_known(kind, item) for item in items or ())
+
+
+def _known(kind: type[T], data: Mapping[str, Any]) -> T:
+    names = {f.name for f in fields(kind)}  # type: ignore[arg-type]
+    return kind(**{key: value for key, value in data.items() if key in names})

@@ -1,0 +1,96 @@
+"""Bindings, and the lookups the invariants need: install, Xero user, connection, secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.persistence.mappers.binding import binding_from, binding_row
+from adapters.persistence.tables import bindings
+from adapters.persistence.transaction import Tx
+from domain.binding import Binding
+from domain.errors import InstallAlreadyPaired, NotFound
+from domain.ports import BindingRepository
+from domain.values import BindingStatus, Environment
+
+LIVE = bindings.c.status != BindingStatus.DISCONNECTED.value
+WITH_XERO = [s.value for s in BindingStatus if s.has_xero]
+
+
+class SqlBindingRepository(BindingRepository):
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    def get(self, binding_id: str) -> Binding | None:
+        return self._one(select(bindings).where(bindings.c.id == binding_id))
+
+    def add(self, binding: Binding) -> None:
+        self._tx.writing()
+        with _one_live_binding_per_install(binding):
+            self._tx.run(insert(bindings).values(binding_row(binding)))
+
+    def update(self, binding: Binding) -> None:
+        self._tx.writing()
+        statement = update(bindings).where(bindings.c.id == binding.id)
+        with _one_live_binding_per_install(binding):
+            result = self._tx.run(statement.values(binding_row(binding)))
+        if result.rowcount == 0:
+            raise NotFound("no such binding")
+
+    def for_account(self, account_id: str) -> list[Binding]:
+        return self._many(select(bindings).where(bindings.c.account_id == account_id))
+
+    def live_for_install(self, base_url: str) -> Binding | None:
+        return self._one(select(bindings).where(bindings.c.magento_base_url == base_url, LIVE))
+
+    def live_for_xero_user(self, environment: Environment, xero_user_id: str) -> list[Binding]:
+        return self._many(
+            select(bindings).where(
+                bindings.c.xero_environment == environment.value,
+                bindings.c.xero_user_id == xero_user_id,
+                LIVE,
+            )
+        )
+
+    def live_for_connection(self, connection_id: str) -> list[Binding]:
+        return self._many(
+            select(bindings).where(bindings.c.xero_connection_id == connection_id, LIVE)
+        )
+
+    def find_by_secret_hash(self, secret_hash: str) -> Binding | None:
+        if not secret_hash:
+            return None
+        return self._one(select(bindings).where(bindings.c.connector_secret_hash == secret_hash))
+
+    def connected_ids(self) -> list[str]:
+        statement = (
+            select(bindings.c.id)
+            .where(bindings.c.status.in_(WITH_XERO))
+            .order_by(bindings.c.created_at, bindings.c.id)
+        )
+        return [row["id"] for row in self._tx.rows(statement)]
+
+    def _one(self, statement: Select[tuple[object, ...]]) -> Binding | None:
+        row = self._tx.row(statement.limit(1))
+        return binding_from(row) if row else None
+
+    def _many(self, statement: Select[tuple[object, ...]]) -> list[Binding]:
+        ordered = statement.order_by(bindings.c.created_at, bindings.c.id)
+        return [binding_from(row) for row in self._tx.rows(ordered)]
+
+
+@contextmanager
+def _one_live_binding_per_install(binding: Binding) -> Iterator[None]:
+    """The unique index backs DESIGN §3's rule when two pairings race past the domain's check."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "magento_base_url" not in str(error.orig):
+            raise
+        url = binding.magento.base_url if binding.magento else "this install"
+        raise InstallAlreadyPaired(
+            f"{url} is already paired with a live binding; unpair it before pairing again"
+        ) from None

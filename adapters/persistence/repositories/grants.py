@@ -1,0 +1,62 @@
+"""Grants with their tokens sealed, the row lock of DESIGN §5, and the sweep's claim."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+
+from adapters.persistence.crypto import Sealer
+from adapters.persistence.mappers.grant import grant_from, grant_row
+from adapters.persistence.tables import bindings, grants
+from adapters.persistence.transaction import Tx
+from domain.grant import OAuthGrant
+from domain.ports import TokenStore
+from domain.values import BindingStatus
+
+# A grant whose binding needs reconnecting or is gone cannot be refreshed; claiming it again
+# on every sweep would only crowd out the grants that can.
+REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
+
+
+class SqlTokenStore(TokenStore):
+    def __init__(self, tx: Tx, sealer: Sealer) -> None:
+        self._tx = tx
+        self._sealer = sealer
+
+    def get(self, binding_id: str) -> OAuthGrant | None:
+        row = self._tx.row(select(grants).where(grants.c.binding_id == binding_id))
+        return grant_from(row, self._sealer) if row else None
+
+    def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
+        """PostgreSQL: `FOR UPDATE` under `lock_timeout`; SQLite: the write lock (BEGIN
+        IMMEDIATE) within the same budget. Either way held until the unit of work ends."""
+        statement = select(grants).where(grants.c.binding_id == binding_id).with_for_update()
+        rows = self._tx.locked_rows(statement, timeout_s)
+        return grant_from(rows[0], self._sealer) if rows else None
+
+    def save(self, grant: OAuthGrant) -> None:
+        self._tx.upsert(grants, grant_row(grant, self._sealer), keys=["binding_id"])
+
+    def delete(self, binding_id: str) -> None:
+        self._tx.writing()
+        self._tx.run(delete(grants).where(grants.c.binding_id == binding_id))
+
+    def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[OAuthGrant]:
+        """Refreshable grants due for a retry or a keep-alive, locked (`FOR UPDATE SKIP LOCKED`
+        on PostgreSQL, the write lock on SQLite). Retries come first: they must land inside
+        Xero's 30-minute grace for the old refresh token; then the longest unused."""
+        due = or_(grants.c.next_retry_at <= now, grants.c.refresh_issued_at <= stale_before)
+        statement = (
+            select(grants)
+            .join(bindings, bindings.c.id == grants.c.binding_id)
+            .where(due, bindings.c.status.in_(REFRESHABLE))
+            .order_by(
+                grants.c.next_retry_at.asc().nulls_last(),
+                grants.c.refresh_issued_at,
+                grants.c.binding_id,
+            )
+            .limit(limit)
+            .with_for_update(of=grants, skip_locked=True)
+        )
+        return [grant_from(row, self._sealer) for row in self._tx.locked_rows(statement, None)]

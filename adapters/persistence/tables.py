@@ -1,0 +1,155 @@
+"""The schema as SQLAlchemy Core tables; Alembic migrations create it, these describe it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from adapters.persistence.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 64
+LIVE = text("status <> 'DISCONNECTED'")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("plan", String(64), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("environment", String(16), nullable=False),
+)
+
+bindings = Table(
+    "bindings",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("status_reason", Text, nullable=False),
+    Column("magento_base_url", String(2048)),
+    Column("magento", JSON(none_as_null=True)),
+    Column("connector_secret_hash", String(128), nullable=False, index=True),
+    Column("xero_environment", String(16)),
+    Column("xero_tenant_id", String(ID)),
+    Column("xero_tenant_name", Text),
+    Column("xero_connection_id", String(ID), index=True),
+    Column("xero_user_id", String(ID)),
+    Column("policy", JSON, nullable=False),
+    Index("ix_bindings_xero_user", "xero_environment", "xero_user_id"),
+    # One Magento install, at most one live binding (DESIGN §3), even under racing pairings.
+    Index(
+        "uq_bindings_live_install",
+        "magento_base_url",
+        unique=True,
+        sqlite_where=LIVE,
+        postgresql_where=LIVE,
+    ),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("binding_id", ForeignKey("bindings.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment", String(16), nullable=False),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("access_expires_at", UtcDateTime, nullable=False),
+    Column("refresh_issued_at", UtcDateTime, nullable=False, index=True),
+    Column("scopes", JSON, nullable=False),
+    Column("auth_event_id", String(255), nullable=False),
+    Column("xero_user_id", String(ID), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("failure_days", Integer, nullable=False),
+    Column("last_failure_on", Date),
+    Column("next_retry_at", UtcDateTime, index=True),
+)
+
+reference_caches = Table(
+    "reference_caches",
+    metadata,
+    Column("tenant_id", String(ID), primary_key=True),
+    Column("environment", String(16), primary_key=True),
+    Column("payload", JSON, nullable=False),
+    Column("fetched_at", UtcDateTime, index=True),
+    Column("extended_fetched_at", UtcDateTime, index=True),
+)
+
+connect_attempts = Table(
+    "connect_attempts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("state", String(255), nullable=False, unique=True),
+    Column("code_verifier", Text, nullable=False),
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("binding_id", ForeignKey("bindings.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("session_id", String(255), nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("used_at", UtcDateTime),
+    Column("pending", Text),
+)
+
+pairing_codes = Table(
+    "pairing_codes",
+    metadata,
+    Column("code_hash", String(128), primary_key=True),
+    Column("binding_id", ForeignKey("bindings.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("used_at", UtcDateTime),
+)
+
+binding_events = Table(
+    "binding_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("binding_id", ForeignKey("bindings.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_binding_events_binding", "binding_id", "id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedTable:
+    """A table holding AES-GCM sealed columns, all sealed under the row's `key_id`."""
+
+    table: Table
+    id_column: str
+    columns: tuple[str, ...]
+
+
+SEALED = (
+    SealedTable(grants, "binding_id", ("access_token", "refresh_token")),
+    SealedTable(connect_attempts, "id", ("code_verifier", "pending")),
+)

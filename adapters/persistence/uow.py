@@ -1,0 +1,83 @@
+"""The SQL unit of work: one pooled connection and one transaction per `with` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from adapters.persistence.crypto import Sealer
+from adapters.persistence.database import Database
+from adapters.persistence.keyring import Keyring
+from adapters.persistence.repositories.accounts import SqlAccountRepository
+from adapters.persistence.repositories.bindings import SqlBindingRepository
+from adapters.persistence.repositories.connect import (
+    SqlConnectAttemptRepository,
+    SqlPairingCodeRepository,
+)
+from adapters.persistence.repositories.events import SqlEventLog
+from adapters.persistence.repositories.grants import SqlTokenStore
+from adapters.persistence.repositories.references import SqlReferenceCacheStore
+from adapters.persistence.transaction import Tx
+from domain.ports import UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """Rolls back on exit unless `commit()` was called; not shared between threads."""
+
+    accounts: SqlAccountRepository
+    bindings: SqlBindingRepository
+    grants: SqlTokenStore
+    references: SqlReferenceCacheStore
+    attempts: SqlConnectAttemptRepository
+    pairing_codes: SqlPairingCodeRepository
+    events: SqlEventLog
+
+    def __init__(self, database: Database, sealer: Sealer) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tx: Tx | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._tx is not None:
+            raise RuntimeError("a unit of work is entered once; ask the factory for another")
+        busy_ms = self._database.busy_timeout_ms if self._database.is_sqlite else None
+        tx = self._tx = Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
+        self.accounts = SqlAccountRepository(tx)
+        self.bindings = SqlBindingRepository(tx)
+        self.grants = SqlTokenStore(tx, self._sealer)
+        self.references = SqlReferenceCacheStore(tx)
+        self.attempts = SqlConnectAttemptRepository(tx, self._sealer)
+        self.pairing_codes = SqlPairingCodeRepository(tx)
+        self.events = SqlEventLog(tx)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Closing returns the connection to the pool, which rolls back whatever is uncommitted;
+        # a failure there must not hide the error that is already on its way out.
+        self._open().close(quiet=exc_type is not None)
+
+    def commit(self) -> None:
+        self._open().commit()
+
+    def rollback(self) -> None:
+        self._open().rollback()
+
+    def _open(self) -> Tx:
+        if self._tx is None:
+            raise RuntimeError("use the unit of work in a `with` block")
+        return self._tx
+
+
+class SqlUnitOfWorkFactory:
+    """The domain's `UnitOfWorkFactory`: every call a fresh unit of work; safe from any thread."""
+
+    def __init__(self, database: Database, keyring: Keyring) -> None:
+        self._database = database
+        self._sealer = Sealer(keyring)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._database, self._sealer)

@@ -1,0 +1,1 @@
+"""Persistence adapter tests, each on a SQLite file and on PostgreSQL."""

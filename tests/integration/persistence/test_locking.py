@@ -1,0 +1,102 @@
+"""The grant's row lock (DESIGN §5): waits, times out as LockTimeout, and lets one refresh win."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from domain.errors import LockTimeout
+from domain.usecases.tokens import FreshToken
+from tests.integration.persistence import builders as b
+from tests.integration.persistence.builders import T0
+from tests.integration.persistence.fakes import CountingIssuer, service
+from tests.integration.persistence.markers import postgres_only
+
+
+class TestRowLock:
+    def test_a_held_lock_times_out_as_lock_timeout(self, uow: SqlUnitOfWorkFactory) -> None:
+        b.store(uow)
+        with uow() as holder:
+            assert holder.grants.lock("b-1", 1.0) is not None
+            started = time.monotonic()
+            with pytest.raises(LockTimeout), uow() as waiter:
+                waiter.bindings.get("b-1")
+                waiter.grants.lock("b-1", 0.3)
+            assert 0.25 <= time.monotonic() - started < 3
+
+    def test_a_waiter_gets_the_lock_and_the_committed_grant(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        b.store(uow)
+        seen: list[str] = []
+
+        def wait_for_lock() -> None:
+            with uow() as waiter:
+                grant = waiter.grants.lock("b-1", 5.0)
+                seen.append(grant.refresh_token if grant else "none")
+
+        with uow() as holder:
+            grant = holder.grants.lock("b-1", 1.0)
+            assert grant is not None
+            waiter = threading.Thread(target=wait_for_lock)
+            waiter.start()
+            time.sleep(0.3)
+            assert seen == []
+            grant.refresh_token = "successor"
+            holder.grants.save(grant)
+            holder.commit()
+        waiter.join(timeout=10)
+        assert seen == ["successor"]
+
+
+class TestRefreshRace:
+    def test_two_replicas_in_threads_refresh_an_expired_grant_once(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        b.store(uow)
+        with uow() as u:
+            expired = b.grant(expires=T0 - timedelta(minutes=1))
+            u.grants.save(expired)
+            u.commit()
+        issuer = CountingIssuer(delay_s=0.3)
+        replicas = [service(uow, issuer, T0) for _ in range(2)]
+        barrier = threading.Barrier(2)
+        tokens: list[FreshToken] = []
+
+        def fetch(n: int) -> None:
+            barrier.wait()
+            tokens.append(replicas[n].tokens.fresh_token("b-1", timeout_s=10))
+
+        threads = [threading.Thread(target=fetch, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        assert issuer.calls == 1
+        assert [t.access_token for t in tokens] == ["access-1", "access-1"]
+        with uow() as u:
+            stored = u.grants.get("b-1")
+            assert stored is not None
+            assert (stored.refresh_token, stored.version) == ("refresh-1", expired.version + 1)
+
+
+class TestClaims:
+    @postgres_only
+    def test_skip_locked_gives_concurrent_claimers_disjoint_grants(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        bindings = [
+            b.binding(f"b-{n}", url=f"https://shop{n}.example.com", connection=f"c-{n}")
+            for n in range(6)
+        ]
+        b.store(uow, *bindings)
+        due_at = T0 + timedelta(minutes=5)
+        with uow() as first, uow() as second:
+            mine = {g.binding_id for g in first.grants.claim_due(due_at, T0, limit=4)}
+            theirs = {g.binding_id for g in second.grants.claim_due(due_at, T0, limit=10)}
+            assert len(mine) == 4 and len(theirs) == 2
+            assert mine.isdisjoint(theirs)

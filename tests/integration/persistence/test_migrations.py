@@ -1,0 +1,57 @@
+"""Alembic makes the schema; `tables.py` describes the same one; URLs are read one way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from adapters.persistence import migrator
+from adapters.persistence.database import Database
+from adapters.persistence.errors import ConfigurationError
+from adapters.persistence.tables import metadata
+from adapters.persistence.urls import normalise_url, sqlite_file
+
+
+class TestMigrations:
+    def test_the_migrated_schema_matches_the_tables(self, database: Database) -> None:
+        with database.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+    def test_migrating_again_changes_nothing(self, database: Database) -> None:
+        assert database.schema_is_current()
+        assert database.migrate() == "0001"
+
+    def test_a_new_sqlite_file_gets_its_directory_and_downgrades_cleanly(
+        self, tmp_path: Path
+    ) -> None:
+        database = Database(f"sqlite:///{tmp_path / 'deep' / 'var' / 'ledger.db'}")
+        assert database.current_revision() is None and not database.schema_is_current()
+        database.migrate()
+        assert database.schema_is_current()
+        with database.engine.begin() as conn:
+            cfg = migrator.config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        assert database.current_revision() is None
+        assert database.migrate() == "0001"
+        database.dispose()
+
+
+class TestUrls:
+    def test_postgres_urls_mean_psycopg_3(self) -> None:
+        for raw in ("postgresql://u:pw@db/ledger", "postgres://u:pw@db/ledger"):
+            assert normalise_url(raw).drivername == "postgresql+psycopg"
+        assert Database("postgresql://u:pw@db/ledger").display_url == (
+            "postgresql+psycopg://u:***@db/ledger"
+        )
+
+    def test_sqlite_names_a_file(self) -> None:
+        assert sqlite_file("sqlite:///var/ledger.db") == Path("var/ledger.db")
+        assert sqlite_file("postgresql://db/ledger") is None
+        for bad in ("sqlite://", "sqlite:///:memory:", "mysql://db/x", "not a url"):
+            with pytest.raises(ConfigurationError):
+                normalise_url(bad)
