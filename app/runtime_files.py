@@ -19,6 +19,8 @@ def session_secret(settings: Settings) -> str:
     key = secrets.token_urlsafe(48)
     path.write_text(key + "\n")
     path.chmod(0o600)
-    print(f"created a session signing key in {path} (set LEDGER_SECRET_KEY in production)",
-          file=sys.stderr)
+    print(
+        f"created a session signing key in {path} (set LEDGER_SECRET_KEY in production)",
+        file=sys.stderr,
+    )
     return key

@@ -45,8 +45,9 @@ def _serve(args: argparse.Namespace) -> int:
             lines.append(f"gRPC caller token (demo, shown once): {token}")
         _start_grpc(settings, built, callers, stack, lines)
         _start_http(settings, built, stack)
-        print("\n".join(["ledger-connect is running", *lines, "Ctrl-C stops everything."]),
-              flush=True)
+        print(
+            "\n".join(["ledger-connect is running", *lines, "Ctrl-C stops everything."]), flush=True
+        )
         stopping.wait()
         print("stopping ...", flush=True)
     return 0
