@@ -19,8 +19,7 @@ class NamedCode:
     name: str
 
     def __post_init__(self) -> None:
-        if not self.code or len(self.code) > MAX_TEXT or len(self.name) > MAX_TEXT:
-            raise ValidationFailed("codes must be 1-255 characters and names at most 255")
+        _check_code_and_name(self.code, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +27,9 @@ class MagentoStore:
     code: str
     name: str
     website_code: str
+
+    def __post_init__(self) -> None:
+        _check_code_and_name(self.code, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class MagentoProfile:
             payment_methods=_named(data, "payment_methods"),
             product_types=_named(data, "product_types"),
         )
+
+
+def _check_code_and_name(code: str, name: str) -> None:
+    if not code or len(code) > MAX_TEXT or len(name) > MAX_TEXT:
+        raise ValidationFailed("codes must be 1-255 characters and names at most 255")
 
 
 def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:

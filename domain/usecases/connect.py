@@ -115,23 +115,24 @@ class CompleteConnect:
             raise NoOrganisation(
                 "Xero did not grant access to any organisation; try again and pick one"
             )
-        locked = self._locked_tenant(attempt)
+        locked = self._locked_to(attempt)
         if locked is not None:
-            chosen = next((c for c in organisations if c.tenant_id == locked), None)
+            chosen = next((c for c in organisations if c.tenant_id == locked.tenant_id), None)
             if chosen is None:
                 self._settle.release(attempt.environment, tokens, organisations, keep=None)
                 raise OrganisationLocked(
-                    "this binding is locked to another Xero organisation; connect that one"
+                    f"this binding is locked to the Xero organisation '{locked.tenant_name}'; "
+                    "connect that organisation, or create a new binding for another one"
                 )
             return self._settle(attempt, tokens, chosen, organisations)
         if len(organisations) == 1:
             return self._settle(attempt, tokens, organisations[0], organisations)
         return self._hold(attempt, tokens, organisations)
 
-    def _locked_tenant(self, attempt: ConnectAttempt) -> str | None:
+    def _locked_to(self, attempt: ConnectAttempt) -> XeroLink | None:
         with self._d.uow() as uow:
             binding = owned_binding(uow, attempt.account_id, attempt.binding_id)
-        return binding.locked_tenant(attempt.environment)
+        return binding.xero if binding.locked_tenant(attempt.environment) else None
 
     def _hold(
         self, attempt: ConnectAttempt, tokens: TokenSet, organisations: tuple[XeroConnection, ...]

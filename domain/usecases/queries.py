@@ -55,7 +55,8 @@ class Queries:
         with self._d.uow() as uow:
             return sorted(uow.bindings.for_account(account_id), key=lambda b: b.created_at)
 
-    def all_bindings(self) -> list[Binding]:
+    def every_binding(self) -> list[Binding]:
+        """Every binding that has or had Xero, for operators."""
         with self._d.uow() as uow:
             ids = uow.bindings.connected_ids()
             return [b for b in (uow.bindings.get(i) for i in ids) if b is not None]
@@ -160,6 +161,13 @@ class Accounts:
             uow.accounts.update(account)
             uow.commit()
         return account
+
+    def set_password(self, account_id: str, password_hash: str) -> None:
+        with self._d.uow() as uow:
+            account, _ = account_and_plan(uow, self._d, account_id)
+            account.password_hash = password_hash
+            uow.accounts.update(account)
+            uow.commit()
 
     def by_email(self, email: str) -> Account | None:
         with self._d.uow() as uow:

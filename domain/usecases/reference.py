@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.binding import Binding
 from domain.defaults import default_policy
-from domain.errors import NotFound, OrganisationDisconnected, ProviderError
+from domain.errors import DomainError, NotFound, OrganisationDisconnected
 from domain.events import BindingEvent
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.deps import Deps
@@ -85,9 +85,10 @@ class ReferenceService:
         return binding
 
     def _quietly(self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...]) -> None:
+        """Xero trouble, or a binding disconnected meanwhile: expected, so a warning only."""
         try:
             self.refresh(binding_id, waves)
-        except ProviderError as error:
+        except DomainError as error:
             log.warning("reference refresh for %s failed: %s", binding_id, error.code)
 
 

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from domain.binding import XeroLink
 from domain.connect import ConnectAttempt, XeroConnection
 from domain.defaults import default_policy
-from domain.errors import PartnerEditionRefused, PlanLimitExceeded, ProviderError
+from domain.errors import (
+    ConnectAttemptInvalid,
+    PartnerEditionRefused,
+    PlanLimitExceeded,
+    ProviderError,
+)
 from domain.grant import OAuthGrant, TokenSet
 from domain.ports import UnitOfWork, record
 from domain.reference import CRITICAL, ReferenceBundle, ReferenceCache
@@ -75,7 +80,12 @@ class ConnectionSettler:
     ) -> None:
         now = self._d.clock.now()
         with self._d.uow() as uow:
-            _, plan = account_and_plan(uow, self._d, attempt.account_id)
+            account, plan = account_and_plan(uow, self._d, attempt.account_id)
+            if account.environment is not attempt.environment:
+                raise ConnectAttemptInvalid(
+                    f"the account moved to the {account.environment} Xero environment during "
+                    "this authorisation; connect Xero again"
+                )
             binding = owned_binding(uow, attempt.account_id, attempt.binding_id)
             check_organisation_limit(uow, plan.name, plan.max_organisations, binding.id, chosen)
             link = XeroLink(

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from domain.binding import Binding
 from domain.errors import (
+    BindingDisconnected,
     BindingNotConnected,
     InvalidGrant,
     NotFound,
@@ -45,6 +46,14 @@ class _Refused(Exception):
 
     def __init__(self, version: int) -> None:
         self.version = version
+
+
+class _Unavailable(Exception):
+    """Xero did not answer the refresh of grant `version` (timeout, 5xx, lost answer)."""
+
+    def __init__(self, version: int, error: ProviderUnavailable) -> None:
+        self.version = version
+        self.error = error
 
 
 class TokenService:
@@ -83,8 +92,8 @@ class TokenService:
             return self._rotate(binding_id, lock_timeout, force)
         except _Refused as refused:
             return self._after_refusal(binding_id, refused.version, lock_timeout)
-        except ProviderUnavailable as error:
-            return self._after_transient(binding_id, error, lock_timeout)
+        except _Unavailable as failed:
+            return self._after_transient(binding_id, failed.version, failed.error, lock_timeout)
 
     def _rotate(self, binding_id: str, lock_timeout: float, force: bool) -> FreshToken:
         with self._d.uow() as uow:
@@ -96,6 +105,8 @@ class TokenService:
                 tokens = self._d.xero.refresh(grant.environment, grant.refresh_token)
             except InvalidGrant:
                 raise _Refused(grant.version) from None
+            except ProviderUnavailable as error:
+                raise _Unavailable(grant.version, error) from error
             grant.rotate(tokens, now)
             uow.grants.save(grant)
             events = [binding.recover(now), _refreshed(binding, now)]
@@ -116,10 +127,12 @@ class TokenService:
         raise ReauthRequired(REAUTH_REASON)
 
     def _after_transient(
-        self, binding_id: str, error: ProviderUnavailable, lock_timeout: float
+        self, binding_id: str, version: int, error: ProviderUnavailable, lock_timeout: float
     ) -> FreshToken:
         with self._d.uow() as uow:
             binding, grant = _usable(uow, binding_id, lock_timeout)
+            if grant.version != version:
+                return self._hand_out(binding, grant)
             now = self._d.clock.now()
             was_exhausted = grant.exhausted
             grant.record_failure(error.message, now)
@@ -171,6 +184,8 @@ def _usable(
 
 
 def require_tokens_allowed(binding: Binding) -> None:
+    if not binding.is_live:
+        raise BindingDisconnected("the binding is disconnected; pair the install again")
     if binding.status is BindingStatus.NEEDS_RECONNECT:
         raise ReauthRequired(binding.status_reason or "the binding needs Xero reconnected")
     if binding.status not in (BindingStatus.CONNECTED, BindingStatus.DEGRADED):

@@ -1,10 +1,16 @@
-"""An in-memory unit of work: reads see committed state, writes land only on commit."""
+"""An in-memory unit of work: reads see committed state, writes land only on commit.
+
+Like PostgreSQL at READ COMMITTED: plain reads never block; `grants.lock` is
+`SELECT ... FOR UPDATE` (held until the unit of work ends); writing a grant row that another
+unit of work has locked waits for that lock at commit, as an UPDATE or DELETE would.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -23,6 +29,14 @@ class FakeStore:
         self.mutex = threading.RLock()
         self.row_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self.commits = 0
+        self.locks_taken = 0
+        self.write_timeout_s = 5.0
+        # One-shot hooks, each run just before a row lock is requested: a race's other side.
+        self.before_lock: list[Callable[[], None]] = []
+
+    def next_hook(self) -> Callable[[], None] | None:
+        with self.mutex:
+            return self.before_lock.pop(0) if self.before_lock else None
 
     def read(self, table: str, key: Any) -> Any:
         with self.mutex:
@@ -161,7 +175,7 @@ class FakeUnitOfWork:
         self.store = store
         self.staged: dict[tuple[str, Any], Any] = {}
         self.new_events: list[Any] = []
-        self.held: list[threading.Lock] = []
+        self.held: dict[str, threading.Lock] = {}
         self.committed = False
         self.accounts = FakeAccounts(self, "accounts", "id")
         self.bindings = FakeBindings(self, "bindings", "id")
@@ -197,19 +211,33 @@ class FakeUnitOfWork:
         self.staged[(table, key)] = copy.deepcopy(item)
 
     def acquire(self, key: str, timeout_s: float) -> None:
+        if key in self.held:
+            return
+        hook = self.store.next_hook()
+        if hook is not None:
+            hook()
+        self._take(key, timeout_s)
+        with self.store.mutex:
+            self.store.locks_taken += 1
+
+    def _take(self, key: str, timeout_s: float) -> None:
         lock = self.store.row_locks[key]
         if not lock.acquire(timeout=timeout_s):
             raise LockTimeout("the grant is locked by another refresh")
-        self.held.append(lock)
+        self.held[key] = lock
 
     def try_acquire(self, key: str) -> bool:
+        if key in self.held:
+            return True
         lock = self.store.row_locks[key]
         if lock.acquire(blocking=False):
-            self.held.append(lock)
+            self.held[key] = lock
             return True
         return False
 
     def commit(self) -> None:
+        for key in sorted({k for t, k in self.staged if t == "grants" and k not in self.held}):
+            self._take(key, self.store.write_timeout_s)
         with self.store.mutex:
             for (table, key), item in self.staged.items():
                 if item is None:
@@ -229,4 +257,4 @@ class FakeUnitOfWork:
 
     def _release(self) -> None:
         while self.held:
-            self.held.pop().release()
+            self.held.popitem()[1].release()

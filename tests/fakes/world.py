@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain.account import Account
+from domain.binding import Binding
+from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile, MagentoStore, NamedCode
 from domain.service import LedgerConnect
 from domain.usecases.connect import ChooseOrganisation
 from domain.usecases.deps import Deps, Tunables
 from domain.usecases.settle import Connected
-from domain.values import Environment
+from domain.values import BindingStatus, Environment
 from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds, SequentialSecrets
 from tests.fakes.store import FakeStore, FakeUnitOfWork
 from tests.fakes.xero import FakeXero
@@ -20,6 +22,7 @@ TENANTS = {
     "tenant-nz": "Kiwi Kitchenware Ltd",
     "tenant-au": "Wombat Wares Pty",
     "tenant-partner": "Partner Practice Ltd",
+    "practice-1": "Avery & Co (practice)",
 }
 
 
@@ -47,7 +50,10 @@ class World:
 
     def __post_init__(self) -> None:
         self.xero = FakeXero(
-            self.clock, tenants=dict(TENANTS), editions={"tenant-partner": "PARTNER"}
+            self.clock,
+            tenants=dict(TENANTS),
+            editions={"tenant-partner": "PARTNER"},
+            tenant_types={"practice-1": "PRACTICE"},
         )
         self.deps = Deps(
             uow=lambda: FakeUnitOfWork(self.store),
@@ -63,6 +69,10 @@ class World:
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
+
+    def replica(self) -> LedgerConnect:
+        """Another process of the service: same database and Xero, its own memory."""
+        return LedgerConnect(self.deps)
 
     def account(
         self,
@@ -90,10 +100,21 @@ class World:
         tenants: list[str],
         session: str = "browser-1",
     ) -> Connected | ChooseOrganisation:
+        state, code = self.authorize(account, binding_id, user, tenants, session)
+        return self.service.complete_connect(session, state, code)
+
+    def authorize(
+        self,
+        account: Account,
+        binding_id: str,
+        user: str,
+        tenants: list[str],
+        session: str = "browser-1",
+    ) -> tuple[str, str]:
+        """Start connecting and press Allow at Xero: the `state` and `code` of the callback."""
         url = self.service.start_connect(account.id, binding_id, session)
         state = url.split("state=")[1]
-        code = self.xero.consent(state, user, tenants)
-        return self.service.complete_connect(session, state, code)
+        return state, self.xero.consent(state, user, tenants)
 
     def connected(
         self,
@@ -108,11 +129,22 @@ class World:
         assert isinstance(outcome, Connected), outcome
         return binding_id
 
-    def binding(self, binding_id: str):  # noqa: ANN201 - test helper
-        return self.uow().bindings.get(binding_id)
+    def needs_reconnect(self, binding_id: str) -> None:
+        """The merchant removed the app in Xero and a sync service reported the 403."""
+        link = self.binding(binding_id).xero
+        assert link is not None
+        self.xero.remove_app(link.xero_user_id, link.tenant_id, link.environment)
+        self.service.checker.report_auth_failure(binding_id, 403)
+        assert self.binding(binding_id).status is BindingStatus.NEEDS_RECONNECT
 
-    def grant(self, binding_id: str):  # noqa: ANN201 - test helper
-        return self.uow().grants.get(binding_id)
+    def binding(self, binding_id: str) -> Binding:
+        found: Binding | None = self.uow().bindings.get(binding_id)
+        assert found is not None, binding_id
+        return found
+
+    def grant(self, binding_id: str) -> OAuthGrant | None:
+        found: OAuthGrant | None = self.uow().grants.get(binding_id)
+        return found
 
     def events(self, binding_id: str) -> list[str]:
         return [e.kind.value for e in self.uow().events.for_binding(binding_id)]

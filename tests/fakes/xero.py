@@ -1,15 +1,25 @@
-"""A fake Xero that models what matters: rotation with a 30-minute grace, consent, connections."""
+"""A fake Xero that models what matters: rotation with a 30-minute grace, consent, connections.
+
+Modelled after xero-facts §2 and §5: access tokens live 30 minutes (401 after that); every
+refresh rotates; after a lost answer the predecessor is accepted again for 30 minutes, but
+once its successor has been used it is dead; an unused refresh token dies after 60 days;
+revocation removes all of the user's connections; `/connections` lists every organisation
+the user ever connected, filtered by `authEventId` on request; a tenant the user is no
+longer connected to answers 403 AuthenticationUnsuccessful. Production and sandbox are two
+separate Xero worlds: a token of one is unknown to the other.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.connect import XeroConnection
 from domain.digests import pkce_challenge
 from domain.errors import (
+    AccessTokenRejected,
     EnvironmentNotConfigured,
     InvalidGrant,
     OrganisationDisconnected,
@@ -23,22 +33,35 @@ from domain.values import Environment
 from tests.fakes.reference import bundle_for
 
 GRACE = timedelta(minutes=30)
+ACCESS_LIFETIME = timedelta(minutes=30)
+REFRESH_UNUSED_LIFETIME = timedelta(days=60)
+PRODUCTION = Environment.PRODUCTION
 
 
 @dataclass
 class _Refresh:
     family: str
     user: str
+    environment: Environment
+    issued_at: datetime
     superseded_at: datetime | None = None
     successor: str | None = None
     used: bool = False
     dead: bool = False
 
 
+@dataclass(frozen=True)
+class _Access:
+    user: str
+    environment: Environment
+    expires_at: datetime
+
+
 @dataclass
 class _Code:
     user: str
     challenge: str
+    environment: Environment
     connections: list[XeroConnection]
 
 
@@ -48,19 +71,24 @@ class FakeXero(XeroProvider):
     configured: set[Environment] = field(default_factory=lambda: set(Environment))
     tenants: dict[str, str] = field(default_factory=dict)
     editions: dict[str, str] = field(default_factory=dict)
+    tenant_types: dict[str, str] = field(default_factory=dict)
     refresh_calls: int = 0
+    list_calls: int = 0
+    presented: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     fetches: list[tuple[str, tuple[RefKind, ...]]] = field(default_factory=list)
     fail_next: list[ProviderError] = field(default_factory=list)
     fail_fetch: list[ProviderError] = field(default_factory=list)
+    fail_connections: list[ProviderError] = field(default_factory=list)
     drop_next_answer: bool = False
+    on_refresh: Callable[[str], None] | None = None
     disconnected: set[str] = field(default_factory=set)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
-    _access: dict[str, str] = field(default_factory=dict)
+    _access: dict[str, _Access] = field(default_factory=dict)
     _codes: dict[str, _Code] = field(default_factory=dict)
-    _challenges: dict[str, str] = field(default_factory=dict)
-    _connections: dict[str, list[XeroConnection]] = field(default_factory=dict)
+    authorize_requests: dict[str, tuple[str, Environment]] = field(default_factory=dict)
+    _connections: dict[tuple[Environment, str], list[XeroConnection]] = field(default_factory=dict)
     _counter: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -68,30 +96,47 @@ class FakeXero(XeroProvider):
     def consent(self, state: str, user: str, tenant_ids: list[str]) -> str:
         """The user pressed Allow for these organisations; returns the code for the callback."""
         with self._lock:
+            challenge, environment = self.authorize_requests[state]
             event = self._next("auth-event")
-            made = [self._connect(user, tenant, event) for tenant in tenant_ids]
+            made = [self._connect(environment, user, tenant, event) for tenant in tenant_ids]
             code = self._next("code")
-            self._codes[code] = _Code(user, self._challenges[state], made)
+            self._codes[code] = _Code(user, challenge, environment, made)
             return code
 
-    def remove_app(self, user: str, tenant_id: str) -> None:
+    def remove_app(self, user: str, tenant_id: str, environment: Environment = PRODUCTION) -> None:
         """The user removed the app inside Xero: connection gone, API 403, refresh still works."""
         with self._lock:
-            self._connections[user] = [
-                c for c in self._connections.get(user, []) if c.tenant_id != tenant_id
+            key = (environment, user)
+            self._connections[key] = [
+                c for c in self._connections.get(key, []) if c.tenant_id != tenant_id
             ]
-            self.disconnected.add(tenant_id)
 
-    def connections_of(self, user: str) -> list[XeroConnection]:
-        return list(self._connections.get(user, []))
+    def revoke_user(self, user: str, environment: Environment = PRODUCTION) -> None:
+        """The user revoked the app at Xero: every token set dies, every connection goes."""
+        with self._lock:
+            self._kill(lambda r: r.user == user and r.environment is environment)
+            self._connections[(environment, user)] = []
 
-    def grant_tokens(self, user: str, tenant_ids: list[str]) -> TokenSet:
+    def connections_of(
+        self, user: str, environment: Environment = PRODUCTION
+    ) -> list[XeroConnection]:
+        return list(self._connections.get((environment, user), []))
+
+    def grant_tokens(
+        self, user: str, tenant_ids: list[str], environment: Environment = PRODUCTION
+    ) -> TokenSet:
         """A token set as if a consent happened earlier (for tests that start connected)."""
         with self._lock:
             event = self._next("auth-event")
             for tenant in tenant_ids:
-                self._connect(user, tenant, event)
-            return self._issue(user, self._next("family"), event)
+                self._connect(environment, user, tenant, event)
+            return self._issue(user, self._next("family"), event, environment)
+
+    def accepts(self, refresh_token: str) -> bool:
+        """Whether Xero would rotate this refresh token now (a look, not a use)."""
+        with self._lock:
+            record = self._refresh.get(refresh_token)
+            return record is not None and not record.dead and self._accepts(record)
 
     # -- the port ------------------------------------------------------------------------
     def is_configured(self, environment: Environment) -> bool:
@@ -101,31 +146,43 @@ class FakeXero(XeroProvider):
         self, environment: Environment, *, state: str, code_challenge: str
     ) -> str:
         self._require(environment)
-        self._challenges[state] = code_challenge
+        self.authorize_requests[state] = (code_challenge, environment)
         return f"https://xero.test/{environment}/authorize?state={state}"
 
     def exchange_code(self, environment: Environment, *, code: str, code_verifier: str) -> TokenSet:
         self._require(environment)
         with self._lock:
             pending = self._codes.pop(code, None)
-            if pending is None or pkce_challenge(code_verifier) != pending.challenge:
+            if (
+                pending is None
+                or pending.environment is not environment
+                or pkce_challenge(code_verifier) != pending.challenge
+            ):
                 raise InvalidGrant("Xero refused the authorization code")
             event = pending.connections[0].auth_event_id if pending.connections else ""
-            return self._issue(pending.user, self._next("family"), event)
+            return self._issue(pending.user, self._next("family"), event, environment)
 
     def refresh(self, environment: Environment, refresh_token: str) -> TokenSet:
         with self._lock:
             self.refresh_calls += 1
+            self.presented.append(refresh_token)
+            if self.on_refresh is not None:
+                self.on_refresh(refresh_token)
             if self.fail_next:
                 raise self.fail_next.pop(0)
             record = self._refresh.get(refresh_token)
-            if record is None or record.dead or not self._accepts(record):
+            if (
+                record is None
+                or record.dead
+                or record.environment is not environment
+                or not self._accepts(record)
+            ):
                 raise InvalidGrant("Xero refused the refresh token")
             record.used = True
             if record.successor is not None:
                 self._refresh[record.successor].dead = True
             record.superseded_at = record.superseded_at or self.clock.now()
-            tokens = self._issue(record.user, record.family, "")
+            tokens = self._issue(record.user, record.family, "", environment)
             record.successor = tokens.refresh_token
             if self.drop_next_answer:
                 self.drop_next_answer = False
@@ -138,18 +195,20 @@ class FakeXero(XeroProvider):
                 raise self.fail_next.pop(0)
             record = self._refresh.get(refresh_token)
             self.revoked.append(refresh_token)
-            if record is not None:
-                for other in self._refresh.values():
-                    if other.family == record.family:
-                        other.dead = True
-                self._connections[record.user] = []
+            if record is not None and record.environment is environment:
+                self._kill(lambda r: r.family == record.family)
+                self._connections[(environment, record.user)] = []
 
     def list_connections(
         self, environment: Environment, access_token: str, auth_event_id: str | None = None
     ) -> list[XeroConnection]:
-        user = self._user_of(access_token)
-        found = self._connections.get(user, [])
-        return [c for c in found if auth_event_id is None or c.auth_event_id == auth_event_id]
+        with self._lock:
+            self.list_calls += 1
+            if self.fail_connections:
+                raise self.fail_connections.pop(0)
+            user = self._user_of(environment, access_token)
+            found = self._connections.get((environment, user), [])
+            return [c for c in found if auth_event_id is None or c.auth_event_id == auth_event_id]
 
     def delete_connection(
         self, environment: Environment, access_token: str, connection_id: str
@@ -157,10 +216,11 @@ class FakeXero(XeroProvider):
         with self._lock:
             if self.fail_next:
                 raise self.fail_next.pop(0)
-            user = self._user_of(access_token)
+            user = self._user_of(environment, access_token)
             self.deleted.append(connection_id)
-            self._connections[user] = [
-                c for c in self._connections.get(user, []) if c.id != connection_id
+            key = (environment, user)
+            self._connections[key] = [
+                c for c in self._connections.get(key, []) if c.id != connection_id
             ]
 
     def fetch_reference(
@@ -170,46 +230,68 @@ class FakeXero(XeroProvider):
         tenant_id: str,
         kinds: Collection[RefKind],
     ) -> ReferenceBundle:
-        self._user_of(access_token)
-        self.fetches.append((tenant_id, tuple(kinds)))
-        if self.fail_fetch:
-            raise self.fail_fetch.pop(0)
-        if tenant_id in self.disconnected:
-            raise OrganisationDisconnected("Xero answered 403 AuthenticationUnsuccessful")
-        name = self.tenants.get(tenant_id, tenant_id)
-        return bundle_for(name, self.editions.get(tenant_id, "BUSINESS"), kinds)
+        with self._lock:
+            user = self._user_of(environment, access_token)
+            self.fetches.append((tenant_id, tuple(kinds)))
+            if self.fail_fetch:
+                raise self.fail_fetch.pop(0)
+            connected = any(
+                c.tenant_id == tenant_id for c in self.connections_of(user, environment)
+            )
+            if tenant_id in self.disconnected or not connected:
+                raise OrganisationDisconnected("Xero answered 403 AuthenticationUnsuccessful")
+            name = self.tenants.get(tenant_id, tenant_id)
+            return bundle_for(name, self.editions.get(tenant_id, "BUSINESS"), kinds)
 
     def api_base_url(self, environment: Environment) -> str:
         return f"https://xero.test/{environment}/api.xro/2.0"
 
     # -- internals ------------------------------------------------------------------------
     def _accepts(self, record: _Refresh) -> bool:
+        now = self.clock.now()
+        if now - record.issued_at > REFRESH_UNUSED_LIFETIME:
+            return False
         if record.successor is None:
             return True
-        successor = self._refresh[record.successor]
-        if successor.used:
+        if self._refresh[record.successor].used:
             return False
         assert record.superseded_at is not None
-        return self.clock.now() - record.superseded_at <= GRACE
+        return now - record.superseded_at <= GRACE
 
-    def _issue(self, user: str, family: str, event: str) -> TokenSet:
+    def _kill(self, which: Callable[[_Refresh], bool]) -> None:
+        for record in self._refresh.values():
+            if which(record):
+                record.dead = True
+
+    def _issue(self, user: str, family: str, event: str, environment: Environment) -> TokenSet:
         access, refresh = self._next("access"), self._next("refresh")
-        self._access[access] = user
-        self._refresh[refresh] = _Refresh(family, user)
-        return TokenSet(access, refresh, 1800, ("offline_access",), event, user)
+        now = self.clock.now()
+        self._access[access] = _Access(user, environment, now + ACCESS_LIFETIME)
+        self._refresh[refresh] = _Refresh(family, user, environment, now)
+        lifetime = int(ACCESS_LIFETIME.total_seconds())
+        return TokenSet(access, refresh, lifetime, ("offline_access",), event, user)
 
-    def _user_of(self, access_token: str) -> str:
-        user = self._access.get(access_token)
-        if user is None:
-            raise InvalidGrant("unknown access token")
-        return user
+    def _user_of(self, environment: Environment, access_token: str) -> str:
+        access = self._access.get(access_token)
+        if access is None or access.environment is not environment:
+            raise AccessTokenRejected("Xero answered 401 (unknown access token)")
+        if self.clock.now() >= access.expires_at:
+            raise AccessTokenRejected("Xero answered 401 (TokenExpired)")
+        return access.user
 
-    def _connect(self, user: str, tenant: str, event: str) -> XeroConnection:
-        existing = [c for c in self._connections.get(user, []) if c.tenant_id != tenant]
+    def _connect(
+        self, environment: Environment, user: str, tenant: str, event: str
+    ) -> XeroConnection:
+        key = (environment, user)
+        existing = [c for c in self._connections.get(key, []) if c.tenant_id != tenant]
         connection = XeroConnection(
-            f"conn-{user}-{tenant}", tenant, self.tenants.get(tenant, tenant), "ORGANISATION", event
+            f"conn-{environment}-{user}-{tenant}",
+            tenant,
+            self.tenants.get(tenant, tenant),
+            self.tenant_types.get(tenant, "ORGANISATION"),
+            event,
         )
-        self._connections[user] = [*existing, connection]
+        self._connections[key] = [*existing, connection]
         return connection
 
     def _next(self, kind: str) -> str:

@@ -1,0 +1,141 @@
+"""Fresh tokens, DESIGN §5 steps 1 and 4: the fast path, the short cache, one rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import (
+    BindingDisconnected,
+    BindingNotConnected,
+    LockTimeout,
+    NotFound,
+    ReauthRequired,
+)
+from domain.values import BindingStatus
+from tests.fakes.world import World
+
+NEAR_EXPIRY = {"minutes": 28, "seconds": 1}  # 119 s left: inside the 120 s skew
+
+
+@pytest.fixture
+def binding_id(world: World) -> str:
+    return world.connected()
+
+
+def replace_stored_access_token(world: World, binding_id: str, token: str) -> None:
+    with world.uow() as uow:
+        grant = uow.grants.get(binding_id)
+        grant.access_token = token
+        uow.grants.save(grant)
+        uow.commit()
+
+
+class TestFastPath:
+    def test_a_fresh_token_costs_no_xero_call_and_no_lock(
+        self, world: World, binding_id: str
+    ) -> None:
+        commits = world.store.commits
+        world.clock.advance(minutes=27, seconds=59)
+        token = world.service.tokens.fresh_token(binding_id)
+        grant = world.grant(binding_id)
+        assert grant is not None
+        assert (token.access_token, token.expires_at) == (
+            grant.access_token,
+            grant.access_expires_at,
+        )
+        assert (token.tenant_id, token.status) == ("tenant-uk", BindingStatus.CONNECTED)
+        assert token.api_base_url == "https://xero.test/production/api.xro/2.0"
+        assert world.xero.refresh_calls == 0
+        assert (world.store.locks_taken, world.store.commits) == (0, commits)
+
+    def test_a_repeated_call_is_served_from_memory_for_a_few_seconds(
+        self, world: World, binding_id: str
+    ) -> None:
+        first = world.service.tokens.fresh_token(binding_id)
+        replace_stored_access_token(world, binding_id, "changed-elsewhere")
+        world.clock.advance(seconds=3)
+        assert world.service.tokens.fresh_token(binding_id) == first
+        world.clock.advance(seconds=1)
+        assert world.service.tokens.fresh_token(binding_id).access_token == "changed-elsewhere"
+
+    def test_the_memory_is_dropped_at_once_on_a_local_change(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.service.tokens.fresh_token(binding_id)
+        world.needs_reconnect(binding_id)
+        with pytest.raises(ReauthRequired):
+            world.service.tokens.fresh_token(binding_id)
+
+    def test_the_memory_never_outlives_the_skew(self, world: World, binding_id: str) -> None:
+        world.clock.advance(minutes=27, seconds=59)
+        cached = world.service.tokens.fresh_token(binding_id)
+        world.clock.advance(seconds=2)
+        assert world.service.tokens.fresh_token(binding_id) != cached
+        assert world.xero.refresh_calls == 1
+
+
+class TestRotation:
+    def test_a_token_near_expiry_is_refreshed_exactly_once(
+        self, world: World, binding_id: str
+    ) -> None:
+        old = world.grant(binding_id)
+        assert old is not None
+        world.clock.advance(**NEAR_EXPIRY)
+        token = world.service.tokens.fresh_token(binding_id)
+        again = world.service.tokens.fresh_token(binding_id)
+        new = world.grant(binding_id)
+        assert new is not None
+        assert world.xero.presented == [old.refresh_token]
+        assert token == again and token.access_token == new.access_token != old.access_token
+        assert new.refresh_token != old.refresh_token and world.xero.accepts(new.refresh_token)
+        assert (new.version, new.refresh_issued_at) == (2, world.clock.now())
+        assert token.expires_at == world.clock.now() + timedelta(minutes=30)
+        assert world.events(binding_id)[-1] == "token_refreshed"
+
+    def test_a_keep_alive_refreshes_even_a_fresh_token(self, world: World, binding_id: str) -> None:
+        world.service.tokens.refresh_now(binding_id)
+        assert (world.xero.refresh_calls, world.grant(binding_id).version) == (1, 2)  # type: ignore[union-attr]
+
+    def test_the_lock_timeout_reaches_the_caller(self, world: World, binding_id: str) -> None:
+        world.clock.advance(**NEAR_EXPIRY)
+        before = world.grant(binding_id)
+        with world.uow() as other_replica:
+            other_replica.grants.lock(binding_id, 1.0)
+            with pytest.raises(LockTimeout):
+                world.service.tokens.fresh_token(binding_id, timeout_s=0.01)
+        assert world.xero.refresh_calls == 0
+        assert world.grant(binding_id) == before
+        assert world.binding(binding_id).status is BindingStatus.CONNECTED
+
+
+class TestRefusedBindings:
+    def test_a_paired_binding_has_no_token(self, world: World) -> None:
+        binding_id = world.paired(world.account())
+        with pytest.raises(BindingNotConnected):
+            world.service.tokens.fresh_token(binding_id)
+
+    def test_an_unpaired_binding_has_no_token(self, world: World) -> None:
+        created = world.service.create_binding(world.account().id)
+        with pytest.raises(BindingNotConnected):
+            world.service.tokens.fresh_token(created.binding_id)
+
+    def test_a_binding_awaiting_reconnect_says_why(self, world: World, binding_id: str) -> None:
+        world.needs_reconnect(binding_id)
+        with pytest.raises(ReauthRequired, match="no longer connected"):
+            world.service.tokens.fresh_token(binding_id)
+        assert world.xero.refresh_calls == 0
+
+    def test_a_disconnected_binding_has_no_token_even_from_memory(
+        self, world: World, binding_id: str
+    ) -> None:
+        account_id = world.binding(binding_id).account_id
+        world.service.tokens.fresh_token(binding_id)
+        world.service.disconnect(account_id, binding_id)
+        with pytest.raises(BindingDisconnected):
+            world.service.tokens.fresh_token(binding_id)
+
+    def test_an_unknown_binding_is_not_found(self, world: World) -> None:
+        with pytest.raises(NotFound):
+            world.service.tokens.fresh_token("no-such-binding")
