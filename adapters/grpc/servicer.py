@@ -29,6 +29,7 @@ AUTH_FAILURE_STATUSES = frozenset({401, 403})
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     def __init__(self, service: LedgerConnect, token_pool: Executor) -> None:
         self._fresh_token = service.tokens.fresh_token
+        self._cached_token = service.tokens.cached_token
         self._ref_data = service.reference.cached
         self._binding = service.queries.binding
         self._report_auth_failure = service.checker.report_auth_failure
@@ -39,6 +40,9 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self, request: pb.GetFreshTokenRequest, context: grpc.ServicerContext
     ) -> pb.GetFreshTokenResponse:
         binding_id = _binding_id(request.binding_id)
+        cached = self._cached_token(binding_id)
+        if cached is not None:
+            return convert.fresh_token(cached)
         budget = _budget(context)
         future = self._token_pool.submit(self._fresh_token, binding_id, budget)
         try:

@@ -62,22 +62,35 @@ class TokenService:
         self._flights: SingleFlight[FreshToken] = SingleFlight()
         self._cache: ShortCache[FreshToken] = ShortCache(deps.tunables.token_cache_ttl)
 
-    def fresh_token(self, binding_id: str, timeout_s: float | None = None) -> FreshToken:
+    def cached_token(self, binding_id: str) -> FreshToken | None:
+        """The in-process cached token if it has more than the skew left; memory only."""
         now = self._d.clock.now()
         cached = self._cache.get(binding_id, now)
         if cached is not None and cached.expires_at - now > self._d.tunables.token_skew:
             return cached
+        return None
+
+    def fresh_token(self, binding_id: str, timeout_s: float | None = None) -> FreshToken:
+        cached = self.cached_token(binding_id)
+        if cached is not None:
+            return cached
+        now = self._d.clock.now()
         with self._d.uow() as uow:
             binding, grant = _usable(uow, binding_id)
-        if grant.is_fresh(now, self._d.tunables.token_skew):
-            return self._hand_out(binding, grant)
+        if grant.is_fresh(now, self._d.tunables.token_skew) or _backing_off(grant, now):
+            return self._hand_out(
+                binding, grant, cache=grant.is_fresh(now, self._d.tunables.token_skew)
+            )
         lock_timeout = self._lock_timeout(timeout_s)
         return self._flights.run(binding_id, lambda: self._refresh(binding_id, lock_timeout))
 
-    def refresh_now(self, binding_id: str) -> FreshToken:
-        """Refresh even a fresh token (keep-alive); shares the flight with callers."""
+    def refresh_now(self, binding_id: str, if_version: int | None = None) -> FreshToken:
+        """Refresh even a fresh token (keep-alive, retries), unless the grant has moved past
+        `if_version` meanwhile; shares the flight with callers."""
         timeout = self._d.tunables.lock_timeout_s
-        return self._flights.run(binding_id, lambda: self._refresh(binding_id, timeout, True))
+        return self._flights.run(
+            binding_id, lambda: self._refresh(binding_id, timeout, True, if_version)
+        )
 
     def forget(self, binding_id: str) -> None:
         self._cache.drop(binding_id)
@@ -86,20 +99,29 @@ class TokenService:
         budget = self._d.tunables.lock_timeout_s
         return budget if timeout_s is None else max(0.05, min(budget, timeout_s * 0.8))
 
-    def _refresh(self, binding_id: str, lock_timeout: float, force: bool = False) -> FreshToken:
+    def _refresh(
+        self,
+        binding_id: str,
+        lock_timeout: float,
+        force: bool = False,
+        if_version: int | None = None,
+    ) -> FreshToken:
         self._cache.drop(binding_id)
         try:
-            return self._rotate(binding_id, lock_timeout, force)
+            return self._rotate(binding_id, lock_timeout, force, if_version)
         except _Refused as refused:
             return self._after_refusal(binding_id, refused.version, lock_timeout)
         except _Unavailable as failed:
             return self._after_transient(binding_id, failed.version, failed.error, lock_timeout)
 
-    def _rotate(self, binding_id: str, lock_timeout: float, force: bool) -> FreshToken:
+    def _rotate(
+        self, binding_id: str, lock_timeout: float, force: bool, if_version: int | None
+    ) -> FreshToken:
         with self._d.uow() as uow:
             binding, grant = _usable(uow, binding_id, lock_timeout)
             now = self._d.clock.now()
-            if not force and grant.is_fresh(now, self._d.tunables.token_skew):
+            moved = if_version is not None and grant.version != if_version
+            if moved or (not force and grant.is_fresh(now, self._d.tunables.token_skew)):
                 return self._hand_out(binding, grant)
             try:
                 tokens = self._d.xero.refresh(grant.environment, grant.refresh_token)
@@ -181,6 +203,15 @@ def _usable(
     if grant is None or binding.xero is None:
         raise BindingNotConnected("the binding has no Xero tokens; connect Xero first")
     return binding, grant
+
+
+def _backing_off(grant: OAuthGrant, now: datetime) -> bool:
+    """A failed refresh scheduled its retry and the current token still works: use it."""
+    return (
+        grant.next_retry_at is not None
+        and grant.next_retry_at > now
+        and grant.valid_for(now).total_seconds() > 0
+    )
 
 
 def require_tokens_allowed(binding: Binding) -> None:

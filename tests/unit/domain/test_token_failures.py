@@ -122,8 +122,21 @@ class TestTransientFailure:
         token = world.service.tokens.fresh_token(binding_id)
         assert (token.access_token, token.status) == (current.access_token, S.DEGRADED)
         assert token.expires_at > world.clock.now()
+        again = world.service.tokens.fresh_token(binding_id)
+        assert again.access_token == current.access_token
+        assert world.xero.refresh_calls == 1, "callers wait for the scheduled retry"
+
+    def test_an_expired_token_is_retried_despite_the_backoff(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.clock.advance(minutes=29, seconds=50)
+        world.xero.fail_next = [OUTAGE]
         world.service.tokens.fresh_token(binding_id)
+        world.clock.advance(seconds=15)
+        token = world.service.tokens.fresh_token(binding_id)
         assert world.xero.refresh_calls == 2
+        assert token.expires_at > world.clock.now()
+        assert world.binding(binding_id).status is S.CONNECTED  # type: ignore[union-attr]
 
     def test_never_hands_out_a_token_at_its_expiry(self, world: World, binding_id: str) -> None:
         world.clock.advance(minutes=30)
