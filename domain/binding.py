@@ -57,8 +57,8 @@ class Binding:
         self._require_live("update the Magento profile of")
         if self.magento is None:
             raise InvalidTransition("the binding has not been paired yet")
+        self.policy = self.policy.after_profile_change(self.magento, profile)
         self.magento = profile
-        self.policy = self.policy.after_profile_change(profile)
         return self._event(EventKind.PROFILE_UPDATED, "Magento profile updated", now)
 
     def connect(self, link: XeroLink, now: datetime) -> BindingEvent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from domain.magento import MagentoProfile
+from domain.magento import MagentoProfile, MagentoStore, NamedCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +24,27 @@ class SyncPolicy:
             store_filter=tuple(s.code for s in profile.stores),
         )
 
-    def after_profile_change(self, profile: MagentoProfile) -> SyncPolicy:
-        """Keep choices that still name something; new methods get the default account."""
-        websites = {w.code for w in profile.websites}
-        stores = {s.code for s in profile.stores}
+    def after_profile_change(
+        self, before: MagentoProfile | None, profile: MagentoProfile
+    ) -> SyncPolicy:
+        """Keep choices that still name something; new methods get the default account; a
+        filter that covered everything before keeps covering everything."""
         methods = [m.code for m in profile.payment_methods]
         types = {t.code for t in profile.product_types}
+        all_websites = before is not None and set(self.website_filter) >= {
+            w.code for w in before.websites
+        }
+        all_stores = before is not None and set(self.store_filter) >= {
+            s.code for s in before.stores
+        }
         return replace(
             self,
-            website_filter=tuple(c for c in self.website_filter if c in websites),
-            store_filter=tuple(c for c in self.store_filter if c in stores),
+            website_filter=tuple(
+                w.code for w in profile.websites if all_websites or w.code in self.website_filter
+            ),
+            store_filter=tuple(
+                s.code for s in profile.stores if all_stores or s.code in self.store_filter
+            ),
             payment_method_map={
                 m: self.payment_method_map.get(m, self.default_bank_account)
                 for m in methods
@@ -54,3 +65,9 @@ class SyncPolicy:
             website_filter=self.website_filter or defaults.website_filter,
             store_filter=self.store_filter or defaults.store_filter,
         )
+
+
+def _covers(
+    chosen: tuple[str, ...], items: tuple[NamedCode, ...] | tuple[MagentoStore, ...]
+) -> bool:
+    return set(chosen) >= {item.code for item in items}

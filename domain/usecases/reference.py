@@ -10,12 +10,17 @@ from domain.binding import Binding
 from domain.defaults import default_policy
 from domain.errors import DomainError, NotFound, OrganisationDisconnected
 from domain.events import BindingEvent
+from domain.ports import record
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.deps import Deps
 from domain.usecases.tokens import TokenService, require_tokens_allowed
 from domain.values import EventKind
 
 log = logging.getLogger(__name__)
+PARTNER_REASON = (
+    "the organisation is a Xero Partner edition, which cannot raise invoices; "
+    "connect a business organisation"
+)
 
 
 class ReferenceService:
@@ -71,9 +76,13 @@ class ReferenceService:
             fresh = uow.bindings.get(binding_id)
             if fresh is not None and fresh.is_live:
                 fresh.adopt_default_policy(default_policy(cache, fresh.magento))
-                uow.bindings.update(fresh)
                 uow.events.add(_refreshed(fresh, kinds, now))
+                if cache.organisation is not None and not cache.organisation.can_invoice:
+                    record(uow, [fresh.require_reconnect(PARTNER_REASON, now)])
+                uow.bindings.update(fresh)
             uow.commit()
+        if cache.organisation is not None and not cache.organisation.can_invoice:
+            self._tokens.forget(binding_id)
         return cache
 
     def _binding(self, binding_id: str) -> Binding:

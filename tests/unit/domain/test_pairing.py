@@ -199,5 +199,6 @@ class TestConnectorSecret:
     ) -> None:
         binding_id, secret = self.paired_with_secret(world, account)
         world.service.update_profile(secret, profile(websites=2))
+        world.service.update_profile(secret, profile(url="https://shop.example.com/", websites=1))
         policy = world.binding(binding_id).policy
         assert policy.website_filter == ("site1",)

@@ -9,6 +9,7 @@ import pytest
 
 from domain.errors import OrganisationDisconnected, ProviderUnavailable, ReauthRequired
 from domain.reference import LedgerAccount, ReferenceCache, RefKind, TaxRate
+from domain.usecases.settle import Connected
 from domain.values import BindingStatus, Environment
 from tests.fakes.world import World
 
@@ -143,3 +144,21 @@ class TestForbiddenOrganisation:
             world.service.reference.refresh(binding_id)
         assert world.xero.list_calls == 1
         assert world.binding(binding_id).status is BindingStatus.CONNECTED
+
+
+class TestLateChecks:
+    def test_a_partner_organisation_found_by_a_later_prefetch_needs_reconnect(
+        self, world: World
+    ) -> None:
+        account = world.account()
+        binding_id = world.paired(account)
+        world.xero.fail_fetch = [ProviderUnavailable("Xero Accounts API answered 503")]
+        outcome = world.consent(account, binding_id, "user-avery", ["tenant-partner"])
+        assert isinstance(outcome, Connected) and not outcome.reference_ready
+        world.tasks.run_all()
+        binding = world.binding(binding_id)
+        assert binding is not None
+        assert binding.status is BindingStatus.NEEDS_RECONNECT
+        assert "Partner" in binding.status_reason
+        with pytest.raises(ReauthRequired):
+            world.service.tokens.fresh_token(binding_id)

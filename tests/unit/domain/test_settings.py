@@ -150,3 +150,31 @@ class TestSaving:
         world.service.disconnect(account.id, binding_id)
         with pytest.raises(BindingDisconnected):
             save(world, account, binding_id, website_filter=())
+
+
+class TestProfileChanges:
+    def test_a_new_website_joins_a_filter_that_covered_everything(self, world: World) -> None:
+
+        account = world.account()
+        created = world.service.create_binding(account.id)
+        pairing = world.service.redeem_pairing(created.pairing_code, profile(websites=1))
+        world.service.update_profile(pairing.connector_secret, profile(websites=2))
+        binding = world.binding(created.binding_id)
+        assert binding is not None
+        assert binding.policy.website_filter == ("site1", "site2")
+        assert binding.policy.store_filter == ("store1", "store2")
+
+    def test_a_narrowed_filter_stays_narrow(self, world: World) -> None:
+
+        account = world.account()
+        created = world.service.create_binding(account.id)
+        pairing = world.service.redeem_pairing(created.pairing_code, profile(websites=2))
+        binding = world.binding(created.binding_id)
+        assert binding is not None
+        narrowed = replace(binding.policy, website_filter=("site1",), store_filter=("store1",))
+        world.service.save_settings(account.id, binding.id, narrowed)
+        world.service.update_profile(pairing.connector_secret, profile(websites=3))
+        after = world.binding(binding.id)
+        assert after is not None
+        assert after.policy.website_filter == ("site1",)
+        assert after.policy.store_filter == ("store1",)
