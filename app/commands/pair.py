@@ -29,8 +29,10 @@ def _pair(args: argparse.Namespace) -> int:
         raise CommandError(f"could not reach {base}: {type(error).__name__}") from None
     data = _json(response)
     if response.status_code != 201:
-        error = data.get("error", {}) if isinstance(data, dict) else {}
-        raise CommandError(f"{error.get('code', response.status_code)}: {error.get('message', '')}")
+        detail = data.get("error")
+        problem = detail if isinstance(detail, dict) else {}
+        code = problem.get("code", response.status_code)
+        raise CommandError(f"{code}: {problem.get('message', 'pairing refused')}")
     print(f"paired: binding {data['binding_id']}")
     print(f"connector secret (shown once; the Magento module keeps it): {data['connector_secret']}")
     return 0
