@@ -10,7 +10,11 @@ import pytest
 
 from xero_emulator.seed import AVERY
 
-OPENAPI_DIR = Path(os.environ.get("XERO_OPENAPI_DIR", "/work/shared/xero-openapi"))
+OPENAPI_DIR = Path(
+    os.environ.get(
+        "XERO_OPENAPI_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "xero-openapi"
+    )
+)
 ENDPOINTS = {
     "Organisation": ("Organisations", "Organisation"),
     "Accounts": ("Accounts", "Account"),
