@@ -6,10 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from adapters.observability.metrics import Metrics
+from adapters.observability.xero import CountingTransport, InstrumentedXero
 from adapters.persistence.database import Database
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
 from adapters.xero.config import XeroEnvironmentConfig
+from adapters.xero.limits import OrgLimiter
 from adapters.xero.provider import HttpXeroProvider
 from app.keyring_loader import load_keyring, verify_stored_key_ids
 from app.settings import Settings
@@ -45,6 +48,7 @@ class Container:
     database: Database | None
     healthy: Callable[[], bool]
     closers: list[Callable[[], None]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -79,13 +83,18 @@ def bootstrap(
         runner = ThreadTaskRunner()
         closers.append(runner.shutdown)
         tasks = runner
+    metrics = Metrics()
     if xero is None:
-        provider = HttpXeroProvider(xero_configs(settings))
+        provider = HttpXeroProvider(
+            xero_configs(settings),
+            limiter=OrgLimiter(app_per_minute=settings.app_budget_per_minute),
+            transport=CountingTransport(metrics),
+        )
         closers.append(provider.close)
         xero = provider
     deps = Deps(
         uow=uow,
-        xero=xero,
+        xero=InstrumentedXero(xero, metrics),
         clock=clock or SystemClock(),
         ids=ids or UuidGenerator(),
         secrets=secrets or SystemSecrets(),
@@ -94,9 +103,11 @@ def bootstrap(
         tunables=Tunables(
             token_skew=timedelta(seconds=settings.token_skew_s),
             lock_timeout_s=settings.lock_timeout_s,
+            keepalive_after=timedelta(days=settings.keepalive_days),
+            reference_max_age=timedelta(hours=settings.reference_max_age_h),
         ),
     )
-    return Container(settings, LedgerConnect(deps), database, healthy, closers)
+    return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics)
 
 
 def xero_configs(settings: Settings) -> dict[Environment, XeroEnvironmentConfig]:

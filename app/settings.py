@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict
 
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Plan
@@ -40,6 +41,24 @@ class Settings:
     log_level: str = "INFO"
     token_skew_s: float = 120.0
     lock_timeout_s: float = 5.0
+    sweep: bool = True
+    sweep_tick_s: float = 15.0
+    sweep_batch: int = 100
+    token_spread_s: float = 300.0
+    keepalive_days: float = 7.0
+    reference_max_age_h: float = 24.0
+    reference_spread_s: float = 3600.0
+    reference_retry_s: float = 900.0
+    connection_check_h: float = 6.0
+    replicas: int = 1
+    xero_app_per_minute: int = 10_000
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+
+    @property
+    def app_budget_per_minute(self) -> int:
+        """This process's share of Xero's app-wide minute limit."""
+        return max(1, self.xero_app_per_minute // self.replicas)
 
     @property
     def redirect_uri(self) -> str:
@@ -98,6 +117,7 @@ class Settings:
             log_level=e.get("LEDGER_LOG_LEVEL", "INFO").upper(),
             token_skew_s=_float(e, "LEDGER_TOKEN_SKEW_S", 120.0),
             lock_timeout_s=_float(e, "LEDGER_LOCK_TIMEOUT_S", 5.0),
+            **_sweep_settings(e),
         )
 
 
@@ -115,6 +135,54 @@ def parse_plans(text: str) -> tuple[Plan, ...]:
     if not plans:
         raise SettingsError("LEDGER_PLANS defines no plan")
     return tuple(plans)
+
+
+class _SweepSettings(TypedDict):
+    sweep: bool
+    sweep_tick_s: float
+    sweep_batch: int
+    token_spread_s: float
+    keepalive_days: float
+    reference_max_age_h: float
+    reference_spread_s: float
+    reference_retry_s: float
+    connection_check_h: float
+    replicas: int
+    xero_app_per_minute: int
+    metrics_host: str
+    metrics_port: int
+
+
+def _sweep_settings(e: Mapping[str, str]) -> _SweepSettings:
+    """The background sweeps, Xero's app budget and the metrics port (README, "Sweeps")."""
+    keepalive_days = _positive(e, "LEDGER_KEEPALIVE_DAYS", 7.0)
+    if keepalive_days >= 60:
+        raise SettingsError("LEDGER_KEEPALIVE_DAYS must be under 60, Xero's unused lifetime")
+    check_h = _float(e, "LEDGER_CONNECTION_CHECK_H", 6.0)
+    if check_h < 0:
+        raise SettingsError("LEDGER_CONNECTION_CHECK_H must be 0 (off) or more")
+    return {
+        "sweep": _bool(e, "LEDGER_SWEEP", "1"),
+        "sweep_tick_s": _positive(e, "LEDGER_SWEEP_TICK_S", 15.0),
+        "sweep_batch": int(_positive(e, "LEDGER_SWEEP_BATCH", 100)),
+        "token_spread_s": _positive(e, "LEDGER_TOKEN_SPREAD_S", 300.0),
+        "keepalive_days": keepalive_days,
+        "reference_max_age_h": _positive(e, "LEDGER_REFERENCE_MAX_AGE_H", 24.0),
+        "reference_spread_s": _positive(e, "LEDGER_REFERENCE_SPREAD_S", 3600.0),
+        "reference_retry_s": _positive(e, "LEDGER_REFERENCE_RETRY_S", 900.0),
+        "connection_check_h": check_h,
+        "replicas": int(_positive(e, "LEDGER_REPLICAS", 1)),
+        "xero_app_per_minute": int(_positive(e, "LEDGER_XERO_APP_PER_MINUTE", 10_000)),
+        "metrics_host": e.get("LEDGER_METRICS_HOST", "127.0.0.1"),
+        "metrics_port": _int(e, "LEDGER_METRICS_PORT", 0),
+    }
+
+
+def _positive(e: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(e, key, default)
+    if value <= 0:
+        raise SettingsError(f"{key} must be more than 0")
+    return value
 
 
 def _with_scopes(config: XeroEnvironmentConfig, scopes: tuple[str, ...]) -> XeroEnvironmentConfig:

@@ -13,7 +13,8 @@ from domain.connect import ConnectAttempt, PairingCode, XeroConnection
 from domain.events import BindingEvent
 from domain.grant import OAuthGrant, TokenSet
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
-from domain.values import Environment
+from domain.schedule import Backlog
+from domain.values import BindingStatus, Environment
 
 
 class Clock(Protocol):
@@ -103,11 +104,17 @@ class BindingRepository(Protocol):
 
     def live_for_connection(self, connection_id: str) -> list[Binding]: ...
 
+    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
+        """Live bindings pointing at this organisation, connected ones first."""
+        ...
+
     def find_by_secret_hash(self, secret_hash: str) -> Binding | None: ...
 
     def connected_ids(self) -> list[str]:
         """Ids of bindings whose status has Xero (connected, degraded, needs reconnect)."""
         ...
+
+    def count_by_status(self) -> dict[BindingStatus, int]: ...
 
 
 class TokenStore(Protocol):
@@ -125,13 +132,28 @@ class TokenStore(Protocol):
         """Lock grants due for a retry or a keep-alive, skipping rows locked by others."""
         ...
 
+    def backlog(self, now: datetime, stale_before: datetime) -> Backlog:
+        """What `claim_due` would find without a limit: how many, and due since when."""
+        ...
+
+    def count_exhausted(self, failure_days: int) -> int:
+        """Refreshable grants whose refresh has failed on at least `failure_days` days."""
+        ...
+
 
 class ReferenceCacheStore(Protocol):
     def get(self, tenant_id: str, environment: Environment) -> ReferenceCache | None: ...
 
     def save(self, cache: ReferenceCache) -> None: ...
 
-    def stale(self, before: datetime, limit: int) -> list[ReferenceCache]: ...
+    def stale(self, before: datetime, limit: int) -> list[ReferenceCache]:
+        """Caches with a wave missing or older than `before` that a connected or degraded
+        binding points at, the oldest first."""
+        ...
+
+    def backlog(self, now: datetime, before: datetime) -> Backlog:
+        """What `stale` would find without a limit: how many, and due since when."""
+        ...
 
 
 class ConnectAttemptRepository(Protocol):
@@ -156,6 +178,16 @@ class PairingCodeRepository(Protocol):
     def delete_created_before(self, before: datetime) -> int: ...
 
 
+class LeaseRepository(Protocol):
+    """Named leases that let one of many sweepers take an item for a while."""
+
+    def acquire(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold `key` until `until` unless someone holds it beyond `now`; True if taken."""
+        ...
+
+    def purge(self, ended_before: datetime) -> int: ...
+
+
 class EventLog(Protocol):
     def add(self, event: BindingEvent) -> None: ...
 
@@ -172,6 +204,7 @@ class UnitOfWork(Protocol):
     attempts: ConnectAttemptRepository
     pairing_codes: PairingCodeRepository
     events: EventLog
+    leases: LeaseRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -29,6 +29,7 @@ from adapters.grpc.callers import SERVICE_NAME, CallerConfig
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
 from adapters.grpc.servicer import XeroConnectServicer
+from adapters.observability.request_ids import ContextThreadPool, RequestIdInterceptor
 from domain.service import LedgerConnect
 
 OPTIONS = (
@@ -112,10 +113,10 @@ def build_server(
     health_interval_s: float = 5.0,
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0)."""
-    token_pool = ThreadPoolExecutor(max_workers, thread_name_prefix="grpc-token")
+    token_pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-token")
     server = grpc.server(
         ThreadPoolExecutor(max_workers, thread_name_prefix="grpc"),
-        interceptors=[CallerAuthInterceptor(callers)],
+        interceptors=[RequestIdInterceptor(), CallerAuthInterceptor(callers)],
         options=OPTIONS,
     )
     pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]

@@ -6,7 +6,8 @@ and the JSON API under /api/v1 is exempt because it authenticates with a pairing
 connector secret, never a cookie. Referrer-Policy is `no-referrer` on every page, so the
 token check runs without Flask-WTF's HTTPS Referer check (`WTF_CSRF_SSL_STRICT` off).
 Serve it with a server that does not log query strings (waitress does not log requests):
-the OAuth callback's URL carries Xero's code and state.
+the OAuth callback's URL carries Xero's code and state. Every request gets an id (the
+caller's `X-Request-ID`, or a new one), answered in `X-Request-ID` and put on its log lines.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.http.config import HttpConfig
+from adapters.observability.request_ids import RequestIds
 from domain.service import LedgerConnect
 
 __all__ = ["HttpConfig", "create_app"]
@@ -44,6 +46,7 @@ def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     errors.register(app)
     security.install(app)
     templating.install(app, config)
+    app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     if config.trusted_proxies:
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

@@ -139,6 +139,16 @@ binding_events = Table(
     Index("ix_binding_events_binding", "binding_id", "id"),
 )
 
+# Who sweeps what: one row per leased item (a binding's connection check, an organisation's
+# reference refresh); taken only when absent or ended, so one sweeper of many does the work.
+leases = Table(
+    "leases",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class SealedTable:

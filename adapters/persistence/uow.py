@@ -15,6 +15,7 @@ from adapters.persistence.repositories.connect import (
 )
 from adapters.persistence.repositories.events import SqlEventLog
 from adapters.persistence.repositories.grants import SqlTokenStore
+from adapters.persistence.repositories.leases import SqlLeaseRepository
 from adapters.persistence.repositories.references import SqlReferenceCacheStore
 from adapters.persistence.transaction import Tx
 from domain.ports import UnitOfWork
@@ -30,6 +31,7 @@ class SqlUnitOfWork(UnitOfWork):
     attempts: SqlConnectAttemptRepository
     pairing_codes: SqlPairingCodeRepository
     events: SqlEventLog
+    leases: SqlLeaseRepository
 
     def __init__(self, database: Database, sealer: Sealer) -> None:
         self._database = database
@@ -48,6 +50,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.attempts = SqlConnectAttemptRepository(tx, self._sealer)
         self.pairing_codes = SqlPairingCodeRepository(tx)
         self.events = SqlEventLog(tx)
+        self.leases = SqlLeaseRepository(tx)
         return self
 
     def __exit__(

@@ -1,4 +1,5 @@
-"""`ledger-connect serve`: dashboard, Magento API, gRPC and (in demo mode) the Xero emulator."""
+"""`ledger-connect serve`: dashboard, Magento API, gRPC, the background sweeps (unless
+LEDGER_SWEEP=0), /metrics on the HTTP port and (in demo mode) the Xero emulator."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import signal
 import threading
 from contextlib import ExitStack
+from typing import Any
 
 import waitress
 
@@ -13,6 +15,7 @@ from adapters.grpc.callers import parse_callers
 from adapters.grpc.server import build_server, stop
 from adapters.http import create_app
 from adapters.http.config import HttpConfig
+from adapters.observability.metrics import MetricsRoute, MetricsServer
 from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
 from app.commands.emulator import emulator_settings
@@ -20,6 +23,7 @@ from app.demo import demo_caller_token, prepare_demo
 from app.logs import configure_logging
 from app.runtime_files import session_secret
 from app.settings import Settings
+from app.sweeper import Sweeper, build_sweeps
 from xero_emulator.server import start_in_thread
 
 
@@ -45,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
             lines.append(f"gRPC caller token (demo, shown once): {token}")
         _start_grpc(settings, built, callers, stack, lines)
         _start_http(settings, built, stack)
+        _start_sweeps(settings, built, stack, lines)
         print(
             "\n".join(["ledger-connect is running", *lines, "Ctrl-C stops everything."]), flush=True
         )
@@ -78,20 +83,39 @@ def _start_grpc(
     lines.append(f"gRPC        {settings.grpc_host}:{port} (reflection on)")
 
 
-def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
+def wsgi_app(settings: Settings, built: Container) -> Any:
+    """The dashboard and Magento API, with Prometheus metrics at /metrics."""
     config = HttpConfig(
         secret_key=session_secret(settings),
         cookie_secure=settings.cookie_secure,
         public_url=settings.public_url,
         demo_banner="Demo mode: Xero is the bundled emulator." if settings.demo else None,
     )
-    app = create_app(built.service, config)
+    return MetricsRoute(create_app(built.service, config), built.metrics)
+
+
+def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
     server = waitress.create_server(
-        app, host=settings.http_host, port=settings.http_port, threads=8, ident="ledger-connect"
+        wsgi_app(settings, built),
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=8,
+        ident="ledger-connect",
     )
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
     stack.callback(server.close)
+
+
+def _start_sweeps(settings: Settings, built: Container, stack: ExitStack, lines: list[str]) -> None:
+    sweeps = build_sweeps(built)
+    if settings.sweep:
+        stack.callback(Sweeper(sweeps, built).start().stop)
+        lines.append(f"sweeps      every {settings.sweep_tick_s:g} s")
+    if settings.metrics_port:
+        server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)
+        stack.callback(server.stop)
+    lines.append(f"metrics     {settings.public_url}/metrics")
 
 
 def _stop_on_signals() -> threading.Event:

@@ -9,6 +9,8 @@ accepts again within its 30-minute grace.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +30,8 @@ from domain.ports import UnitOfWork, record
 from domain.usecases.deps import Deps
 from domain.values import BindingStatus, EventKind
 
+log = logging.getLogger(__name__)
+StillDue = Callable[[OAuthGrant, datetime], bool]
 REAUTH_REASON = "Xero refused the stored refresh token (invalid_grant); reconnect Xero"
 
 
@@ -84,12 +88,19 @@ class TokenService:
         lock_timeout = self._lock_timeout(timeout_s)
         return self._flights.run(binding_id, lambda: self._refresh(binding_id, lock_timeout))
 
-    def refresh_now(self, binding_id: str, if_version: int | None = None) -> FreshToken:
+    def refresh_now(
+        self,
+        binding_id: str,
+        if_version: int | None = None,
+        still_due: StillDue | None = None,
+    ) -> FreshToken:
         """Refresh even a fresh token (keep-alive, retries), unless the grant has moved past
-        `if_version` meanwhile; shares the flight with callers."""
+        `if_version` meanwhile or, read under the row lock, `still_due(grant, now)` is false
+        (another sweeper has just refreshed it or recorded a failure); shares the flight with
+        callers."""
         timeout = self._d.tunables.lock_timeout_s
         return self._flights.run(
-            binding_id, lambda: self._refresh(binding_id, timeout, True, if_version)
+            binding_id, lambda: self._refresh(binding_id, timeout, True, if_version, still_due)
         )
 
     def forget(self, binding_id: str) -> None:
@@ -105,22 +116,30 @@ class TokenService:
         lock_timeout: float,
         force: bool = False,
         if_version: int | None = None,
+        still_due: StillDue | None = None,
     ) -> FreshToken:
         self._cache.drop(binding_id)
         try:
-            return self._rotate(binding_id, lock_timeout, force, if_version)
+            return self._rotate(binding_id, lock_timeout, force, if_version, still_due)
         except _Refused as refused:
             return self._after_refusal(binding_id, refused.version, lock_timeout)
         except _Unavailable as failed:
             return self._after_transient(binding_id, failed.version, failed.error, lock_timeout)
 
     def _rotate(
-        self, binding_id: str, lock_timeout: float, force: bool, if_version: int | None
+        self,
+        binding_id: str,
+        lock_timeout: float,
+        force: bool,
+        if_version: int | None,
+        still_due: StillDue | None,
     ) -> FreshToken:
         with self._d.uow() as uow:
             binding, grant = _usable(uow, binding_id, lock_timeout)
             now = self._d.clock.now()
-            moved = if_version is not None and grant.version != if_version
+            moved = (if_version is not None and grant.version != if_version) or (
+                still_due is not None and not still_due(grant, now)
+            )
             if moved or (not force and grant.is_fresh(now, self._d.tunables.token_skew)):
                 return self._hand_out(binding, grant)
             try:
@@ -160,10 +179,18 @@ class TokenService:
             grant.record_failure(error.message, now)
             uow.grants.save(grant)
             events = [binding.degrade(f"token refresh failed: {error.message}", now)]
-            if grant.exhausted and not was_exhausted:
+            newly_exhausted = grant.exhausted and not was_exhausted
+            if newly_exhausted:
                 events.append(_exhausted(binding, grant, now))
             _save_binding(uow, binding, events)
             uow.commit()
+        if newly_exhausted:
+            log.error(
+                "binding %s: token refresh has failed on %d days; flagged refresh exhausted, "
+                "still DEGRADED and retried",
+                binding.id,
+                grant.failure_days,
+            )
         if grant.valid_for(now).total_seconds() > 0:
             return self._hand_out(binding, grant, cache=False)
         wait = (grant.next_retry_at - now).total_seconds() if grant.next_retry_at else 30.0

@@ -17,7 +17,10 @@ from types import TracebackType
 from typing import Any
 
 from domain.errors import LockTimeout
-from domain.values import Environment
+from domain.schedule import Backlog
+from domain.values import BindingStatus, Environment
+
+REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 
 
 class FakeStore:
@@ -93,6 +96,21 @@ class FakeBindings(_Table):
             b for b in self.all() if b.is_live and b.xero and b.xero.connection_id == connection_id
         ]
 
+    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Any]:
+        found = [
+            b
+            for b in self.all()
+            if b.is_live
+            and b.xero
+            and b.xero.tenant_id == tenant_id
+            and b.xero.environment is environment
+        ]
+        return sorted(found, key=lambda b: (b.status is not BindingStatus.CONNECTED, b.created_at))
+
+    def count_by_status(self) -> dict[BindingStatus, int]:
+        statuses = [b.status for b in self.all()]
+        return {status: statuses.count(status) for status in BindingStatus}
+
     def find_by_secret_hash(self, secret_hash: str) -> Any:
         return next((b for b in self.all() if b.connector_secret_hash == secret_hash), None)
 
@@ -112,16 +130,39 @@ class FakeGrants(_Table):
         self._uow.write(self._name, binding_id, None)
 
     def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[Any]:
-        due = [
-            g
-            for g in self.all()
-            if (g.next_retry_at and g.next_retry_at <= now) or g.refresh_issued_at <= stale_before
-        ]
+        due = sorted(
+            (g for g in self._refreshable() if _due(g, now, stale_before)),
+            key=lambda g: (g.next_retry_at is None, g.next_retry_at, g.refresh_issued_at),
+        )
         claimed = []
         for grant in due[:limit]:
             if self._uow.try_acquire(grant.binding_id):
                 claimed.append(self.get(grant.binding_id))
         return claimed
+
+    def backlog(self, now: datetime, stale_before: datetime) -> Backlog:
+        since = [
+            g.next_retry_at
+            if g.next_retry_at and g.next_retry_at <= now
+            else g.refresh_issued_at + (now - stale_before)
+            for g in self._refreshable()
+            if _due(g, now, stale_before)
+        ]
+        return Backlog(len(since), min(since, default=None))
+
+    def count_exhausted(self, failure_days: int) -> int:
+        return sum(g.failure_days >= failure_days for g in self._refreshable())
+
+    def _refreshable(self) -> list[Any]:
+        statuses = {b.id: b.status for b in self._uow.all_rows("bindings")}
+        return [g for g in self.all() if statuses.get(g.binding_id) in REFRESHABLE]
+
+
+def _due(grant: Any, now: datetime, stale_before: datetime) -> bool:
+    """A scheduled retry decides when a grant is due, else its keep-alive."""
+    if grant.next_retry_at is not None:
+        return bool(grant.next_retry_at <= now)
+    return bool(grant.refresh_issued_at <= stale_before)
 
 
 class FakeReferences:
@@ -135,8 +176,29 @@ class FakeReferences:
         self._uow.write("references", (cache.tenant_id, cache.environment), cache)
 
     def stale(self, before: datetime, limit: int) -> list[Any]:
-        rows = self._uow.all_rows("references")
-        return [c for c in rows if c.fetched_at is None or c.fetched_at < before][:limit]
+        return self._stale(before)[:limit]
+
+    def backlog(self, now: datetime, before: datetime) -> Backlog:
+        stale = self._stale(before)
+        fetched = [t for c in stale for t in (c.fetched_at, c.extended_fetched_at) if t]
+        if not stale:
+            return Backlog()
+        since = min(fetched) + (now - before) if fetched else now
+        return Backlog(len(stale), min(since, now))
+
+    def _stale(self, before: datetime) -> list[Any]:
+        refreshable = {
+            (b.xero.tenant_id, b.xero.environment)
+            for b in self._uow.all_rows("bindings")
+            if b.xero and b.status in REFRESHABLE
+        }
+        stale = [
+            c
+            for c in self._uow.all_rows("references")
+            if (c.tenant_id, c.environment) in refreshable
+            and any(t is None or t < before for t in (c.fetched_at, c.extended_fetched_at))
+        ]
+        return sorted(stale, key=lambda c: (c.fetched_at is not None, c.fetched_at, c.tenant_id))
 
 
 class FakeAttempts(_Table):
@@ -156,6 +218,30 @@ class FakePairingCodes(FakeAttempts):
         for code in old:
             self._uow.write(self._name, code.code_hash, None)
         return len(old)
+
+
+class FakeLeases:
+    """Taken at once, as the SQL upsert's row lock would decide, whatever the unit of work
+    does afterwards."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._store = uow.store
+
+    def acquire(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
+        with self._store.mutex:
+            held = self._store.tables["leases"].get(key)
+            if held is not None and held[1] > now:
+                return False
+            self._store.tables["leases"][key] = (holder, until)
+            return True
+
+    def purge(self, ended_before: datetime) -> int:
+        with self._store.mutex:
+            table = self._store.tables["leases"]
+            ended = [key for key, (_, until) in table.items() if until < ended_before]
+            for key in ended:
+                del table[key]
+            return len(ended)
 
 
 class FakeEvents:
@@ -184,6 +270,7 @@ class FakeUnitOfWork:
         self.attempts = FakeAttempts(self, "attempts", "id")
         self.pairing_codes = FakePairingCodes(self, "pairing_codes", "code_hash")
         self.events = FakeEvents(self)
+        self.leases = FakeLeases(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

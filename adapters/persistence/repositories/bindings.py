@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.persistence.mappers.binding import binding_from, binding_row
@@ -60,6 +60,19 @@ class SqlBindingRepository(BindingRepository):
             select(bindings).where(bindings.c.xero_connection_id == connection_id, LIVE)
         )
 
+    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
+        connected_first = case((bindings.c.status == BindingStatus.CONNECTED.value, 0), else_=1)
+        statement = (
+            select(bindings)
+            .where(
+                bindings.c.xero_tenant_id == tenant_id,
+                bindings.c.xero_environment == environment.value,
+                LIVE,
+            )
+            .order_by(connected_first)
+        )
+        return self._many(statement)
+
     def find_by_secret_hash(self, secret_hash: str) -> Binding | None:
         if not secret_hash:
             return None
@@ -72,6 +85,11 @@ class SqlBindingRepository(BindingRepository):
             .order_by(bindings.c.created_at, bindings.c.id)
         )
         return [row["id"] for row in self._tx.rows(statement)]
+
+    def count_by_status(self) -> dict[BindingStatus, int]:
+        statement = select(bindings.c.status, func.count().label("n")).group_by(bindings.c.status)
+        counts = {BindingStatus(row["status"]): int(row["n"]) for row in self._tx.rows(statement)}
+        return {status: counts.get(status, 0) for status in BindingStatus}
 
     def _one(self, statement: Select[tuple[object, ...]]) -> Binding | None:
         row = self._tx.row(statement.limit(1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.mappers.grant import grant_from, grant_row
@@ -12,6 +12,7 @@ from adapters.persistence.tables import bindings, grants
 from adapters.persistence.transaction import Tx
 from domain.grant import OAuthGrant
 from domain.ports import TokenStore
+from domain.schedule import Backlog
 from domain.values import BindingStatus
 
 # A grant whose binding needs reconnecting or is gone cannot be refreshed; claiming it again
@@ -45,8 +46,10 @@ class SqlTokenStore(TokenStore):
     def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[OAuthGrant]:
         """Refreshable grants due for a retry or a keep-alive, locked (`FOR UPDATE SKIP LOCKED`
         on PostgreSQL, the write lock on SQLite). Retries come first: they must land inside
-        Xero's 30-minute grace for the old refresh token; then the longest unused."""
-        due = or_(grants.c.next_retry_at <= now, grants.c.refresh_issued_at <= stale_before)
+        Xero's 30-minute grace for the old refresh token; then the longest unused. A grant
+        with a retry scheduled is due at that time only, even when it is also unused for long
+        (its keep-alive failed), so the backoff holds."""
+        due = _due(now, stale_before)
         statement = (
             select(grants)
             .join(bindings, bindings.c.id == grants.c.binding_id)
@@ -60,3 +63,35 @@ class SqlTokenStore(TokenStore):
             .with_for_update(of=grants, skip_locked=True)
         )
         return [grant_from(row, self._sealer) for row in self._tx.locked_rows(statement, None)]
+
+    def backlog(self, now: datetime, stale_before: datetime) -> Backlog:
+        """Retries are due since `next_retry_at`; keep-alives since the grant went stale."""
+        retries, oldest_retry = self._due(grants.c.next_retry_at <= now, grants.c.next_retry_at)
+        keepalive = _keepalive_due(stale_before)
+        keepalives, oldest_use = self._due(keepalive, grants.c.refresh_issued_at)
+        since = [t for t in (oldest_retry, oldest_use and oldest_use + (now - stale_before)) if t]
+        return Backlog(retries + keepalives, min(since) if since else None)
+
+    def count_exhausted(self, failure_days: int) -> int:
+        count, _ = self._due(grants.c.failure_days >= failure_days, grants.c.refresh_issued_at)
+        return count
+
+    def _due(
+        self, condition: ColumnElement[bool], column: ColumnElement[datetime]
+    ) -> tuple[int, datetime | None]:
+        statement = (
+            select(func.count().label("due"), func.min(column).label("oldest"))
+            .select_from(grants.join(bindings, bindings.c.id == grants.c.binding_id))
+            .where(condition, bindings.c.status.in_(REFRESHABLE))
+        )
+        row = self._tx.row(statement)
+        assert row is not None
+        return int(row["due"]), row["oldest"]
+
+
+def _keepalive_due(stale_before: datetime) -> ColumnElement[bool]:
+    return and_(grants.c.next_retry_at.is_(None), grants.c.refresh_issued_at <= stale_before)
+
+
+def _due(now: datetime, stale_before: datetime) -> ColumnElement[bool]:
+    return or_(grants.c.next_retry_at <= now, _keepalive_due(stale_before))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from adapters.persistence.mappers.reference import reference_from, reference_row
+from adapters.persistence.tables import bindings
 from adapters.persistence.tables import reference_caches as caches
 from adapters.persistence.transaction import Tx
 from domain.ports import ReferenceCacheStore
 from domain.reference import ReferenceCache
-from domain.values import Environment
+from domain.schedule import Backlog
+from domain.values import BindingStatus, Environment
+
+# Only a connected or degraded binding can fetch; a cache nobody can refresh is not due.
+REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
 
 
 class SqlReferenceCacheStore(ReferenceCacheStore):
@@ -30,18 +35,45 @@ class SqlReferenceCacheStore(ReferenceCacheStore):
         self._tx.upsert(caches, reference_row(cache), keys=["tenant_id", "environment"])
 
     def stale(self, before: datetime, limit: int) -> list[ReferenceCache]:
-        """Caches whose critical or extended wave is missing or older than `before`,
-        never-fetched first, then oldest."""
-        stale = or_(
-            caches.c.fetched_at.is_(None),
-            caches.c.fetched_at < before,
-            caches.c.extended_fetched_at.is_(None),
-            caches.c.extended_fetched_at < before,
-        )
+        """Caches whose critical or extended wave is missing or older than `before`, of
+        organisations a connected or degraded binding points at; never-fetched first, then
+        oldest."""
         statement = (
             select(caches)
-            .where(stale)
+            .where(_stale(before))
             .order_by(caches.c.fetched_at.nulls_first(), caches.c.tenant_id)
             .limit(limit)
         )
         return [reference_from(row) for row in self._tx.rows(statement)]
+
+    def backlog(self, now: datetime, before: datetime) -> Backlog:
+        """A cache is due `now - before` after its older wave was fetched, or at once when a
+        wave is missing (then since its other wave, the moment the missing one was wanted)."""
+        statement = select(
+            func.count().label("due"),
+            func.min(caches.c.fetched_at).label("critical"),
+            func.min(caches.c.extended_fetched_at).label("extended"),
+        ).where(_stale(before))
+        row = self._tx.row(statement)
+        assert row is not None
+        count, critical, extended = row["due"], row["critical"], row["extended"]
+        fetched = [t for t in (critical, extended) if t is not None]
+        if not count:
+            return Backlog()
+        since = min(fetched) + (now - before) if fetched else now
+        return Backlog(int(count), min(since, now))
+
+
+def _stale(before: datetime) -> ColumnElement[bool]:
+    old = or_(
+        caches.c.fetched_at.is_(None),
+        caches.c.fetched_at < before,
+        caches.c.extended_fetched_at.is_(None),
+        caches.c.extended_fetched_at < before,
+    )
+    refreshable = exists().where(
+        bindings.c.xero_tenant_id == caches.c.tenant_id,
+        bindings.c.xero_environment == caches.c.environment,
+        bindings.c.status.in_(REFRESHABLE),
+    )
+    return old & refreshable

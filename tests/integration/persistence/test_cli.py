@@ -34,7 +34,7 @@ def _stored(url: str) -> None:
 class TestMigrate:
     def test_migrates_then_reports_current(self, url: str, capsys: Capture) -> None:
         assert main(["migrate"]) == 0
-        assert "schema at revision 0001 (upgraded from empty)" in capsys.readouterr().out
+        assert "schema at revision 0002 (upgraded from empty)" in capsys.readouterr().out
         assert main(["migrate"]) == 0
         assert "(already current)" in capsys.readouterr().out
 

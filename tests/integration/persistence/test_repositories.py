@@ -154,18 +154,30 @@ class TestReferenceCaches:
             stored = u.references.get("tenant-b-1", Environment.SANDBOX)
             assert stored is not None and stored.currencies == ()
 
-    def test_stale_lists_missing_or_old_waves(self, uow: SqlUnitOfWorkFactory) -> None:
-        fresh = b.reference_cache("fresh")
-        old = replace(b.reference_cache("old"), fetched_at=T0 - timedelta(days=2))
-        partial = replace(b.reference_cache("partial"), extended_fetched_at=None)
-        empty = replace(b.reference_cache("never"), fetched_at=None, extended_fetched_at=None)
+    def test_stale_lists_missing_or_old_waves_that_a_binding_can_refresh(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        names = ("fresh", "old", "partial", "never", "reconnect")
+        bindings = [b.binding(n, url=f"https://{n}.example.com", connection=n) for n in names]
+        bindings[-1].status = BindingStatus.NEEDS_RECONNECT
+        b.store(uow, *bindings, grants=False)
+        two_days_ago = T0 - timedelta(days=2)
         with uow() as u:
-            for cache in (fresh, old, partial, empty):
+            for cache in (
+                b.reference_cache("tenant-fresh"),
+                replace(b.reference_cache("tenant-old"), fetched_at=two_days_ago),
+                replace(b.reference_cache("tenant-partial"), extended_fetched_at=None),
+                replace(
+                    b.reference_cache("tenant-never"), fetched_at=None, extended_fetched_at=None
+                ),
+                replace(b.reference_cache("tenant-reconnect"), fetched_at=two_days_ago),
+                replace(b.reference_cache("tenant-orphan"), fetched_at=two_days_ago),
+            ):
                 u.references.save(cache)
             u.commit()
         with uow() as u:
             stale = u.references.stale(T0 - timedelta(hours=24), limit=10)
-            assert [c.tenant_id for c in stale] == ["never", "old", "partial"]
+            assert [c.tenant_id for c in stale] == ["tenant-never", "tenant-old", "tenant-partial"]
             assert len(u.references.stale(T0 - timedelta(hours=24), limit=2)) == 2
 
 

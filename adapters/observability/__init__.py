@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics and the request ids stamped on every log line."""

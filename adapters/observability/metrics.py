@@ -1,0 +1,107 @@
+"""Prometheus metrics, each container with its own registry (tests build many containers).
+
+What feeds them, none of it needing the domain to know about Prometheus: `InstrumentedXero`
+and `CountingTransport` (adapters.observability.xero) for token refreshes and Xero calls,
+`FleetCollector` (adapters.observability.fleet) for gauges read at scrape time, and
+`record_sweeps`, fed by the sweeper after every tick. `MetricsRoute` serves /metrics beside
+the HTTP app; `MetricsServer` serves it on a port of its own (for `worker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    make_wsgi_app,
+    start_http_server,
+)
+
+from adapters.observability.fleet import FleetCollector
+from domain.usecases.sweeps import FleetStatus, SweepResult
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.refreshes = Counter(
+            "ledger_token_refreshes", "Token refreshes at Xero by outcome", ["outcome"], registry=r
+        )
+        self.refresh_seconds = Histogram(
+            "ledger_token_refresh_seconds",
+            "Token refresh latency",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.xero_calls = Counter(
+            "ledger_xero_calls",
+            "Calls to Xero by endpoint and HTTP status",
+            ["endpoint", "status"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "ledger_xero_rate_limited", "429 answers from Xero", ["endpoint"], registry=r
+        )
+        self.sweep_runs = Counter(
+            "ledger_sweep_runs", "Sweep runs by result", ["sweep", "result"], registry=r
+        )
+        self.sweep_items = Counter(
+            "ledger_sweep_items",
+            "Items sweeps handled, by outcome",
+            ["sweep", "outcome"],
+            registry=r,
+        )
+        self.sweep_seconds = Histogram(
+            "ledger_sweep_duration_seconds",
+            "Time one sweep run took",
+            ["sweep"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def watch_fleet(self, status: Callable[[], FleetStatus], ttl_s: float = 15.0) -> None:
+        self.registry.register(FleetCollector(status, ttl_s))
+
+    def record_sweeps(self, results: Iterable[SweepResult]) -> None:
+        for result in results:
+            self.sweep_runs.labels(result.sweep, "error" if result.failed else "ok").inc()
+            self.sweep_seconds.labels(result.sweep).observe(result.seconds)
+            for outcome, count in result.outcomes.items():
+                self.sweep_items.labels(result.sweep, outcome).inc(count)
+
+    def wsgi_app(self) -> Any:
+        return make_wsgi_app(self.registry)
+
+
+class MetricsServer:
+    """A small HTTP port serving only /metrics (for `worker`, which has no HTTP app)."""
+
+    def __init__(self, metrics: Metrics, host: str, port: int) -> None:
+        self._server, self._thread = start_http_server(port, host, metrics.registry)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class MetricsRoute:
+    """WSGI: `/metrics` answered from the registry, everything else by the app."""
+
+    def __init__(self, app: Any, metrics: Metrics, path: str = "/metrics") -> None:
+        self._app, self._metrics_app, self._path = app, metrics.wsgi_app(), path
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").rstrip("/") == self._path:
+            return self._metrics_app(environ, start_response)
+        return self._app(environ, start_response)

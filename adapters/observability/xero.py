@@ -1,0 +1,136 @@
+"""Xero calls made visible: `CountingTransport` under the Xero adapter's httpx client counts
+every call by endpoint and HTTP status (and Xero's 429s); `InstrumentedXero` around the
+XeroProvider port counts and times token refreshes by outcome. Neither sees a URL's query,
+a header or a body, so neither can leak a token."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+import httpx
+
+from domain.connect import XeroConnection
+from domain.errors import InvalidGrant, ProviderRejected, ProviderUnavailable, RateLimited
+from domain.grant import TokenSet
+from domain.ports import XeroProvider
+from domain.reference import ReferenceBundle, RefKind
+from domain.values import Environment
+
+if TYPE_CHECKING:
+    from adapters.observability.metrics import Metrics
+
+_API_NAME = re.compile(r"/api\.xro/2\.0/([A-Za-z]{1,40})")
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Counts every request the Xero adapter sends, by endpoint and status (never the URL)."""
+
+    def __init__(self, metrics: Metrics, inner: httpx.BaseTransport | None = None) -> None:
+        self._metrics = metrics
+        self._inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        endpoint = endpoint_of(request.url.path)
+        try:
+            response = self._inner.handle_request(request)
+        except httpx.TimeoutException:
+            self._metrics.xero_calls.labels(endpoint, "timeout").inc()
+            raise
+        except httpx.TransportError:
+            self._metrics.xero_calls.labels(endpoint, "error").inc()
+            raise
+        self._metrics.xero_calls.labels(endpoint, str(response.status_code)).inc()
+        if response.status_code == 429:
+            self._metrics.rate_limited.labels(endpoint).inc()
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def endpoint_of(path: str) -> str:
+    """A small, fixed set of names: ids in paths (a connection's) never become labels."""
+    lowered = path.lower().rstrip("/")
+    if lowered.endswith("/connect/token"):
+        return "token"
+    if lowered.endswith("/connect/revocation"):
+        return "revocation"
+    if "/connections" in lowered:
+        return "connections"
+    found = _API_NAME.search(path)
+    return found.group(1) if found else "other"
+
+
+class InstrumentedXero(XeroProvider):
+    """The XeroProvider port with token refreshes counted and timed; the rest passes through."""
+
+    def __init__(self, inner: XeroProvider, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    def __repr__(self) -> str:
+        return f"InstrumentedXero({self._inner!r})"
+
+    def refresh(self, environment: Environment, refresh_token: str) -> TokenSet:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            tokens = self._inner.refresh(environment, refresh_token)
+            outcome = "ok"
+            return tokens
+        except InvalidGrant:
+            outcome = "invalid_grant"
+            raise
+        except RateLimited:
+            outcome = "rate_limited"
+            raise
+        except ProviderUnavailable:
+            outcome = "unavailable"
+            raise
+        except ProviderRejected:
+            outcome = "rejected"
+            raise
+        finally:
+            self._metrics.refreshes.labels(outcome).inc()
+            self._metrics.refresh_seconds.observe(time.perf_counter() - started)
+
+    def is_configured(self, environment: Environment) -> bool:
+        return self._inner.is_configured(environment)
+
+    def authorization_url(
+        self, environment: Environment, *, state: str, code_challenge: str
+    ) -> str:
+        return self._inner.authorization_url(
+            environment, state=state, code_challenge=code_challenge
+        )
+
+    def exchange_code(self, environment: Environment, *, code: str, code_verifier: str) -> TokenSet:
+        return self._inner.exchange_code(environment, code=code, code_verifier=code_verifier)
+
+    def revoke(self, environment: Environment, refresh_token: str) -> None:
+        self._inner.revoke(environment, refresh_token)
+
+    def list_connections(
+        self, environment: Environment, access_token: str, auth_event_id: str | None = None
+    ) -> list[XeroConnection]:
+        return self._inner.list_connections(environment, access_token, auth_event_id)
+
+    def delete_connection(
+        self, environment: Environment, access_token: str, connection_id: str
+    ) -> None:
+        self._inner.delete_connection(environment, access_token, connection_id)
+
+    def fetch_reference(
+        self,
+        environment: Environment,
+        access_token: str,
+        tenant_id: str,
+        kinds: Collection[RefKind],
+    ) -> ReferenceBundle:
+        return self._inner.fetch_reference(environment, access_token, tenant_id, kinds)
+
+    def api_base_url(self, environment: Environment) -> str:
+        return self._inner.api_base_url(environment)

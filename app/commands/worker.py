@@ -1,0 +1,60 @@
+"""`ledger-connect worker`: the background sweeps alone, without HTTP or gRPC.
+
+Any number of workers (and `serve` replicas) may share one PostgreSQL database; each due item
+is handled once. On SQLite a worker holds the same single-process lock as `serve`, so it
+refuses to run beside one (the sweeps run inside `serve` there). With LEDGER_METRICS_PORT set
+it serves Prometheus metrics on that port. SIGINT or SIGTERM stops it after the item at hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from contextlib import ExitStack
+
+from adapters.observability.metrics import MetricsServer
+from adapters.persistence.single_process import hold_single_process_lock
+from app.bootstrap import bootstrap
+from app.logs import configure_logging
+from app.settings import Settings
+from app.sweeper import Sweeper, build_sweeps
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "worker",
+        help="run the background sweeps only (token retries and keep-alive, reference data, "
+        "connection checks, housekeeping)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=_work)
+
+
+def _work(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    stopping = _stop_on_signals()
+    with ExitStack() as stack:
+        stack.enter_context(hold_single_process_lock(settings.database_url))
+        built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
+        stack.callback(built.close)
+        lines = [f"sweeping every {settings.sweep_tick_s:g} s"]
+        if settings.metrics_port:
+            server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)
+            stack.callback(server.stop)
+            lines.append(f"metrics     http://{settings.metrics_host}:{server.port}/metrics")
+        sweeper = Sweeper(build_sweeps(built), built).start()
+        stack.callback(sweeper.stop)
+        print("\n".join(["ledger-connect worker is running", *lines]), flush=True)
+        stopping.wait()
+        print("stopping ...", flush=True)
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping

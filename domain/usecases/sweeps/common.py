@@ -1,0 +1,45 @@
+"""What every sweep shares: the ports, the schedule, leases, pacing and the halt flag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from domain.schedule import Backlog, SweepSchedule, quota
+from domain.usecases.deps import Deps
+from domain.values import BindingStatus
+
+T = TypeVar("T")
+# Only these can refresh a token or fetch from Xero; the others are not swept.
+REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
+
+
+class SweepContext:
+    """One sweeper's view: the ports, the schedule, its lease name and halt flag."""
+
+    def __init__(self, deps: Deps, schedule: SweepSchedule, holder: str) -> None:
+        self.deps = deps
+        self.schedule = schedule
+        self.holder = holder
+        self.halted = False
+
+    def now(self) -> datetime:
+        return self.deps.clock.now()
+
+    def until_halted(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            if self.halted:
+                return
+            yield item
+
+    def quota(self, backlog: Backlog, now: datetime, spread: timedelta) -> int:
+        s = self.schedule
+        return quota(backlog, now, spread=spread, tick=s.tick, replicas=s.replicas, cap=s.batch)
+
+    def lease(self, key: str, until: datetime) -> bool:
+        """Take `key` until `until` if no sweeper holds it; committed at once."""
+        with self.deps.uow() as uow:
+            taken = uow.leases.acquire(key, self.holder, self.now(), until)
+            uow.commit()
+        return taken

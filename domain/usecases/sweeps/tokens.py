@@ -1,0 +1,101 @@
+"""Token retries and keep-alives.
+
+Grants due for a retry (the 30 s .. 5 min backoff of `OAuthGrant.record_failure`, so well
+inside Xero's 30-minute grace, and every 5 minutes for ever once flagged exhausted) or unused
+for `keepalive_after` are claimed with `FOR UPDATE SKIP LOCKED`, then refreshed one by one
+through `TokenService.refresh_now`, which re-reads the grant under its row lock and skips it
+unless it is still due: two sweepers that claimed one grant in turn refresh it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from datetime import datetime
+
+from domain.errors import (
+    DomainError,
+    LockTimeout,
+    ProviderUnavailable,
+    ReauthRequired,
+    StorageUnavailable,
+)
+from domain.grant import OAuthGrant
+from domain.usecases.sweeps.common import SweepContext
+from domain.usecases.tokens import TokenService
+
+log = logging.getLogger(__name__)
+
+
+class _Attempt:
+    """The `still_due` check handed to `refresh_now`; remembers whether it let a refresh go."""
+
+    def __init__(self, sweep: TokenSweep) -> None:
+        self._sweep = sweep
+        self.made = False
+
+    def __call__(self, grant: OAuthGrant, now: datetime) -> bool:
+        self.made = self._sweep.due(grant, now)
+        return self.made
+
+
+class TokenSweep:
+    def __init__(self, context: SweepContext, tokens: TokenService) -> None:
+        self._s = context
+        self._tokens = tokens
+
+    def __call__(self) -> Counter[str]:
+        now = self._s.now()
+        stale_before = now - self._s.deps.tunables.keepalive_after
+        with self._s.deps.uow() as uow:
+            backlog = uow.grants.backlog(now, stale_before)
+            take = self._s.quota(backlog, now, self._s.schedule.token_spread)
+            due = uow.grants.claim_due(now, stale_before, take) if take else []
+            claimed = [(grant.binding_id, grant.version) for grant in due]
+        # The claim ends here, before the refreshes: a sweeper that claimed an overlapping
+        # batch meanwhile then mostly works on other grants and skips the ones done.
+        random.shuffle(claimed)
+        return Counter(self._refresh(*item) for item in self._s.until_halted(claimed))
+
+    def due(self, grant: OAuthGrant, now: datetime) -> bool:
+        """As `claim_due` decides: a scheduled retry at its time, else a keep-alive."""
+        if grant.next_retry_at is not None:
+            return grant.next_retry_at <= now
+        return grant.refresh_issued_at <= now - self._s.deps.tunables.keepalive_after
+
+    def _refresh(self, binding_id: str, version: int) -> str:
+        attempt = _Attempt(self)
+        try:
+            self._tokens.refresh_now(binding_id, if_version=version, still_due=attempt)
+        except ReauthRequired:
+            return "needs_reconnect" if attempt.made else "skipped"
+        except LockTimeout:
+            return "busy"
+        except ProviderUnavailable:
+            pass
+        except StorageUnavailable:
+            raise
+        except DomainError:
+            return "skipped"
+        if not attempt.made:
+            return "skipped"
+        with self._s.deps.uow() as uow:
+            grant = uow.grants.get(binding_id)
+        if grant is not None and grant.version > version:
+            return "refreshed"
+        _log_failure(binding_id, grant)
+        return "failed"
+
+
+def _log_failure(binding_id: str, grant: OAuthGrant | None) -> None:
+    if grant is None:
+        return
+    exhausted = " (refresh exhausted)" if grant.exhausted else ""
+    log.warning(
+        "binding %s: token refresh failed%s: %s; next retry %s",
+        binding_id,
+        exhausted,
+        grant.last_error,
+        grant.next_retry_at.isoformat() if grant.next_retry_at else "not scheduled",
+    )

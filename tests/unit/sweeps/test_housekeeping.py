@@ -1,0 +1,45 @@
+"""Housekeeping: connect attempts live 10 minutes, pairing codes 15; then they go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.account import Account
+from domain.schedule import SweepSchedule
+from domain.usecases.sweeps import Sweeps
+from tests.fakes.world import World
+from tests.unit.sweeps.conftest import MakeSweeps
+
+
+def counts(world: World) -> tuple[int, int]:
+    uow = world.uow()
+    return len(uow.attempts.all()), len(uow.pairing_codes.all())
+
+
+def test_expired_attempts_and_pairing_codes_are_deleted(
+    world: World, account: Account, sweeps: Sweeps
+) -> None:
+    binding_id = world.paired(account)
+    world.service.start_connect(account.id, binding_id, "browser-1")
+    world.service.create_binding(account.id)
+    assert counts(world) == (1, 2)
+    world.clock.advance(minutes=10, seconds=1)
+    assert sweeps.housekeeping() == {"attempts": 1}
+    assert counts(world) == (0, 2)
+    world.clock.advance(minutes=5)
+    assert sweeps.housekeeping() == {"pairing_codes": 2}
+    assert counts(world) == (0, 0)
+
+
+def test_one_sweeper_of_many_does_it_each_minute(
+    world: World, account: Account, make_sweeps: MakeSweeps
+) -> None:
+    schedule = SweepSchedule(housekeeping_every=timedelta(minutes=1))
+    first, second = make_sweeps(schedule), make_sweeps(schedule, replica=True, name="s2")
+    world.service.create_binding(account.id)
+    world.clock.advance(minutes=14, seconds=59)
+    assert first.housekeeping() == {}
+    world.clock.advance(seconds=31)
+    assert second.housekeeping() == {} and counts(world) == (0, 1)
+    world.clock.advance(seconds=30)
+    assert second.housekeeping() == {"pairing_codes": 1}
