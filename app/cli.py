@@ -29,16 +29,12 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ledger-connect", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ledger-connect", description="The Xero connection service of the ledger chassis."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"app.commands.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"app.commands.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"app.commands.{name}").register(sub)
     return parser
 
 
