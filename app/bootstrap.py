@@ -89,6 +89,7 @@ def bootstrap(
             xero_configs(settings),
             limiter=OrgLimiter(app_per_minute=settings.app_budget_per_minute),
             transport=CountingTransport(metrics),
+            identity_timeout_s=min(10.0, 0.8 * settings.lock_timeout_s),
         )
         closers.append(provider.close)
         xero = provider

@@ -18,7 +18,7 @@ class LedgerConnect:
         self.tokens = TokenService(deps)
         self.checker = ConnectionChecker(deps, self.tokens)
         self.reference = ReferenceService(deps, self.tokens, self.checker.check)
-        settler = ConnectionSettler(deps, self.reference.refresh_in_background)
+        settler = ConnectionSettler(deps, self._after_connect)
         self.create_binding = CreateBinding(deps)
         self.new_pairing_code = NewPairingCode(deps)
         self.redeem_pairing = RedeemPairing(deps)
@@ -31,3 +31,8 @@ class LedgerConnect:
         self.save_settings = SaveSettings(deps)
         self.queries = Queries(deps)
         self.accounts = Accounts(deps)
+
+    def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
+        """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""
+        self.tokens.forget(binding_id)
+        self.reference.refresh_in_background(binding_id, critical_ready)

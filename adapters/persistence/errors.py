@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from domain.errors import LockTimeout, StorageUnavailable
+from domain.errors import LockTimeout, StorageUnavailable, ValidationFailed
 
 PG_LOCK_NOT_AVAILABLE = "55P03"
 SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -27,6 +27,9 @@ def translated(*, lock: bool = False) -> Iterator[None]:
     except exc.TimeoutError as error:
         raise StorageUnavailable("no database connection is free; try again shortly") from error
     except exc.DBAPIError as error:
+        if isinstance(error, exc.DataError) and "NUL (0x00)" in str(error.orig):
+            # PostgreSQL text cannot hold NUL; such input names nothing we could have stored.
+            raise ValidationFailed("text must not contain NUL characters") from error
         if is_busy(error):
             if lock:
                 raise LockTimeout("the grant is locked by another refresh; try again") from error

@@ -32,11 +32,14 @@ class HttpXeroProvider(XeroProvider):
         limiter: OrgLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         retry: RetryPolicy | None = None,
+        identity_timeout_s: float | None = None,
     ) -> None:
+        """`identity_timeout_s` bounds token and revocation calls on their own: a refresh runs
+        under a grant's row lock, so it must give up before other callers' lock waits do."""
         self._configs = dict(configs)
         self._client = httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_s))
         limiter = limiter or OrgLimiter(sleep=sleep)
-        self._wire = Wire(self._client, limiter, sleep, retry or RetryPolicy())
+        self._wire = Wire(self._client, limiter, sleep, retry or RetryPolicy(), identity_timeout_s)
 
     def __repr__(self) -> str:
         return f"HttpXeroProvider(environments={sorted(self._configs)})"

@@ -54,8 +54,12 @@ class Wire:
         limiter: OrgLimiter,
         sleep: Callable[[float], None],
         policy: RetryPolicy,
+        identity_timeout_s: float | None = None,
     ) -> None:
         self._client, self._limiter, self._sleep, self._policy = client, limiter, sleep, policy
+        self._identity_timeout = (
+            httpx.Timeout(identity_timeout_s) if identity_timeout_s else httpx.USE_CLIENT_DEFAULT
+        )
 
     def post_form(
         self, url: str, data: Mapping[str, str], auth: httpx.BasicAuth, endpoint: str
@@ -64,7 +68,11 @@ class Wire:
         started = time.monotonic()
         try:
             response = self._client.post(
-                url, data=dict(data), auth=auth, headers={"Accept": "application/json"}
+                url,
+                data=dict(data),
+                auth=auth,
+                headers={"Accept": "application/json"},
+                timeout=self._identity_timeout,
             )
         except httpx.TransportError as error:
             raise transport_error(error, endpoint) from error

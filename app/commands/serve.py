@@ -20,6 +20,7 @@ from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
 from app.commands.emulator import emulator_settings
 from app.demo import demo_caller_token, prepare_demo
+from app.errors import CommandError
 from app.logs import configure_logging
 from app.runtime_files import session_secret
 from app.settings import Settings
@@ -71,13 +72,16 @@ def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> list[
 def _start_grpc(
     settings: Settings, built: Container, callers: str, stack: ExitStack, lines: list[str]
 ) -> None:
-    server, port = build_server(
-        built.service,
-        callers=parse_callers(callers),
-        health_check=built.healthy,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-    )
+    try:
+        server, port = build_server(
+            built.service,
+            callers=parse_callers(callers),
+            health_check=built.healthy,
+            host=settings.grpc_host,
+            port=settings.grpc_port,
+        )
+    except RuntimeError:
+        raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None
     server.start()
     stack.callback(stop, server)
     lines.append(f"gRPC        {settings.grpc_host}:{port} (reflection on)")
@@ -95,13 +99,16 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
 
 
 def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
-    server = waitress.create_server(
-        wsgi_app(settings, built),
-        host=settings.http_host,
-        port=settings.http_port,
-        threads=8,
-        ident="ledger-connect",
-    )
+    try:
+        server = waitress.create_server(
+            wsgi_app(settings, built),
+            host=settings.http_host,
+            port=settings.http_port,
+            threads=8,
+            ident="ledger-connect",
+        )
+    except OSError:
+        raise CommandError(_busy("HTTP", settings.http_host, settings.http_port)) from None
     thread = threading.Thread(target=server.run, name="http", daemon=True)
     thread.start()
     stack.callback(server.close)
@@ -123,3 +130,7 @@ def _stop_on_signals() -> threading.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     return stopping
+
+
+def _busy(what: str, host: str, port: int) -> str:
+    return f"cannot listen for {what} on {host}:{port}: the port is taken or not allowed"

@@ -80,6 +80,8 @@ class ConnectionSettler:
     ) -> None:
         now = self._d.clock.now()
         with self._d.uow() as uow:
+            # Locked first: a rotation committing meanwhile must not share our version number.
+            previous = uow.grants.lock(attempt.binding_id, self._d.tunables.lock_timeout_s)
             account, plan = account_and_plan(uow, self._d, attempt.account_id)
             if account.environment is not attempt.environment:
                 raise ConnectAttemptInvalid(
@@ -97,7 +99,6 @@ class ConnectionSettler:
             )
             events = [binding.connect(link, now)]
             grant = OAuthGrant.issue(binding.id, attempt.environment, tokens, now)
-            previous = uow.grants.get(binding.id)
             grant.version = previous.version + 1 if previous else 1
             uow.grants.save(grant)
             if bundle is not None:

@@ -45,12 +45,9 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-# Known product bug (see the xfail tests at the end): a NUL character that reaches a
-# PostgreSQL text parameter raises a DataError nobody translates, and the answer is a 500.
-# The strategies leave NUL out so that the fuzzer keeps looking for anything else.
-NO_NUL = st.characters(exclude_characters="\x00", codec="utf-8")
-texts = st.text(alphabet=NO_NUL, max_size=300)
-short = st.text(alphabet=NO_NUL, max_size=40)
+ANY = st.characters(codec="utf-8")
+texts = st.text(alphabet=ANY, max_size=300)
+short = st.text(alphabet=ANY, max_size=40)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | short,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(short, inner, max_size=4),
@@ -252,22 +249,15 @@ def test_the_pairing_api_never_fails_and_never_leaks(
         http.assert_no_secret(http.logs.text(), *more)
 
 
-# --- the known bug ------------------------------------------------------------------------
-
-BUG = (
-    "product bug: a NUL character reaches a PostgreSQL text parameter; psycopg's DataError "
-    "is not translated (adapters/persistence/errors.py) and the answer is a 500"
-)
+# --- NUL characters, which PostgreSQL text cannot hold -------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
 def test_a_nul_in_the_callback_state_is_refused_cleanly(http: Http) -> None:
     client, _ = http.client(logged_in=True)
     response = client.get("/oauth/xero/callback?state=a%00b&code=x")
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
 def test_a_nul_in_the_paired_install_url_is_refused_cleanly(http: Http) -> None:
     pairing_code = http.service.create_binding(http.account_id).pairing_code
     body = sample_profile("https://nul\x00.fuzz.test") | {"code": pairing_code}

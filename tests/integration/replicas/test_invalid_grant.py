@@ -113,11 +113,6 @@ def test_a_revoked_grant_needs_reconnecting_only_once_xero_really_refuses_it(
     assert cluster.status(bystander) is BindingStatus.CONNECTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: ConnectionSettler._store reads the previous grant's version without "
-    "the row lock, so a reconnect that commits right after a rotation reuses its version",
-)
 def test_a_reconnect_right_after_a_rotation_still_moves_the_version(cluster: Cluster) -> None:
     """The re-read of step 5 tells a race from a dead grant by the version alone: two
     different token sets must never share one. Here a replica's rotation (held at Xero) and

@@ -253,3 +253,14 @@ class TestReferenceDuringConnect:
         assert world.xero.fetches[1:] == [("tenant-uk", CRITICAL), ("tenant-uk", EXTENDED)]
         assert world.service.reference.cached(paired).critical_ready
         assert world.binding(paired).policy.default_bank_account == "acc-bank"
+
+
+class TestReconnectDropsTheCachedToken:
+    def test_the_new_grant_is_handed_out_at_once(self, world: World) -> None:
+        account = world.account()
+        binding_id = world.connected(account)
+        before = world.service.tokens.fresh_token(binding_id)
+        assert isinstance(world.consent(account, binding_id, "user-avery", ["tenant-uk"]), Connected)
+        after = world.service.tokens.fresh_token(binding_id)
+        assert after.access_token != before.access_token
+        assert after.access_token == world.grant(binding_id).access_token  # type: ignore[union-attr]

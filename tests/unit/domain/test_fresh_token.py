@@ -36,7 +36,7 @@ class TestFastPath:
     def test_a_fresh_token_costs_no_xero_call_and_no_lock(
         self, world: World, binding_id: str
     ) -> None:
-        commits = world.store.commits
+        commits, locks = world.store.commits, world.store.locks_taken
         world.clock.advance(minutes=27, seconds=59)
         token = world.service.tokens.fresh_token(binding_id)
         grant = world.grant(binding_id)
@@ -48,7 +48,7 @@ class TestFastPath:
         assert (token.tenant_id, token.status) == ("tenant-uk", BindingStatus.CONNECTED)
         assert token.api_base_url == "https://xero.test/production/api.xro/2.0"
         assert world.xero.refresh_calls == 0
-        assert (world.store.locks_taken, world.store.commits) == (0, commits)
+        assert (world.store.locks_taken, world.store.commits) == (locks, commits)
 
     def test_a_repeated_call_is_served_from_memory_for_a_few_seconds(
         self, world: World, binding_id: str

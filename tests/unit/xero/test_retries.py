@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from domain.errors import AccessTokenRejected, ProviderUnavailable, RateLimited
+from adapters.xero.config import XeroEnvironmentConfig
+from adapters.xero.provider import HttpXeroProvider
+from domain.errors import AccessTokenRejected, InvalidGrant, ProviderUnavailable, RateLimited
 from domain.reference import RefKind
 from domain.values import Environment
 from tests.unit.xero.conftest import MakeProvider
@@ -136,3 +138,22 @@ class TestRateLimitAnswers:
         with pytest.raises(RateLimited):
             make_provider(recorder).refresh(SANDBOX, "refresh")
         assert (len(recorder.requests), sleeps) == (1, [])
+
+
+class TestIdentityTimeout:
+    def test_token_calls_use_their_own_shorter_timeout(self) -> None:
+        seen: list[dict[str, float | None]] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request.extensions["timeout"])
+            return httpx.Response(400, json={"error": "invalid_grant"})
+
+        configs = {
+            Environment.PRODUCTION: XeroEnvironmentConfig.production("id", "secret", "https://x/cb")
+        }
+        provider = HttpXeroProvider(
+            configs, transport=httpx.MockTransport(handler), timeout_s=10, identity_timeout_s=4
+        )
+        with pytest.raises(InvalidGrant):
+            provider.refresh(Environment.PRODUCTION, "rt")
+        assert seen[0]["read"] == 4
