@@ -260,7 +260,8 @@ class TestReconnectDropsTheCachedToken:
         account = world.account()
         binding_id = world.connected(account)
         before = world.service.tokens.fresh_token(binding_id)
-        assert isinstance(world.consent(account, binding_id, "user-avery", ["tenant-uk"]), Connected)
+        outcome = world.consent(account, binding_id, "user-avery", ["tenant-uk"])
+        assert isinstance(outcome, Connected)
         after = world.service.tokens.fresh_token(binding_id)
         assert after.access_token != before.access_token
         assert after.access_token == world.grant(binding_id).access_token  # type: ignore[union-attr]
