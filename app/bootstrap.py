@@ -79,10 +79,6 @@ def bootstrap(
         verify_stored_key_ids(database, keyring)
         uow = SqlUnitOfWorkFactory(database, keyring)
         healthy = database.ping
-    if tasks is None:
-        runner = ThreadTaskRunner()
-        closers.append(runner.shutdown)
-        tasks = runner
     metrics = Metrics()
     if xero is None:
         provider = HttpXeroProvider(
@@ -93,6 +89,11 @@ def bootstrap(
         )
         closers.append(provider.close)
         xero = provider
+    if tasks is None:
+        # Closers run in reverse: background tasks drain before the Xero client closes.
+        runner = ThreadTaskRunner()
+        closers.append(runner.shutdown)
+        tasks = runner
     deps = Deps(
         uow=uow,
         xero=InstrumentedXero(xero, metrics),

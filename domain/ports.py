@@ -84,6 +84,10 @@ class AccountRepository(Protocol):
 
     def update(self, account: Account) -> None: ...
 
+    def lock(self, account_id: str, timeout_s: float) -> Account | None:
+        """Read the account holding its row lock: plan limits are checked under it."""
+        ...
+
 
 class PlanCatalogue(Protocol):
     def get(self, name: str) -> Plan | None: ...
@@ -170,6 +174,10 @@ class ConnectAttemptRepository(Protocol):
 
 class PairingCodeRepository(Protocol):
     def get(self, code_hash: str) -> PairingCode | None: ...
+
+    def consume(self, code_hash: str, now: datetime) -> bool:
+        """Mark the code used if it still is not; True only for the one caller that did."""
+        ...
 
     def add(self, code: PairingCode) -> None: ...
 

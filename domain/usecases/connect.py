@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.binding import XeroLink
 from domain.connect import ConnectAttempt, PendingConsent, XeroConnection
@@ -81,6 +82,7 @@ class CompleteConnect:
                 if error == "access_denied"
                 else "Xero did not complete the authorisation; please try again"
             )
+        issued_at = self._d.clock.now()
         tokens = self._d.xero.exchange_code(
             attempt.environment, code=code, code_verifier=attempt.code_verifier
         )
@@ -88,7 +90,7 @@ class CompleteConnect:
             attempt.environment, tokens.access_token, tokens.auth_event_id or None
         )
         organisations = tuple(c for c in found if c.is_organisation)
-        return self._resolve(attempt, tokens, organisations)
+        return self._resolve(attempt, tokens, organisations, issued_at)
 
     def _consume(self, session_id: str, state: str) -> ConnectAttempt:
         now = self._d.clock.now()
@@ -110,6 +112,7 @@ class CompleteConnect:
         attempt: ConnectAttempt,
         tokens: TokenSet,
         organisations: tuple[XeroConnection, ...],
+        issued_at: datetime,
     ) -> Connected | ChooseOrganisation:
         if not organisations:
             raise NoOrganisation(
@@ -124,10 +127,10 @@ class CompleteConnect:
                     f"this binding is locked to the Xero organisation '{locked.tenant_name}'; "
                     "connect that organisation, or create a new binding for another one"
                 )
-            return self._settle(attempt, tokens, chosen, organisations)
+            return self._settle(attempt, tokens, chosen, organisations, issued_at)
         if len(organisations) == 1:
-            return self._settle(attempt, tokens, organisations[0], organisations)
-        return self._hold(attempt, tokens, organisations)
+            return self._settle(attempt, tokens, organisations[0], organisations, issued_at)
+        return self._hold(attempt, tokens, organisations, issued_at)
 
     def _locked_to(self, attempt: ConnectAttempt) -> XeroLink | None:
         with self._d.uow() as uow:
@@ -135,12 +138,16 @@ class CompleteConnect:
         return binding.xero if binding.locked_tenant(attempt.environment) else None
 
     def _hold(
-        self, attempt: ConnectAttempt, tokens: TokenSet, organisations: tuple[XeroConnection, ...]
+        self,
+        attempt: ConnectAttempt,
+        tokens: TokenSet,
+        organisations: tuple[XeroConnection, ...],
+        issued_at: datetime,
     ) -> ChooseOrganisation:
         with self._d.uow() as uow:
             stored = uow.attempts.get(attempt.id)
             assert stored is not None
-            stored.pending = PendingConsent(tokens, organisations, self._d.clock.now())
+            stored.pending = PendingConsent(tokens, organisations, issued_at)
             uow.attempts.update(stored)
             uow.commit()
         return ChooseOrganisation(attempt.id, attempt.binding_id, organisations)
@@ -172,7 +179,9 @@ class PickOrganisation:
         if chosen is None:
             self._settle.release(attempt.environment, pending.tokens, pending.organisations, None)
             raise ConnectAttemptInvalid("that organisation was not part of this consent")
-        return self._settle(attempt, pending.tokens, chosen, pending.organisations)
+        return self._settle(
+            attempt, pending.tokens, chosen, pending.organisations, pending.obtained_at
+        )
 
 
 def link_for(attempt: ConnectAttempt, tokens: TokenSet, chosen: XeroConnection) -> XeroLink:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.binding import Binding
-from domain.errors import BindingDisconnected, NotFound, ProviderError, ReauthRequired
+from domain.errors import (
+    AccessTokenRejected,
+    BindingDisconnected,
+    DomainError,
+    NotFound,
+    ProviderError,
+    ReauthRequired,
+)
+from domain.events import BindingEvent
 from domain.grant import OAuthGrant
 from domain.ports import UnitOfWork, record
 from domain.usecases.deps import Deps
+from domain.usecases.locking import lock_binding
 from domain.usecases.pairing import account_and_plan, binding_for_secret, owned_binding
 from domain.usecases.tokens import TokenService
-from domain.values import BindingStatus, Environment
+from domain.values import BindingStatus, Environment, EventKind
 
 log = logging.getLogger(__name__)
 GONE_REASON = "the organisation is no longer connected to this app at Xero; reconnect Xero"
@@ -43,26 +53,39 @@ class Disconnect:
         return self._disconnect(binding.id, "the Magento module stopped publishing", unpaired=True)
 
     def _disconnect(self, binding_id: str, reason: str, unpaired: bool) -> DisconnectOutcome:
+        self._refresh_for_cleanup(binding_id)
+        now = self._d.clock.now()
         with self._d.uow() as uow:
-            binding = uow.bindings.get(binding_id)
+            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
             if binding is None:
                 raise NotFound("no such binding")
             if not binding.is_live:
                 raise BindingDisconnected("the binding is already disconnected")
             grant = uow.grants.get(binding_id)
             share_user, share_connection = self._sharing(uow, binding)
-        leftovers = self._undo_at_xero(binding, grant, share_user, share_connection)
-        with self._d.uow() as uow:
-            fresh = uow.bindings.get(binding_id)
-            assert fresh is not None
-            if leftovers:
-                reason = f"{reason}; not undone at Xero: {', '.join(leftovers)}"
-            uow.events.add(fresh.disconnect(reason, self._d.clock.now(), unpaired=unpaired))
+            uow.events.add(binding.disconnect(reason, now, unpaired=unpaired))
             uow.grants.delete(binding_id)
-            uow.bindings.update(fresh)
+            uow.bindings.update(binding)
             uow.commit()
         self._tokens.forget(binding_id)
+        # Our side is final before Xero is asked: the tokens used below are the last ones
+        # committed, and no refresh can rotate them any more.
+        leftovers = self._undo_at_xero(binding, grant, share_user, share_connection)
+        if leftovers:
+            self._record_leftovers(binding_id, leftovers, unpaired)
         return DisconnectOutcome(binding_id, tuple(leftovers))
+
+    def _refresh_for_cleanup(self, binding_id: str) -> None:
+        """Deleting the connection needs a working access token: get one while we still can."""
+        with contextlib.suppress(DomainError, ProviderError):
+            self._tokens.fresh_token(binding_id)
+
+    def _record_leftovers(self, binding_id: str, leftovers: list[str], unpaired: bool) -> None:
+        kind = EventKind.UNPAIRED if unpaired else EventKind.DISCONNECTED
+        reason = f"not undone at Xero: {', '.join(leftovers)}"
+        with self._d.uow() as uow:
+            uow.events.add(BindingEvent(binding_id, kind, reason, self._d.clock.now()))
+            uow.commit()
 
     def _sharing(self, uow: UnitOfWork, binding: Binding) -> tuple[bool, bool]:
         if binding.xero is None:
@@ -81,9 +104,10 @@ class Disconnect:
         env, link = grant.environment, binding.xero
         if not share_conn:
             try:
-                token = self._usable_access_token(binding.id, grant)
-                self._d.xero.delete_connection(env, token, link.connection_id)
-            except (ProviderError, ReauthRequired) as error:
+                if grant.valid_for(self._d.clock.now()).total_seconds() <= 0:
+                    raise AccessTokenRejected("no working access token is left")
+                self._d.xero.delete_connection(env, grant.access_token, link.connection_id)
+            except ProviderError as error:
                 log.warning("disconnect %s: connection not deleted: %s", binding.id, error.code)
                 leftovers.append(f"the connection to {link.tenant_name} could not be removed")
         if not share_user:
@@ -93,11 +117,6 @@ class Disconnect:
                 log.warning("disconnect %s: grant not revoked: %s", binding.id, error.code)
                 leftovers.append("the Xero authorisation could not be revoked")
         return leftovers
-
-    def _usable_access_token(self, binding_id: str, grant: OAuthGrant) -> str:
-        if grant.is_fresh(self._d.clock.now(), self._d.tunables.token_skew):
-            return grant.access_token
-        return self._tokens.fresh_token(binding_id).access_token
 
 
 class ConnectionChecker:
@@ -131,7 +150,7 @@ class ConnectionChecker:
 
     def _mark_gone(self, binding_id: str) -> BindingStatus:
         with self._d.uow() as uow:
-            binding = uow.bindings.get(binding_id)
+            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
             assert binding is not None
             record(uow, [binding.require_reconnect(GONE_REASON, self._d.clock.now())])
             uow.bindings.update(binding)
@@ -166,9 +185,10 @@ class SetEnvironment:
             account.environment = environment
             uow.accounts.update(account)
             moved = []
-            for binding in uow.bindings.for_account(account_id):
-                event = binding.flip_environment(environment, now)
-                if event is None:
+            for listed in uow.bindings.for_account(account_id):
+                binding = lock_binding(uow, listed.id, self._d.tunables.lock_timeout_s)
+                event = binding.flip_environment(environment, now) if binding else None
+                if binding is None or event is None:
                     continue
                 uow.grants.delete(binding.id)
                 uow.bindings.update(binding)

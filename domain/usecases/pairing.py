@@ -19,6 +19,7 @@ from domain.events import BindingEvent
 from domain.magento import MagentoProfile
 from domain.ports import UnitOfWork
 from domain.usecases.deps import Deps
+from domain.usecases.locking import lock_binding
 from domain.values import EventKind
 
 
@@ -98,14 +99,17 @@ class RedeemPairing:
             pairing = uow.pairing_codes.get(digest(code.strip().upper()))
             if pairing is None or not pairing.usable(now):
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
+            # The account's lock serialises plan-limit checks; the consume is a compare-and-set,
+            # so of two redemptions of one code exactly one pairs.
+            uow.accounts.lock(pairing.account_id, self._d.tunables.lock_timeout_s)
             binding = uow.bindings.get(pairing.binding_id)
             if binding is None or not binding.is_live:
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             self._check_install(uow, profile)
             self._check_websites(uow, binding.account_id, binding.id, profile)
+            if not uow.pairing_codes.consume(pairing.code_hash, now):
+                raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             uow.events.add(binding.pair(profile, digest(secret), now))
-            pairing.used_at = now
-            uow.pairing_codes.update(pairing)
             uow.bindings.update(binding)
             uow.commit()
         return Pairing(binding.id, secret)
@@ -154,7 +158,9 @@ class UpdateProfile:
     def __call__(self, secret: str, profile: MagentoProfile) -> str:
         now = self._d.clock.now()
         with self._d.uow() as uow:
-            binding = binding_for_secret(uow, secret)
+            found = binding_for_secret(uow, secret)
+            uow.accounts.lock(found.account_id, self._d.tunables.lock_timeout_s)
+            binding = lock_binding(uow, found.id, self._d.tunables.lock_timeout_s) or found
             if binding.magento and profile.base_url != binding.magento.base_url:
                 raise InstallAlreadyPaired("the Magento base URL cannot change for a binding")
             check_website_limit(uow, self._d, binding.account_id, binding.id, len(profile.websites))

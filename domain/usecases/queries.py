@@ -11,6 +11,7 @@ from domain.events import BindingEvent
 from domain.policy import SyncPolicy
 from domain.reference import ReferenceCache
 from domain.usecases.deps import Deps
+from domain.usecases.locking import lock_binding
 from domain.usecases.pairing import account_and_plan, owned_binding
 
 
@@ -91,7 +92,9 @@ class SaveSettings:
 
     def __call__(self, account_id: str, binding_id: str, policy: SyncPolicy) -> Binding:
         with self._d.uow() as uow:
-            binding = owned_binding(uow, account_id, binding_id)
+            owned_binding(uow, account_id, binding_id)
+            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
+            assert binding is not None
             cache = (
                 uow.references.get(binding.xero.tenant_id, binding.xero.environment)
                 if binding.xero

@@ -13,6 +13,7 @@ from domain.events import BindingEvent
 from domain.ports import record
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.deps import Deps
+from domain.usecases.locking import lock_binding
 from domain.usecases.tokens import TokenService, require_tokens_allowed
 from domain.values import EventKind
 
@@ -73,7 +74,7 @@ class ReferenceService:
                 bundle, now, extended=kinds != CRITICAL
             )
             uow.references.save(cache)
-            fresh = uow.bindings.get(binding_id)
+            fresh = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
             if fresh is not None and fresh.is_live:
                 fresh.adopt_default_policy(default_policy(cache, fresh.magento))
                 uow.events.add(_refreshed(fresh, kinds, now))

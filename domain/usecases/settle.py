@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.binding import XeroLink
 from domain.connect import ConnectAttempt, XeroConnection
@@ -44,7 +45,10 @@ class ConnectionSettler:
         tokens: TokenSet,
         chosen: XeroConnection,
         organisations: tuple[XeroConnection, ...],
+        issued_at: datetime,
     ) -> Connected:
+        """`issued_at`: when Xero issued the tokens (just before the code exchange), so the
+        stored expiry is never later than Xero's."""
         bundle = self._critical_set(attempt.environment, tokens, chosen)
         try:
             if bundle and bundle.organisation and not bundle.organisation.can_invoice:
@@ -52,7 +56,7 @@ class ConnectionSettler:
                     f"'{chosen.tenant_name}' is a Xero Partner-edition organisation, which "
                     "cannot raise invoices; connect a business organisation instead"
                 )
-            self._store(attempt, tokens, chosen, bundle)
+            self._store(attempt, tokens, chosen, bundle, issued_at)
         except Exception:
             self.release(attempt.environment, tokens, organisations, keep=None)
             raise
@@ -77,10 +81,13 @@ class ConnectionSettler:
         tokens: TokenSet,
         chosen: XeroConnection,
         bundle: ReferenceBundle | None,
+        issued_at: datetime,
     ) -> None:
         now = self._d.clock.now()
         with self._d.uow() as uow:
-            # Locked first: a rotation committing meanwhile must not share our version number.
+            # Locks first, account then grant as everywhere: the organisation limit is checked
+            # under the account's, and a rotation committing meanwhile cannot share our version.
+            uow.accounts.lock(attempt.account_id, self._d.tunables.lock_timeout_s)
             previous = uow.grants.lock(attempt.binding_id, self._d.tunables.lock_timeout_s)
             account, plan = account_and_plan(uow, self._d, attempt.account_id)
             if account.environment is not attempt.environment:
@@ -98,7 +105,7 @@ class ConnectionSettler:
                 tokens.xero_user_id,
             )
             events = [binding.connect(link, now)]
-            grant = OAuthGrant.issue(binding.id, attempt.environment, tokens, now)
+            grant = OAuthGrant.issue(binding.id, attempt.environment, tokens, issued_at)
             grant.version = previous.version + 1 if previous else 1
             uow.grants.save(grant)
             if bundle is not None:

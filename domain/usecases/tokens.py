@@ -140,8 +140,10 @@ class TokenService:
             moved = (if_version is not None and grant.version != if_version) or (
                 still_due is not None and not still_due(grant, now)
             )
-            if moved or (not force and grant.is_fresh(now, self._d.tunables.token_skew)):
+            if not force and grant.is_fresh(now, self._d.tunables.token_skew):
                 return self._hand_out(binding, grant)
+            if moved:
+                return self._skip(binding, grant, now)
             try:
                 tokens = self._d.xero.refresh(grant.environment, grant.refresh_token)
             except InvalidGrant:
@@ -154,6 +156,13 @@ class TokenService:
             _save_binding(uow, binding, events)
             uow.commit()
         return self._hand_out(binding, grant)
+
+    def _skip(self, binding: Binding, grant: OAuthGrant, now: datetime) -> FreshToken:
+        """The sweep's refresh is no longer due; a caller sharing its flight still needs a
+        token that works, or a clear answer to retry."""
+        if grant.valid_for(now).total_seconds() > 0:
+            return self._hand_out(binding, grant, cache=False)
+        raise ProviderUnavailable("a refresh of this grant is pending; retry shortly", 30.0)
 
     def _after_refusal(self, binding_id: str, version: int, lock_timeout: float) -> FreshToken:
         with self._d.uow() as uow:
@@ -217,16 +226,17 @@ class TokenService:
 def _usable(
     uow: UnitOfWork, binding_id: str, lock_timeout: float | None = None
 ) -> tuple[Binding, OAuthGrant]:
-    """The binding and its grant, if tokens may be handed out for it at all."""
-    binding = uow.bindings.get(binding_id)
-    if binding is None:
-        raise NotFound("no such binding")
-    require_tokens_allowed(binding)
+    """The binding and its grant, if tokens may be handed out for it at all. With a lock
+    timeout the grant is locked first, so the binding is read after every earlier writer."""
     grant = (
         uow.grants.get(binding_id)
         if lock_timeout is None
         else uow.grants.lock(binding_id, lock_timeout)
     )
+    binding = uow.bindings.get(binding_id)
+    if binding is None:
+        raise NotFound("no such binding")
+    require_tokens_allowed(binding)
     if grant is None or binding.xero is None:
         raise BindingNotConnected("the binding has no Xero tokens; connect Xero first")
     return binding, grant

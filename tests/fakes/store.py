@@ -70,6 +70,10 @@ class FakeAccounts(_Table):
     def get_by_email(self, email: str) -> Any:
         return next((a for a in self.all() if a.email == email.strip().lower()), None)
 
+    def lock(self, account_id: str, timeout_s: float) -> Any:
+        self._uow.acquire(f"account:{account_id}", timeout_s)
+        return self.get(account_id)
+
 
 class FakeBindings(_Table):
     def for_account(self, account_id: str) -> list[Any]:
@@ -213,6 +217,17 @@ class FakeAttempts(_Table):
 
 
 class FakePairingCodes(FakeAttempts):
+    def consume(self, code_hash: str, now: datetime) -> bool:
+        """Row-locked like the SQL UPDATE ... WHERE used_at IS NULL: a second caller waits for
+        the first to end, then finds the code used."""
+        self._uow.acquire(f"code:{code_hash}", 5.0)
+        code = self.get(code_hash)
+        if code is None or code.used_at is not None:
+            return False
+        code.used_at = now
+        self.update(code)
+        return True
+
     def delete_created_before(self, before: datetime) -> int:
         old = [c for c in self.all() if c.created_at < before]
         for code in old:

@@ -38,3 +38,8 @@ class SqlAccountRepository(AccountRepository):
         result = self._tx.run(update(accounts).where(accounts.c.id == account.id).values(values))
         if result.rowcount == 0:
             raise NotFound("no such account")
+
+    def lock(self, account_id: str, timeout_s: float) -> Account | None:
+        statement = select(accounts).where(accounts.c.id == account_id).with_for_update()
+        rows = self._tx.locked_rows(statement, timeout_s)
+        return account_from(rows[0]) if rows else None

@@ -57,6 +57,12 @@ class SqlPairingCodeRepository(PairingCodeRepository):
         self._tx.writing()
         self._tx.run(insert(codes).values(pairing_code_row(code)))
 
+    def consume(self, code_hash: str, now: datetime) -> bool:
+        """A compare-and-set: of two concurrent redemptions only one updates the row."""
+        self._tx.writing()
+        statement = update(codes).where(codes.c.code_hash == code_hash, codes.c.used_at.is_(None))
+        return bool(self._tx.run(statement.values(used_at=now)).rowcount)
+
     def update(self, code: PairingCode) -> None:
         self._tx.writing()
         statement = update(codes).where(codes.c.code_hash == code.code_hash)

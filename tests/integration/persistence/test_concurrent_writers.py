@@ -1,0 +1,90 @@
+"""Writers that race one another on a real database: each rule holds on both backends."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from adapters.persistence.repositories.grants import SqlTokenStore
+from adapters.persistence.uow import SqlUnitOfWorkFactory
+from adapters.system import SystemSecrets, UuidGenerator  # noqa: I001 - real ids across threads
+from domain.errors import PairingCodeInvalid, ReauthRequired
+from domain.service import LedgerConnect
+from domain.usecases.deps import Deps
+from domain.values import BindingStatus
+from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds
+from tests.fakes.world import TENANTS, profile
+from tests.fakes.xero import FakeXero
+
+
+def service(uow: SqlUnitOfWorkFactory) -> tuple[LedgerConnect, FakeXero]:
+    clock = FakeClock()
+    xero = FakeXero(clock, tenants=dict(TENANTS))
+    deps = Deps(
+        uow=uow,
+        xero=xero,
+        clock=clock,
+        ids=UuidGenerator(),
+        secrets=SystemSecrets(),
+        plans=FakePlans(),
+        tasks=QueuedTasks(),
+    )
+    return LedgerConnect(deps), xero
+
+
+def connected(svc: LedgerConnect, xero: FakeXero) -> str:
+    account = svc.accounts.create(f"m-{SequentialIds().new_id()}@example.com", "growth", "h")
+    created = svc.create_binding(account.id)
+    svc.redeem_pairing(created.pairing_code, profile())
+    url = svc.start_connect(account.id, created.binding_id, "browser")
+    state = url.split("state=")[1]
+    svc.complete_connect("browser", state, xero.consent(state, "user-avery", ["tenant-uk"]))
+    return created.binding_id
+
+
+class TestPairingCode:
+    def test_two_redemptions_at_once_pair_exactly_once(self, uow: SqlUnitOfWorkFactory) -> None:
+        svc, _ = service(uow)
+        account = svc.accounts.create("race@example.com", "growth", "h")
+        code = svc.create_binding(account.id).pairing_code
+        barrier = threading.Barrier(2)
+
+        def redeem(install: int) -> object:
+            barrier.wait()
+            try:
+                return svc.redeem_pairing(code, profile(f"https://shop{install}.example.com"))
+            except PairingCodeInvalid as refused:
+                return refused
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(redeem, range(2)))
+        refused = [o for o in outcomes if isinstance(o, PairingCodeInvalid)]
+        assert len(refused) == 1, outcomes
+
+
+class TestStaleBinding:
+    def test_a_refresh_never_undoes_a_needs_reconnect_written_meanwhile(
+        self, uow: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        svc, xero = service(uow)
+        binding_id = connected(svc, xero)
+        original: Callable[..., object] = SqlTokenStore.lock
+        fired: list[bool] = []
+
+        def lock_after_another_writer(store: SqlTokenStore, key: str, timeout_s: float) -> object:
+            if not fired:
+                fired.append(True)
+                marker = threading.Thread(target=svc.checker._mark_gone, args=(binding_id,))
+                marker.start()
+                marker.join()
+            return original(store, key, timeout_s)
+
+        monkeypatch.setattr(SqlTokenStore, "lock", lock_after_another_writer)
+        with pytest.raises(ReauthRequired):
+            svc.tokens.refresh_now(binding_id)
+        view = svc.queries.binding(binding_id)
+        assert view.binding.status is BindingStatus.NEEDS_RECONNECT
+        assert xero.refresh_calls == 0
