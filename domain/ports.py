@@ -171,6 +171,10 @@ class ConnectAttemptRepository(Protocol):
 
     def delete_created_before(self, before: datetime) -> int: ...
 
+    def abandoned_choices(self, before: datetime, limit: int) -> list[ConnectAttempt]:
+        """Attempts created before `before` still holding a consent nobody picked from."""
+        ...
+
 
 class PairingCodeRepository(Protocol):
     def get(self, code_hash: str) -> PairingCode | None: ...

@@ -18,7 +18,7 @@ class LedgerConnect:
         self.tokens = TokenService(deps)
         self.checker = ConnectionChecker(deps, self.tokens)
         self.reference = ReferenceService(deps, self.tokens, self.checker.check)
-        settler = ConnectionSettler(deps, self._after_connect)
+        self.settler = settler = ConnectionSettler(deps, self._after_connect)
         self.create_binding = CreateBinding(deps)
         self.new_pairing_code = NewPairingCode(deps)
         self.redeem_pairing = RedeemPairing(deps)

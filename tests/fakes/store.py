@@ -216,6 +216,12 @@ class FakeAttempts(_Table):
         return len(old)
 
 
+class FakeConnectAttempts(FakeAttempts):
+    def abandoned_choices(self, before: datetime, limit: int) -> list[Any]:
+        old = [a for a in self.all() if a.pending is not None and a.created_at < before]
+        return sorted(old, key=lambda a: a.created_at)[:limit]
+
+
 class FakePairingCodes(FakeAttempts):
     def consume(self, code_hash: str, now: datetime) -> bool:
         """Row-locked like the SQL UPDATE ... WHERE used_at IS NULL: a second caller waits for
@@ -282,7 +288,7 @@ class FakeUnitOfWork:
         self.bindings = FakeBindings(self, "bindings", "id")
         self.grants = FakeGrants(self, "grants", "binding_id")
         self.references = FakeReferences(self)
-        self.attempts = FakeAttempts(self, "attempts", "id")
+        self.attempts = FakeConnectAttempts(self, "attempts", "id")
         self.pairing_codes = FakePairingCodes(self, "pairing_codes", "code_hash")
         self.events = FakeEvents(self)
         self.leases = FakeLeases(self)

@@ -44,6 +44,15 @@ class SqlConnectAttemptRepository(ConnectAttemptRepository):
     def delete_created_before(self, before: datetime) -> int:
         return _delete_created_before(self._tx, attempts, before)
 
+    def abandoned_choices(self, before: datetime, limit: int) -> list[ConnectAttempt]:
+        statement = (
+            select(attempts)
+            .where(attempts.c.pending.is_not(None), attempts.c.created_at < before)
+            .order_by(attempts.c.created_at)
+            .limit(limit)
+        )
+        return [attempt_from(row, self._sealer) for row in self._tx.rows(statement)]
+
 
 class SqlPairingCodeRepository(PairingCodeRepository):
     def __init__(self, tx: Tx) -> None:

@@ -61,7 +61,7 @@ class Sweeps:
         self.tokens = TokenSweep(context, service.tokens)
         self.connections = ConnectionSweep(context, service.checker)
         self.reference_data = ReferenceSweep(context, service.reference)
-        self.housekeeping = Housekeeping(context)
+        self.housekeeping = Housekeeping(context, service.settler)
 
     def halt(self) -> None:
         """Finish the item at hand and start no other (shutdown)."""

@@ -4,22 +4,26 @@ are deleted; a lease lets one sweeper of many do it every `housekeeping_every`."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.connect import ATTEMPT_LIFETIME, PAIRING_CODE_LIFETIME
+from domain.usecases.settle import ConnectionSettler
 from domain.usecases.sweeps.common import SweepContext
 
 LEASES_KEPT = timedelta(days=1)
+ABANDONED_BATCH = 50
 
 
 class Housekeeping:
-    def __init__(self, context: SweepContext) -> None:
+    def __init__(self, context: SweepContext, settler: ConnectionSettler) -> None:
         self._s = context
+        self._settler = settler
 
     def __call__(self) -> Counter[str]:
         now = self._s.now()
         if not self._s.lease("housekeeping", now + self._s.schedule.housekeeping_every):
             return Counter()
+        released = self._release_abandoned(now)
         with self._s.deps.uow() as uow:
             deleted = Counter(
                 attempts=uow.attempts.delete_created_before(now - ATTEMPT_LIFETIME),
@@ -27,4 +31,19 @@ class Housekeeping:
                 leases=uow.leases.purge(now - LEASES_KEPT),
             )
             uow.commit()
-        return +deleted
+        return +(deleted + Counter(abandoned_choices=released))
+
+    def _release_abandoned(self, now: datetime) -> int:
+        """A merchant who never picked an organisation leaves the consent's connections at
+        Xero, where they count against the app's cap: release them before forgetting."""
+        with self._s.deps.uow() as uow:
+            abandoned = uow.attempts.abandoned_choices(now - ATTEMPT_LIFETIME, ABANDONED_BATCH)
+        for attempt in abandoned:
+            assert attempt.pending is not None
+            pending = attempt.pending
+            self._settler.release(attempt.environment, pending.tokens, pending.organisations, None)
+            with self._s.deps.uow() as uow:
+                attempt.pending = None
+                uow.attempts.update(attempt)
+                uow.commit()
+        return len(abandoned)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from domain.account import Account
 from domain.schedule import SweepSchedule
+from domain.usecases.connect import ChooseOrganisation
 from domain.usecases.sweeps import Sweeps
 from tests.fakes.world import World
 from tests.unit.sweeps.conftest import MakeSweeps
@@ -43,3 +44,16 @@ def test_one_sweeper_of_many_does_it_each_minute(
     assert second.housekeeping() == {} and counts(world) == (0, 1)
     world.clock.advance(seconds=30)
     assert second.housekeeping() == {"pairing_codes": 1}
+
+
+def test_an_abandoned_organisation_choice_releases_its_connections(
+    world: World, account: Account, sweeps: Sweeps
+) -> None:
+    binding_id = world.paired(account)
+    outcome = world.consent(account, binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
+    assert isinstance(outcome, ChooseOrganisation)
+    assert len(world.xero.connections_of("user-avery")) == 2
+    world.clock.advance(minutes=10, seconds=1)
+    assert sweeps.housekeeping() == {"attempts": 1, "abandoned_choices": 1}
+    assert world.xero.connections_of("user-avery") == []
+    assert counts(world) == (0, 1), "the attempt is gone; the binding's pairing code is not yet"
