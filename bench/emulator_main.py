@@ -1,0 +1,55 @@
+"""`python -m bench.emulator_main PORT ORGS`: the bundled Xero emulator for the benchmarks.
+
+The stock app (`xero_emulator.app.create_app`) on a quiet threaded server, registered for
+the benchmark's client (id, secret and redirect URI from BENCH_EMULATOR_* variables, so the
+secret stays out of `ps`). With ORGS > 0 the seeded world also gets that many extra
+organisations (copies of the first demo organisation's reference data under new tenant ids)
+and one extra user, "bench", who can reach all of them: the scale benchmark's sweep needs
+thousands of organisations, and the stock seed has four.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from xero_emulator.app import create_app
+from xero_emulator.seed import SeedOrg, SeedUser, seed_uuid
+from xero_emulator.server import QuietHandler
+from xero_emulator.settings import ClientRegistration, EmulatorSettings
+from xero_emulator.state import EXTENSION_KEY, EmulatorState
+
+BENCH_USER = seed_uuid("user", "bench")
+
+
+def add_organisations(app: Flask, count: int) -> None:
+    state: EmulatorState = app.extensions[EXTENSION_KEY]
+    seed = state.store.seed
+    template = next(iter(seed.orgs.values()))
+    tenants = [seed_uuid("bench-org", str(n)) for n in range(count)]
+    for n, tenant in enumerate(tenants):
+        seed.orgs[tenant] = SeedOrg(tenant, f"Bench Organisation {n}", template.resources)
+    user = SeedUser(BENCH_USER, "bench@bench.test", "Bench", "User", tuple(tenants))
+    seed.users[BENCH_USER] = user
+
+
+def main() -> None:
+    port, organisations = int(sys.argv[1]), int(sys.argv[2])
+    client = ClientRegistration(
+        os.environ["BENCH_EMULATOR_CLIENT_ID"],
+        os.environ["BENCH_EMULATOR_CLIENT_SECRET"],
+        (os.environ["BENCH_EMULATOR_REDIRECT_URI"],),
+    )
+    app = create_app(EmulatorSettings(clients=(client,)))
+    if organisations:
+        add_organisations(app, organisations)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
+    print(f"emulator ready on {port} with {organisations} extra organisations", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
