@@ -59,9 +59,10 @@ class _Entry(Generic[T]):
 class ShortCache(Generic[T]):
     """A few seconds of memory per key, dropped at once on any local change."""
 
-    def __init__(self, ttl: timedelta) -> None:
+    def __init__(self, ttl: timedelta, prune_at: int = 1024) -> None:
         self._ttl = ttl
         self._entries: dict[str, _Entry[T]] = {}
+        self._min_prune_at = self._prune_at = prune_at
 
     def get(self, key: str, now: datetime) -> T | None:
         entry = self._entries.get(key)
@@ -72,6 +73,17 @@ class ShortCache(Generic[T]):
     def put(self, key: str, value: T, now: datetime) -> None:
         if self._ttl > timedelta(0):
             self._entries[key] = _Entry(value, now)
+            if len(self._entries) >= self._prune_at:
+                self._prune(now)
+
+    def _prune(self, now: datetime) -> None:
+        """Forget expired entries once there are many, so neither memory nor decrypted tokens
+        outlive their few seconds; the threshold doubles with what stays, so a busy process
+        does not scan on every put. Another thread's put meanwhile costs at most a miss."""
+        for key, entry in list(self._entries.items()):
+            if now - entry.stored_at > self._ttl and self._entries.get(key) is entry:
+                self._entries.pop(key, None)
+        self._prune_at = max(self._min_prune_at, 2 * len(self._entries))
 
     def drop(self, key: str) -> None:
         self._entries.pop(key, None)

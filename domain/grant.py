@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from domain.values import Environment
+from domain.values import BindingStatus, Environment
 
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(minutes=5)
@@ -22,6 +22,22 @@ class TokenSet:
     scopes: tuple[str, ...] = ()
     auth_event_id: str = ""
     xero_user_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """What the token fast path reads in one indexed query: the binding's status and tenant,
+    and the access token alone (the refresh token stays sealed)."""
+
+    binding_id: str
+    status: BindingStatus
+    tenant_id: str
+    environment: Environment
+    access_token: str = field(repr=False)
+    access_expires_at: datetime
+
+    def is_fresh(self, now: datetime, skew: timedelta) -> bool:
+        return self.access_expires_at - now > skew
 
 
 @dataclass(slots=True)

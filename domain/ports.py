@@ -11,7 +11,7 @@ from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import ConnectAttempt, PairingCode, XeroConnection
 from domain.events import BindingEvent
-from domain.grant import OAuthGrant, TokenSet
+from domain.grant import OAuthGrant, TokenSet, TokenView
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
 from domain.schedule import Backlog
 from domain.values import BindingStatus, Environment
@@ -124,6 +124,11 @@ class BindingRepository(Protocol):
 class TokenStore(Protocol):
     def get(self, binding_id: str) -> OAuthGrant | None: ...
 
+    def view(self, binding_id: str) -> TokenView | None:
+        """The fast path's one read: the binding's status and tenant joined with its grant's
+        access token and expiry; None without a grant or a Xero link."""
+        ...
+
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         """Read the grant holding its row lock until the unit of work ends; raises LockTimeout."""
         ...
@@ -195,6 +200,10 @@ class LeaseRepository(Protocol):
 
     def acquire(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
         """Hold `key` until `until` unless someone holds it beyond `now`; True if taken."""
+        ...
+
+    def release(self, key: str, holder: str) -> None:
+        """End `holder`'s lease on `key` now; nothing if another holds it."""
         ...
 
     def purge(self, ended_before: datetime) -> int: ...

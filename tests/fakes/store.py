@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from domain.errors import LockTimeout
+from domain.grant import TokenView
 from domain.schedule import Backlog
 from domain.values import BindingStatus, Environment
 
@@ -123,6 +124,22 @@ class FakeBindings(_Table):
 
 
 class FakeGrants(_Table):
+    def view(self, binding_id: str) -> Any:
+        grant, binding = (
+            self._uow.read("grants", binding_id),
+            self._uow.read("bindings", binding_id),
+        )
+        if grant is None or binding is None or binding.xero is None:
+            return None
+        return TokenView(
+            binding_id,
+            binding.status,
+            binding.xero.tenant_id,
+            grant.environment,
+            grant.access_token,
+            grant.access_expires_at,
+        )
+
     def lock(self, binding_id: str, timeout_s: float) -> Any:
         self._uow.acquire(binding_id, timeout_s)
         return self.get(binding_id)
@@ -255,6 +272,12 @@ class FakeLeases:
                 return False
             self._store.tables["leases"][key] = (holder, until)
             return True
+
+    def release(self, key: str, holder: str) -> None:
+        with self._store.mutex:
+            held = self._store.tables["leases"].get(key)
+            if held is not None and held[0] == holder:
+                del self._store.tables["leases"][key]
 
     def purge(self, ended_before: datetime) -> int:
         with self._store.mutex:

@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from adapters.persistence.crypto import Sealer
-from adapters.persistence.mappers.grant import grant_from, grant_row
+from adapters.persistence.mappers.grant import TABLE, grant_from, grant_row
 from adapters.persistence.tables import bindings, grants
 from adapters.persistence.transaction import Tx
-from domain.grant import OAuthGrant
+from domain.grant import OAuthGrant, TokenView
 from domain.ports import TokenStore
 from domain.schedule import Backlog
-from domain.values import BindingStatus
+from domain.values import BindingStatus, Environment
 
 # A grant whose binding needs reconnecting or is gone cannot be refreshed; claiming it again
 # on every sweep would only crowd out the grants that can.
@@ -28,6 +28,31 @@ class SqlTokenStore(TokenStore):
     def get(self, binding_id: str) -> OAuthGrant | None:
         row = self._tx.row(select(grants).where(grants.c.binding_id == binding_id))
         return grant_from(row, self._sealer) if row else None
+
+    def view(self, binding_id: str) -> TokenView | None:
+        """One read by primary keys; only the access token is opened."""
+        statement = (
+            select(
+                bindings.c.status,
+                bindings.c.xero_tenant_id,
+                grants.c.environment,
+                grants.c.access_token,
+                grants.c.access_expires_at,
+            )
+            .join(grants, grants.c.binding_id == bindings.c.id)
+            .where(bindings.c.id == binding_id, bindings.c.xero_tenant_id.is_not(None))
+        )
+        row = self._tx.row(statement)
+        if row is None:
+            return None
+        return TokenView(
+            binding_id=binding_id,
+            status=BindingStatus(row["status"]),
+            tenant_id=row["xero_tenant_id"],
+            environment=Environment(row["environment"]),
+            access_token=self._sealer.open(row["access_token"], TABLE, "access_token", binding_id),
+            access_expires_at=row["access_expires_at"],
+        )
 
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         """PostgreSQL: `FOR UPDATE` under `lock_timeout`; SQLite: the write lock (BEGIN

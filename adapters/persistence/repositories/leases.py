@@ -31,6 +31,10 @@ class SqlLeaseRepository(LeaseRepository):
         ).returning(leases.c.key)
         return self._tx.row(statement) is not None
 
+    def release(self, key: str, holder: str) -> None:
+        self._tx.writing()
+        self._tx.run(delete(leases).where(leases.c.key == key, leases.c.holder == holder))
+
     def purge(self, ended_before: datetime) -> int:
         self._tx.writing()
         return self._tx.run(delete(leases).where(leases.c.expires_at < ended_before)).rowcount

@@ -37,6 +37,12 @@ class SweepContext:
         s = self.schedule
         return quota(backlog, now, spread=spread, tick=s.tick, replicas=s.replicas, cap=s.batch)
 
+    def release(self, key: str) -> None:
+        """Give back a lease this sweeper holds, so the item is due again at once."""
+        with self.deps.uow() as uow:
+            uow.leases.release(key, self.holder)
+            uow.commit()
+
     def lease(self, key: str, until: datetime) -> bool:
         """Take `key` until `until` if no sweeper holds it; committed at once."""
         with self.deps.uow() as uow:

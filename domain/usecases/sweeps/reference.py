@@ -8,7 +8,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from domain.errors import DomainError, LockTimeout, StorageUnavailable
+from domain.errors import DomainError, LockTimeout, RateLimited, StorageUnavailable
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.reference import ReferenceService
 from domain.usecases.sweeps.common import REFRESHABLE, SweepContext
@@ -39,8 +39,14 @@ class ReferenceSweep:
             if not self._s.lease(key, now + self._s.schedule.reference_retry):
                 outcomes["taken"] += 1
                 continue
-            outcomes[self._refetch(cache, before)] += 1
+            outcome = self._refetch(cache, before)
+            outcomes[outcome] += 1
             done += 1
+            if outcome == "rate_limited":
+                # The minute budget is spent, not this organisation's fault: give it back
+                # at once and leave the rest of the batch for a tick that has budget.
+                self._s.release(key)
+                break
         return outcomes
 
     def _refetch(self, stale: ReferenceCache, before: datetime) -> str:
@@ -59,6 +65,8 @@ class ReferenceSweep:
             return "busy"
         except StorageUnavailable:
             raise
+        except RateLimited:
+            return "rate_limited"
         except DomainError as error:
             log.warning("reference refresh of tenant %s failed: %s", stale.tenant_id, error.code)
             return "failed"

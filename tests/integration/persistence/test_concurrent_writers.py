@@ -88,3 +88,24 @@ class TestStaleBinding:
         view = svc.queries.binding(binding_id)
         assert view.binding.status is BindingStatus.NEEDS_RECONNECT
         assert xero.refresh_calls == 0
+
+
+class TestTokenView:
+    def test_the_fast_path_read_matches_the_full_grant(self, uow: SqlUnitOfWorkFactory) -> None:
+        svc, xero = service(uow)
+        binding_id = connected(svc, xero)
+        with uow() as unit:
+            view = unit.grants.view(binding_id)
+            grant = unit.grants.get(binding_id)
+        assert view is not None and grant is not None
+        assert view.access_token == grant.access_token
+        assert view.access_expires_at == grant.access_expires_at
+        assert (view.status, view.tenant_id) == (BindingStatus.CONNECTED, "tenant-uk")
+        assert grant.access_token not in repr(view)
+
+    def test_a_binding_without_xero_has_no_view(self, uow: SqlUnitOfWorkFactory) -> None:
+        svc, _ = service(uow)
+        account = svc.accounts.create("view@example.com", "growth", "h")
+        created = svc.create_binding(account.id)
+        with uow() as unit:
+            assert unit.grants.view(created.binding_id) is None

@@ -14,6 +14,7 @@ from domain.errors import (
     ReauthRequired,
 )
 from domain.values import BindingStatus
+from tests.fakes.store import FakeBindings, FakeGrants
 from tests.fakes.world import World
 
 NEAR_EXPIRY = {"minutes": 28, "seconds": 1}  # 119 s left: inside the 120 s skew
@@ -139,3 +140,23 @@ class TestRefusedBindings:
     def test_an_unknown_binding_is_not_found(self, world: World) -> None:
         with pytest.raises(NotFound):
             world.service.tokens.fresh_token("no-such-binding")
+
+
+class TestOneRead:
+    def test_a_cache_miss_is_one_read_and_no_full_binding_or_grant(
+        self, world: World, binding_id: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world.service.tokens.forget(binding_id)
+        reads: list[str] = []
+        for table, method in ((FakeGrants, "view"), (FakeGrants, "get"), (FakeBindings, "get")):
+            original = getattr(table, method)
+
+            def counting(store: object, key: str, _o=original, _n=f"{table.__name__}.{method}"):  # type: ignore[no-untyped-def]
+                reads.append(_n)
+                return _o(store, key)
+
+            monkeypatch.setattr(table, method, counting)
+        token = world.service.tokens.fresh_token(binding_id)
+        monkeypatch.undo()
+        assert reads == ["FakeGrants.view"]
+        assert token.access_token == world.grant(binding_id).access_token  # type: ignore[union-attr]

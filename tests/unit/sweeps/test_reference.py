@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.account import Account
-from domain.errors import OrganisationDisconnected, ProviderUnavailable
+from domain.errors import OrganisationDisconnected, ProviderUnavailable, RateLimited
 from domain.reference import CRITICAL, EXTENDED
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps
@@ -109,3 +109,18 @@ class TestPacing:
             taken.append(sweeps.reference_data().total())
             world.clock.advance(minutes=20)
         assert taken == [1, 1, 1]
+
+
+class TestSpentBudget:
+    def test_a_spent_budget_gives_the_organisation_back_and_stops_the_batch(
+        self, world: World, account: Account, sweeps: Sweeps
+    ) -> None:
+        connect(world, account, 1)
+        world.connected(account, tenant="tenant-nz", url="https://nz.example.com")
+        world.tasks.run_all()
+        world.clock.advance(hours=25)
+        world.xero.fetches.clear()
+        world.xero.fail_fetch = [RateLimited("our app budget for this minute is spent", 20.0)]
+        assert sweeps.reference_data() == {"rate_limited": 1}
+        assert len(world.xero.fetches) == 1, "the rest of the batch waits for budget"
+        assert sweeps.reference_data() == {"refreshed": 2}, "no retry delay: due again at once"
