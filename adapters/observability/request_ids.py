@@ -77,8 +77,9 @@ class RequestIds:
 
 
 class RequestIdInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no grpc stubs
-    """Binds an id to each unary call, for the interceptors after it and for the handler,
-    and sends it back as initial metadata."""
+    """Binds an id to each unary call, for the interceptors after it and for the handler.
+    A caller that sent `x-request-id` gets it back as initial metadata; the others are not
+    sent one, which spares the hot path a metadata frame it would not read."""
 
     def intercept_service(
         self,
@@ -86,7 +87,8 @@ class RequestIdInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no 
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         metadata = handler_call_details.invocation_metadata or ()
-        request_id = accepted(_metadata_value(metadata, METADATA_KEY))
+        sent = _metadata_value(metadata, METADATA_KEY)
+        request_id = accepted(sent)
         with bound(request_id):
             handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
@@ -95,7 +97,8 @@ class RequestIdInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no 
 
         def with_id(request: Any, context: grpc.ServicerContext) -> Any:
             with bound(request_id):
-                context.send_initial_metadata(((METADATA_KEY, request_id),))
+                if sent is not None:
+                    context.send_initial_metadata(((METADATA_KEY, request_id),))
                 return behaviour(request, context)
 
         return handler._replace(unary_unary=with_id)

@@ -122,3 +122,21 @@ def test_each_sweep_tick_logs_under_its_own_id(stack: Stack) -> None:
     ticks = [json.loads(line) for line in logs.lines if "sweep tick" in line]
     assert ticks[0]["request_id"].startswith("sweep-")
     assert "refreshed" in ticks[0]["msg"]
+
+
+def test_a_caller_without_an_id_is_not_sent_one(stack: Stack) -> None:
+    binding_id = stack.connect()
+    server, port = build_server(
+        stack.service, callers=parse_callers(f"sync={CALLER}:*"), health_check=lambda: True
+    )
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
+            _, call = stub.GetBinding.with_call(
+                pb.GetBindingRequest(binding_id=binding_id),
+                metadata=(("authorization", f"Bearer {CALLER}"),),
+            )
+    finally:
+        stop(server, grace=1)
+    assert all(key != "x-request-id" for key, _ in call.initial_metadata())
