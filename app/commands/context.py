@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
+from app.logs import configure_logging
 from app.settings import Settings
 
 
@@ -16,3 +20,20 @@ def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterat
         yield built
     finally:
         built.close()
+
+
+@contextmanager
+def service_process() -> Iterator[tuple[Settings, Container, threading.Event]]:
+    """What `serve` and `worker` share: JSON logs, SIGINT/SIGTERM setting the returned event,
+    the single-process lock on SQLite, and a container closed on the way out."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    with hold_single_process_lock(settings.database_url):
+        built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
+        try:
+            yield settings, built, stopping
+        finally:
+            built.close()

@@ -4,7 +4,6 @@ LEDGER_SWEEP=0), /metrics on the HTTP port and (in demo mode) the Xero emulator.
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 from contextlib import ExitStack
 from typing import Any
@@ -16,12 +15,11 @@ from adapters.grpc.server import build_server, stop
 from adapters.http import create_app
 from adapters.http.config import HttpConfig
 from adapters.observability.metrics import MetricsRoute, MetricsServer
-from adapters.persistence.single_process import hold_single_process_lock
-from app.bootstrap import Container, bootstrap
+from app.bootstrap import Container
+from app.commands.context import service_process
 from app.commands.emulator import emulator_settings
 from app.demo import demo_caller_token, prepare_demo
 from app.errors import CommandError
-from app.logs import configure_logging
 from app.runtime_files import session_secret
 from app.settings import Settings
 from app.sweeper import Sweeper, build_sweeps
@@ -34,13 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    stopping = _stop_on_signals()
     with ExitStack() as stack:
-        stack.enter_context(hold_single_process_lock(settings.database_url))
-        built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
-        stack.callback(built.close)
+        settings, built, stopping = stack.enter_context(service_process())
         lines = [f"dashboard   {settings.public_url}/dashboard"]
         callers = settings.grpc_callers
         if settings.demo:
@@ -123,13 +116,6 @@ def _start_sweeps(settings: Settings, built: Container, stack: ExitStack, lines:
         server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)
         stack.callback(server.stop)
     lines.append(f"metrics     {settings.public_url}/metrics")
-
-
-def _stop_on_signals() -> threading.Event:
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    return stopping
 
 
 def _busy(what: str, host: str, port: int) -> str:

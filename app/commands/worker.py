@@ -9,15 +9,10 @@ it serves Prometheus metrics on that port. SIGINT or SIGTERM stops it after the 
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from contextlib import ExitStack
 
 from adapters.observability.metrics import MetricsServer
-from adapters.persistence.single_process import hold_single_process_lock
-from app.bootstrap import bootstrap
-from app.logs import configure_logging
-from app.settings import Settings
+from app.commands.context import service_process
 from app.sweeper import Sweeper, build_sweeps
 
 
@@ -33,13 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _work(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    stopping = _stop_on_signals()
     with ExitStack() as stack:
-        stack.enter_context(hold_single_process_lock(settings.database_url))
-        built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
-        stack.callback(built.close)
+        settings, built, stopping = stack.enter_context(service_process())
         lines = [f"sweeping every {settings.sweep_tick_s:g} s"]
         if settings.metrics_port:
             server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)
@@ -51,10 +41,3 @@ def _work(args: argparse.Namespace) -> int:
         stopping.wait()
         print("stopping ...", flush=True)
     return 0
-
-
-def _stop_on_signals() -> threading.Event:
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    return stopping
