@@ -215,7 +215,19 @@ class TokenService:
             retry_after=max(error.retry_after or 0.0, wait),
         )
 
-    def _hand_out_view(self, view: TokenView) -> FreshToken:
+    def _hand_out(self, binding: Binding, grant: OAuthGrant, cache: bool = True) -> FreshToken:
+        assert binding.xero is not None
+        view = TokenView(
+            binding_id=binding.id,
+            status=binding.status,
+            tenant_id=binding.xero.tenant_id,
+            environment=grant.environment,
+            access_token=grant.access_token,
+            access_expires_at=grant.access_expires_at,
+        )
+        return self._hand_out_view(view, cache)
+
+    def _hand_out_view(self, view: TokenView, cache: bool = True) -> FreshToken:
         token = FreshToken(
             binding_id=view.binding_id,
             access_token=view.access_token,
@@ -224,21 +236,8 @@ class TokenService:
             api_base_url=self._d.xero.api_base_url(view.environment),
             status=view.status,
         )
-        self._cache.put(view.binding_id, token, self._d.clock.now())
-        return token
-
-    def _hand_out(self, binding: Binding, grant: OAuthGrant, cache: bool = True) -> FreshToken:
-        assert binding.xero is not None
-        token = FreshToken(
-            binding_id=binding.id,
-            access_token=grant.access_token,
-            expires_at=grant.access_expires_at,
-            tenant_id=binding.xero.tenant_id,
-            api_base_url=self._d.xero.api_base_url(grant.environment),
-            status=binding.status,
-        )
         if cache:
-            self._cache.put(binding.id, token, self._d.clock.now())
+            self._cache.put(view.binding_id, token, self._d.clock.now())
         return token
 
 
