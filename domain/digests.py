@@ -1,4 +1,4 @@
-"""Digests of one-time secrets and the PKCE S256 challenge (RFC 7636)."""
+"""Digests of one-time secrets, pairing codes, and the PKCE S256 challenge (RFC 7636)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,20 @@ def matches(secret: str, stored_digest: str) -> bool:
 def pkce_challenge(verifier: str) -> str:
     raw = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_LOOKALIKES = str.maketrans("OIL", "011", "- ")
+
+
+def pairing_code(entropy: str) -> str:
+    """Eight Crockford base32 characters (40 bits) as `XXXX-XXXX`: read aloud and typed
+    without I/L/1 or O/0 mix-ups. The entropy is a fresh random token."""
+    number = int.from_bytes(hashlib.sha256(entropy.encode()).digest()[:5], "big")
+    chars = "".join(CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(8)))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalise_pairing_code(text: str) -> str:
+    """What a person typed, as the code was issued: any case, dashes and spaces, O for 0."""
+    return text.strip().upper().translate(_LOOKALIKES)

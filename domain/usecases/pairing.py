@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import PairingCode
-from domain.digests import digest, matches
+from domain.digests import digest, matches, normalise_pairing_code, pairing_code
 from domain.errors import (
     ConnectorSecretInvalid,
     InstallAlreadyPaired,
@@ -35,6 +36,10 @@ class Pairing:
     connector_secret: str = field(repr=False)
 
 
+def _stored(code: str, binding_id: str, account_id: str, now: datetime) -> PairingCode:
+    return PairingCode(digest(normalise_pairing_code(code)), binding_id, account_id, now)
+
+
 def account_and_plan(uow: UnitOfWork, deps: Deps, account_id: str) -> tuple[Account, Plan]:
     account = uow.accounts.get(account_id)
     if account is None:
@@ -59,12 +64,14 @@ class CreateBinding:
 
     def __call__(self, account_id: str) -> NewBinding:
         now = self._d.clock.now()
-        code = self._d.secrets.token(6).upper()
+        code = pairing_code(self._d.secrets.token(16))
         with self._d.uow() as uow:
             account_and_plan(uow, self._d, account_id)
             binding = Binding(id=self._d.ids.new_id(), account_id=account_id, created_at=now)
             uow.bindings.add(binding)
-            uow.pairing_codes.add(PairingCode(digest(code), binding.id, account_id, now))
+            uow.pairing_codes.add(
+                PairingCode(digest(normalise_pairing_code(code)), binding.id, account_id, now)
+            )
             uow.events.add(BindingEvent(binding.id, EventKind.CREATED, "binding created", now))
             uow.commit()
         return NewBinding(binding.id, code)
@@ -78,12 +85,14 @@ class NewPairingCode:
 
     def __call__(self, account_id: str, binding_id: str) -> str:
         now = self._d.clock.now()
-        code = self._d.secrets.token(6).upper()
+        code = pairing_code(self._d.secrets.token(16))
         with self._d.uow() as uow:
             binding = owned_binding(uow, account_id, binding_id)
             if binding.magento is not None or not binding.is_live:
                 raise PairingCodeInvalid("this binding is already paired")
-            uow.pairing_codes.add(PairingCode(digest(code), binding.id, account_id, now))
+            uow.pairing_codes.add(
+                PairingCode(digest(normalise_pairing_code(code)), binding.id, account_id, now)
+            )
             uow.commit()
         return code
 
@@ -96,7 +105,7 @@ class RedeemPairing:
         now = self._d.clock.now()
         secret = self._d.secrets.token(32)
         with self._d.uow() as uow:
-            pairing = uow.pairing_codes.get(digest(code.strip().upper()))
+            pairing = uow.pairing_codes.get(digest(normalise_pairing_code(code)))
             if pairing is None or not pairing.usable(now):
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             # The account's lock serialises plan-limit checks; the consume is a compare-and-set,

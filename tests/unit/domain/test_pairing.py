@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.account import Account, Plan
-from domain.digests import digest
+from domain.digests import CROCKFORD, digest, normalise_pairing_code, pairing_code
 from domain.errors import (
     ConnectorSecretInvalid,
     InstallAlreadyPaired,
@@ -33,7 +33,19 @@ class TestPairingCode:
     def test_the_code_is_stored_only_as_a_digest(self, world: World, account: Account) -> None:
         created = world.service.create_binding(account.id)
         stored = world.store.rows("pairing_codes")
-        assert [c.code_hash for c in stored] == [digest(created.pairing_code)]
+        assert [c.code_hash for c in stored] == [digest(created.pairing_code.replace("-", ""))]
+
+    def test_the_code_is_eight_unambiguous_characters(self, world: World, account: Account) -> None:
+        code = world.service.create_binding(account.id).pairing_code
+        assert len(code) == 9 and code[4] == "-"
+        assert set(code.replace("-", "")) <= set(CROCKFORD)
+
+    def test_look_alike_characters_are_read_as_meant(self, world: World, account: Account) -> None:
+        created = world.service.create_binding(account.id)
+        code = created.pairing_code
+        typed = code.replace("0", "o").replace("1", "l").replace("-", " ").lower()
+        world.service.redeem_pairing(typed, profile())
+        assert world.binding(created.binding_id).status is BindingStatus.PAIRED
 
     def test_the_code_is_forgiving_about_case_and_blanks(
         self, world: World, account: Account
@@ -202,3 +214,11 @@ class TestConnectorSecret:
         world.service.update_profile(secret, profile(url="https://shop.example.com/", websites=1))
         policy = world.binding(binding_id).policy
         assert policy.website_filter == ("site1",)
+
+
+class TestPairingCodeText:
+    def test_o_i_and_l_read_as_digits_and_separators_vanish(self) -> None:
+        assert normalise_pairing_code(" ol1I-ab cd ") == "0111ABCD"
+
+    def test_codes_from_different_entropy_differ(self) -> None:
+        assert pairing_code("entropy-1") != pairing_code("entropy-2")
