@@ -16,20 +16,23 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import grpc
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from adapters.grpc.callers import parse_callers
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
-from adapters.grpc.server import build_server, stop
 from app.commands.serve import wsgi_app
 from app.settings import Settings
 from domain.usecases.sweeps import Sweeps
 from domain.values import BindingStatus
 from tests.integration.observability.conftest import captured_logs
-from tests.integration.sweeps.stack import CLIENT_SECRET, PASSWORD, SESSION_SECRET, Stack
+from tests.integration.sweeps.stack import (
+    CLIENT_SECRET,
+    PASSWORD,
+    SESSION_SECRET,
+    Stack,
+    grpc_channel,
+)
 from xero_emulator.seed import AVERY, NZ, SAM, UK
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -127,13 +130,8 @@ def _profile(code: str, shop: str) -> dict[str, Any]:
 
 @pytest.fixture
 def stub(stack: Stack) -> Iterator[pb_grpc.XeroConnectServiceStub]:
-    server, port = build_server(
-        stack.service, callers=parse_callers(f"sync={CALLER}:*"), health_check=lambda: True
-    )
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with grpc_channel(stack, CALLER) as channel:
         yield pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
-    stop(server, grace=1)
 
 
 def test_no_secret_reaches_the_logs_at_debug(

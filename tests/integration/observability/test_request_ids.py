@@ -12,15 +12,13 @@ import grpc
 import pytest
 from flask import Flask
 
-from adapters.grpc.callers import parse_callers
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
-from adapters.grpc.server import build_server, stop
 from adapters.http import HttpConfig, create_app
 from app.sweeper import Sweeper, build_sweeps
 from tests.fakes.world import World
 from tests.integration.observability.conftest import captured_logs
-from tests.integration.sweeps.stack import Stack
+from tests.integration.sweeps.stack import Stack, grpc_channel
 
 CALLER = "request-id-tests-caller-0123456789"
 log = logging.getLogger("tests.request_ids")
@@ -57,13 +55,8 @@ class TestHttp:
 
 @pytest.fixture
 def channel(stack: Stack) -> Iterator[grpc.Channel]:
-    server, port = build_server(
-        stack.service, callers=parse_callers(f"sync={CALLER}:GetBinding"), health_check=lambda: True
-    )
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as opened:
+    with grpc_channel(stack, CALLER, "GetBinding") as opened:
         yield opened
-    stop(server, grace=1)
 
 
 class TestGrpc:
@@ -95,15 +88,8 @@ class TestGrpc:
     def test_a_refresh_on_the_token_pool_logs_under_the_calls_id(self, stack: Stack) -> None:
         binding_id = stack.connect()
         stack.advance(minutes=31)
-        server, port = build_server(
-            stack.service, callers=parse_callers(f"sync={CALLER}:*"), health_check=lambda: True
-        )
-        server.start()
-        try:
-            with captured_logs() as logs, grpc.insecure_channel(f"127.0.0.1:{port}") as chan:
-                self.call(chan, "GetFreshToken", binding_id, "rpc-refresh")
-        finally:
-            stop(server, grace=1)
+        with captured_logs() as logs, grpc_channel(stack, CALLER) as chan:
+            self.call(chan, "GetFreshToken", binding_id, "rpc-refresh")
         token_lines = [json.loads(line) for line in logs.lines if "token endpoint answered" in line]
         assert token_lines and {e.get("request_id") for e in token_lines} == {"rpc-refresh"}
 
@@ -126,17 +112,10 @@ def test_each_sweep_tick_logs_under_its_own_id(stack: Stack) -> None:
 
 def test_a_caller_without_an_id_is_not_sent_one(stack: Stack) -> None:
     binding_id = stack.connect()
-    server, port = build_server(
-        stack.service, callers=parse_callers(f"sync={CALLER}:*"), health_check=lambda: True
-    )
-    server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
-            _, call = stub.GetBinding.with_call(
-                pb.GetBindingRequest(binding_id=binding_id),
-                metadata=(("authorization", f"Bearer {CALLER}"),),
-            )
-    finally:
-        stop(server, grace=1)
+    with grpc_channel(stack, CALLER) as channel:
+        stub = pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
+        _, call = stub.GetBinding.with_call(
+            pb.GetBindingRequest(binding_id=binding_id),
+            metadata=(("authorization", f"Bearer {CALLER}"),),
+        )
     assert all(key != "x-request-id" for key, _ in call.initial_metadata())

@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import grpc
 import httpx
 from werkzeug.security import generate_password_hash
 
+from adapters.grpc.callers import parse_callers
+from adapters.grpc.server import build_server, stop
 from adapters.persistence.keyring import generate_entry
 from app.bootstrap import Container, bootstrap
 from app.demo import sample_profile
@@ -237,3 +240,19 @@ def _asdict(limits: RateLimitSettings) -> dict[str, int]:
         "concurrent": limits.concurrent,
         "app_minute": limits.app_minute,
     }
+
+
+@contextmanager
+def grpc_channel(stack: Stack, caller_token: str, methods: str = "*") -> Iterator[grpc.Channel]:
+    """A real gRPC server over the stack's service on a free port, and a channel to it."""
+    server, port = build_server(
+        stack.service,
+        callers=parse_callers(f"sync={caller_token}:{methods}"),
+        health_check=lambda: True,
+    )
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield channel
+    finally:
+        stop(server, grace=1)

@@ -11,16 +11,14 @@ import grpc
 import pytest
 from sqlalchemy import text
 
-from adapters.grpc.callers import parse_callers
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
-from adapters.grpc.server import build_server, stop
 from app.demo import sample_profile
 from domain.magento import MagentoProfile
 from domain.usecases.lifecycle import GONE_REASON
 from domain.usecases.sweeps import Sweeps
 from domain.values import BindingStatus
-from tests.integration.sweeps.stack import Stack
+from tests.integration.sweeps.stack import Stack, grpc_channel
 from xero_emulator.seed import AVERY, UK
 
 S = BindingStatus
@@ -29,13 +27,8 @@ CALLER = "sweep-tests-caller-token-0123456789"
 
 @pytest.fixture
 def stub(stack: Stack) -> Iterator[pb_grpc.XeroConnectServiceStub]:
-    server, port = build_server(
-        stack.service, callers=parse_callers(f"sync={CALLER}:*"), health_check=lambda: True
-    )
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with grpc_channel(stack, CALLER) as channel:
         yield pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
-    stop(server, grace=1)
 
 
 def metadata() -> tuple[tuple[str, str], ...]:
