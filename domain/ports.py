@@ -174,6 +174,10 @@ class ConnectAttemptRepository(Protocol):
 
     def update(self, attempt: ConnectAttempt) -> None: ...
 
+    def consume(self, attempt_id: str, now: datetime) -> bool:
+        """Mark the attempt used if it still is not; True only for the one caller that did."""
+        ...
+
     def delete_created_before(self, before: datetime) -> int: ...
 
     def abandoned_choices(self, before: datetime, limit: int) -> list[ConnectAttempt]:

@@ -102,9 +102,13 @@ class CompleteConnect:
                 )
             if attempt.session_id != session_id:
                 raise ConnectAttemptInvalid("this Xero authorisation belongs to another session")
-            attempt.used_at = now
-            uow.attempts.update(attempt)
+            # A compare-and-set: of callbacks racing with one state, one reaches Xero.
+            if not uow.attempts.consume(attempt.id, now):
+                raise ConnectAttemptInvalid(
+                    "this Xero authorisation is unknown, expired or already used; start again"
+                )
             uow.commit()
+        attempt.used_at = now
         return attempt
 
     def _resolve(

@@ -234,6 +234,16 @@ class FakeAttempts(_Table):
 
 
 class FakeConnectAttempts(FakeAttempts):
+    def consume(self, attempt_id: str, now: datetime) -> bool:
+        """Row-locked like the SQL UPDATE ... WHERE used_at IS NULL."""
+        self._uow.acquire(f"attempt:{attempt_id}", 5.0)
+        attempt = self.get(attempt_id)
+        if attempt is None or attempt.used_at is not None:
+            return False
+        attempt.used_at = now
+        self.update(attempt)
+        return True
+
     def abandoned_choices(self, before: datetime, limit: int) -> list[Any]:
         old = [a for a in self.all() if a.pending is not None and a.created_at < before]
         return sorted(old, key=lambda a: a.created_at)[:limit]

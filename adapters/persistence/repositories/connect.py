@@ -41,6 +41,14 @@ class SqlConnectAttemptRepository(ConnectAttemptRepository):
         if result.rowcount == 0:
             raise NotFound("no such connect attempt")
 
+    def consume(self, attempt_id: str, now: datetime) -> bool:
+        """A compare-and-set: of callbacks racing with one state, one updates the row."""
+        self._tx.writing()
+        statement = update(attempts).where(
+            attempts.c.id == attempt_id, attempts.c.used_at.is_(None)
+        )
+        return bool(self._tx.run(statement.values(used_at=now)).rowcount)
+
     def delete_created_before(self, before: datetime) -> int:
         return _delete_created_before(self._tx, attempts, before)
 

@@ -11,7 +11,12 @@ import pytest
 from adapters.persistence.repositories.grants import SqlTokenStore
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemSecrets, UuidGenerator  # noqa: I001 - real ids across threads
-from domain.errors import PairingCodeInvalid, ReauthRequired
+from domain.errors import (
+    ConnectAttemptInvalid,
+    InvalidGrant,
+    PairingCodeInvalid,
+    ReauthRequired,
+)
 from domain.service import LedgerConnect
 from domain.usecases.deps import Deps
 from domain.values import BindingStatus
@@ -109,3 +114,38 @@ class TestTokenView:
         created = svc.create_binding(account.id)
         with uow() as unit:
             assert unit.grants.view(created.binding_id) is None
+
+
+class TestConnectState:
+    def test_eight_callbacks_with_one_state_reach_the_token_endpoint_once(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        svc, xero = service(uow)
+        account = svc.accounts.create("state@example.com", "growth", "h")
+        created = svc.create_binding(account.id)
+        svc.redeem_pairing(created.pairing_code, profile())
+        url = svc.start_connect(account.id, created.binding_id, "browser")
+        state = url.split("state=")[1]
+        code = xero.consent(state, "user-avery", ["tenant-uk"])
+        exchanges: list[str] = []
+        exchange = xero.exchange_code
+
+        def counting(environment: object, **kwargs: str) -> object:
+            exchanges.append(kwargs["code"])
+            return exchange(environment, **kwargs)  # type: ignore[arg-type]
+
+        xero.exchange_code = counting  # type: ignore[method-assign]
+        barrier = threading.Barrier(8)
+
+        def callback(_: int) -> object:
+            barrier.wait()
+            try:
+                return svc.complete_connect("browser", state, code)
+            except (ConnectAttemptInvalid, InvalidGrant) as refused:
+                return refused
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(callback, range(8)))
+        refused = [o for o in outcomes if isinstance(o, ConnectAttemptInvalid)]
+        assert len(exchanges) == 1, outcomes
+        assert len(refused) == 7
