@@ -54,6 +54,8 @@ class Settings:
     xero_app_per_minute: int = 10_000
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
+    http_connection_limit: int = 4000
+    http_idle_timeout_s: int = 60
 
     @property
     def app_budget_per_minute(self) -> int:
@@ -117,6 +119,8 @@ class Settings:
             log_level=e.get("LEDGER_LOG_LEVEL", "INFO").upper(),
             token_skew_s=_float(e, "LEDGER_TOKEN_SKEW_S", 120.0),
             lock_timeout_s=_float(e, "LEDGER_LOCK_TIMEOUT_S", 5.0),
+            http_connection_limit=int(_positive(e, "LEDGER_HTTP_CONNECTION_LIMIT", 4000)),
+            http_idle_timeout_s=int(_positive(e, "LEDGER_HTTP_IDLE_TIMEOUT_S", 60)),
             **_sweep_settings(e),
         )
 

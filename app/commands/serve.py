@@ -8,8 +8,6 @@ import threading
 from contextlib import ExitStack
 from typing import Any
 
-import waitress
-
 from adapters.grpc.callers import parse_callers
 from adapters.grpc.server import build_server, stop
 from adapters.http import create_app
@@ -20,6 +18,7 @@ from app.commands.context import service_process
 from app.commands.emulator import emulator_settings
 from app.demo import demo_caller_token, prepare_demo
 from app.errors import CommandError
+from app.http_server import create_http_server
 from app.runtime_files import session_secret
 from app.settings import Settings
 from app.sweeper import Sweeper, build_sweeps
@@ -93,13 +92,7 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
 
 def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
     try:
-        server = waitress.create_server(
-            wsgi_app(settings, built),
-            host=settings.http_host,
-            port=settings.http_port,
-            threads=8,
-            ident="ledger-connect",
-        )
+        server = create_http_server(wsgi_app(settings, built), settings)
     except OSError:
         raise CommandError(_busy("HTTP", settings.http_host, settings.http_port)) from None
     thread = threading.Thread(target=server.run, name="http", daemon=True)
