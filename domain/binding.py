@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.choices import UnavailableChoice, describe_changes, unavailable_choices
+from domain.defaults import default_policy
 from domain.errors import BindingDisconnected, InvalidTransition, OrganisationLocked
 from domain.events import BindingEvent
 from domain.magento import MagentoProfile
 from domain.policy import SyncPolicy
+from domain.reference import ReferenceCache
 from domain.values import BindingStatus, Environment, EventKind
 
 S = BindingStatus
@@ -53,13 +56,17 @@ class Binding:
         self.policy = self.policy.with_paired_scope(profile)
         return self._move(S.PAIRED, EventKind.PAIRED, f"paired with {profile.host}", now)
 
-    def update_profile(self, profile: MagentoProfile, now: datetime) -> BindingEvent:
+    def update_profile(
+        self, profile: MagentoProfile, now: datetime, cache: ReferenceCache | None = None
+    ) -> BindingEvent:
         self._require_live("update the Magento profile of")
         if self.magento is None:
             raise InvalidTransition("the binding has not been paired yet")
-        self.policy = self.policy.after_profile_change(self.magento, profile)
+        before, self.policy = self.policy, self.policy.after_profile_change(self.magento, profile)
         self.magento = profile
-        return self._event(EventKind.PROFILE_UPDATED, "Magento profile updated", now)
+        changes = describe_changes(before, self.policy, profile, cache)
+        follow = f"; settings follow it: {'; '.join(changes)}" if changes else ""
+        return self._event(EventKind.PROFILE_UPDATED, f"Magento profile updated{follow}", now)
 
     def connect(self, link: XeroLink, now: datetime) -> BindingEvent:
         self._require(S.PAIRED, S.CONNECTED, S.DEGRADED, S.NEEDS_RECONNECT, action="connect")
@@ -105,14 +112,40 @@ class Binding:
         self.connector_secret_hash = ""
         return self._move(S.DISCONNECTED, kind, reason, now)
 
-    def change_policy(self, policy: SyncPolicy, now: datetime) -> BindingEvent:
+    def change_policy(
+        self, policy: SyncPolicy, now: datetime, cache: ReferenceCache | None = None
+    ) -> BindingEvent:
         self._require_live("change the settings of")
-        self.policy = policy
-        return self._event(EventKind.SETTINGS_CHANGED, "sync settings saved", now)
+        before, self.policy = self.policy, policy
+        changes = describe_changes(before, policy, self.magento, cache)
+        said = f"changed by the merchant: {'; '.join(changes)}" if changes else "nothing changed"
+        return self._event(EventKind.SETTINGS_CHANGED, said, now)
 
-    def adopt_default_policy(self, policy: SyncPolicy) -> None:
-        """Fill in defaults that the merchant has not chosen yet."""
-        self.policy = self.policy.filled_from(policy)
+    def adopt_reference(
+        self, before: ReferenceCache | None, cache: ReferenceCache, now: datetime
+    ) -> list[BindingEvent]:
+        """Reference data arrived: defaults fill only what was never set, and a saved choice
+        that Xero no longer offers is kept and flagged, once, never replaced."""
+        old = self.policy
+        first = not (old.default_income_account or old.default_bank_account)
+        self.policy = old.filled_from(default_policy(cache, self.magento))
+        events = []
+        changes = describe_changes(old, self.policy, self.magento, cache)
+        if changes:
+            who = "chosen by the defaults on first connect" if first else "defaults filled in"
+            events.append(
+                self._event(EventKind.SETTINGS_CHANGED, f"{who}: {'; '.join(changes)}", now)
+            )
+        seen = {(u.setting, u.account_id) for u in self.unavailable_choices(before)}
+        events += [
+            self._event(EventKind.CHOICE_UNAVAILABLE, flag.message, now)
+            for flag in unavailable_choices(self.policy, self.magento, cache, before)
+            if (flag.setting, flag.account_id) not in seen
+        ]
+        return events
+
+    def unavailable_choices(self, cache: ReferenceCache | None) -> tuple[UnavailableChoice, ...]:
+        return unavailable_choices(self.policy, self.magento, cache)
 
     def _require(self, *allowed: BindingStatus, action: str) -> None:
         self._require_live(action)

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field, replace
 
 from domain.magento import MagentoProfile, MagentoStore, NamedCode
 
+NOT_MAPPED = ""
+"""A payment method the merchant chose not to map; a method absent from the map was never set."""
+
 
 @dataclass(frozen=True, slots=True)
 class SyncPolicy:
@@ -27,16 +30,13 @@ class SyncPolicy:
     def after_profile_change(
         self, before: MagentoProfile | None, profile: MagentoProfile
     ) -> SyncPolicy:
-        """Keep choices that still name something; new methods get the default account; a
-        filter that covered everything before keeps covering everything."""
+        """Keep choices that still name something; a new method gets the default account (it
+        was never set), a method the merchant left "not mapped" stays so; a filter that
+        covered everything before keeps covering everything."""
         methods = [m.code for m in profile.payment_methods]
         types = {t.code for t in profile.product_types}
-        all_websites = before is not None and set(self.website_filter) >= {
-            w.code for w in before.websites
-        }
-        all_stores = before is not None and set(self.store_filter) >= {
-            s.code for s in before.stores
-        }
+        all_websites = before is not None and _covers(self.website_filter, before.websites)
+        all_stores = before is not None and _covers(self.store_filter, before.stores)
         return replace(
             self,
             website_filter=tuple(
@@ -45,26 +45,27 @@ class SyncPolicy:
             store_filter=tuple(
                 s.code for s in profile.stores if all_stores or s.code in self.store_filter
             ),
-            payment_method_map={
-                m: self.payment_method_map.get(m, self.default_bank_account)
-                for m in methods
-                if self.payment_method_map.get(m, self.default_bank_account)
-            },
+            payment_method_map=self._methods_filled(methods, self.default_bank_account),
             item_type_map={k: v for k, v in self.item_type_map.items() if k in types},
         )
 
     def filled_from(self, defaults: SyncPolicy) -> SyncPolicy:
-        """Take each default only where nothing was chosen."""
-        bank = self.default_bank_account or defaults.default_bank_account
-        methods = {**defaults.payment_method_map, **self.payment_method_map}
+        """Take each default account only where nothing was ever chosen: an empty default
+        account was never set, a payment method mapped to NOT_MAPPED is a choice and stays.
+        Filters are set once at pairing (`with_paired_scope`) and are the merchant's after."""
         return replace(
             self,
             default_income_account=self.default_income_account or defaults.default_income_account,
-            default_bank_account=bank,
-            payment_method_map={k: v for k, v in methods.items() if v},
-            website_filter=self.website_filter or defaults.website_filter,
-            store_filter=self.store_filter or defaults.store_filter,
+            default_bank_account=self.default_bank_account or defaults.default_bank_account,
+            payment_method_map={
+                **{k: v for k, v in defaults.payment_method_map.items() if v},
+                **self.payment_method_map,
+            },
         )
+
+    def _methods_filled(self, methods: list[str], default: str) -> dict[str, str]:
+        chosen = self.payment_method_map
+        return {m: chosen.get(m, default) for m in methods if m in chosen or default}
 
 
 def _covers(

@@ -56,6 +56,7 @@ class EventKind(enum.StrEnum):
     NEEDS_RECONNECT = "needs_reconnect"
     REFERENCE_REFRESHED = "reference_refreshed"
     SETTINGS_CHANGED = "settings_changed"
+    CHOICE_UNAVAILABLE = "choice_unavailable"
     DISCONNECTED = "disconnected"
     UNPAIRED = "unpaired"
     ENVIRONMENT_CHANGED = "environment_changed"

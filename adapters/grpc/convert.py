@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from domain.binding import XeroLink
+from domain.choices import ChoiceProblem, UnavailableChoice
 from domain.policy import SyncPolicy
 from domain.reference import (
     BrandingTheme,
@@ -21,6 +22,7 @@ from domain.values import BindingStatus, Environment
 
 STATUS = {s: pb.BindingStatus.Value(f"BINDING_STATUS_{s.name}") for s in BindingStatus}
 ENVIRONMENT = {e: pb.Environment.Value(f"ENVIRONMENT_{e.name}") for e in Environment}
+CHOICE_PROBLEM = {p: pb.ChoiceProblem.Value(f"CHOICE_PROBLEM_{p.name}") for p in ChoiceProblem}
 
 
 def fresh_token(token: FreshToken) -> pb.GetFreshTokenResponse:
@@ -64,7 +66,18 @@ def binding(view: BindingView) -> pb.GetBindingResponse:
             magento_host=b.magento.host if b.magento else "",
             sync_policy=sync_policy(b.policy),
             reference_fetched_at=view.reference.fetched_at if view.reference else None,
+            unavailable_choices=map(unavailable_choice, b.unavailable_choices(view.reference)),
         )
+    )
+
+
+def unavailable_choice(choice: UnavailableChoice) -> pb.UnavailableChoice:
+    return pb.UnavailableChoice(
+        setting=choice.setting,
+        account_id=choice.account_id,
+        account_code=choice.account_code,
+        problem=CHOICE_PROBLEM[choice.problem],
+        message=choice.message,
     )
 
 

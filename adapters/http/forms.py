@@ -1,8 +1,10 @@
 """The settings form: posted fields to a SyncPolicy, with one clear message per field.
 
 Field names: `income`, `bank`, `website` and `store` (repeated checkboxes), `pm:<payment method
-code>` and `type:<product type code>`; only codes of the paired profile are read. The checks
-here name the field at fault; `SaveSettings` repeats them authoritatively in one transaction.
+code>` (empty: the merchant's "not mapped") and `type:<product type code>`; only codes of the
+paired profile are read, and a method the form did not show keeps its saved value. A saved
+account that Xero stopped offering may stay (it is flagged); choosing one anew is refused. The
+checks here name the field at fault; `SaveSettings` repeats them authoritatively.
 """
 
 from __future__ import annotations
@@ -31,12 +33,17 @@ def parse_settings(
     profile = binding.magento
     methods = [m.code for m in profile.payment_methods] if profile else []
     types = [t.code for t in profile.product_types] if profile else []
+    saved = binding.policy.payment_method_map
     policy = SyncPolicy(
         website_filter=tuple(form.getlist("website")),
         store_filter=tuple(form.getlist("store")),
         default_income_account=form.get("income", ""),
         default_bank_account=form.get("bank", ""),
-        payment_method_map={m: form[f"pm:{m}"] for m in methods if form.get(f"pm:{m}")},
+        payment_method_map={
+            m: form[f"pm:{m}"] if f"pm:{m}" in form else saved[m]
+            for m in methods
+            if f"pm:{m}" in form or m in saved
+        },
         item_type_map={t: form[f"type:{t}"] for t in types if form.get(f"type:{t}")},
     )
     return ParsedSettings(policy, _field_errors(policy, binding, cache))
@@ -45,9 +52,10 @@ def parse_settings(
 def _field_errors(
     policy: SyncPolicy, binding: Binding, cache: ReferenceCache | None
 ) -> dict[str, str]:
-    income = {a.account_id for a in cache.income_accounts} if cache else set()
-    banks = {a.account_id for a in cache.bank_accounts} if cache else set()
-    targets = {a.account_id for a in cache.payment_targets} if cache else set()
+    kept = {c.account_id for c in binding.unavailable_choices(cache)}
+    income = {a.account_id for a in cache.income_accounts} | kept if cache else set()
+    banks = {a.account_id for a in cache.bank_accounts} | kept if cache else set()
+    targets = {a.account_id for a in cache.payment_targets} | kept if cache else set()
     errors = _scope_errors(policy, binding)
     _pick(errors, "income", policy.default_income_account, income, "Choose an income account.")
     _pick(errors, "bank", policy.default_bank_account, banks, "Choose a bank account.")

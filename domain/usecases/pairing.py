@@ -173,7 +173,9 @@ class UpdateProfile:
             if binding.magento and profile.base_url != binding.magento.base_url:
                 raise InstallAlreadyPaired("the Magento base URL cannot change for a binding")
             check_website_limit(uow, self._d, binding.account_id, binding.id, len(profile.websites))
-            uow.events.add(binding.update_profile(profile, now))
+            link = binding.xero
+            cache = uow.references.get(link.tenant_id, link.environment) if link else None
+            uow.events.add(binding.update_profile(profile, now, cache))
             uow.bindings.update(binding)
             uow.commit()
         return binding.id

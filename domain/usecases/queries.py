@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from domain.account import Account
 from domain.binding import Binding
+from domain.choices import chosen_accounts, offered
 from domain.errors import NotFound, ValidationFailed
 from domain.events import BindingEvent
 from domain.policy import SyncPolicy
@@ -103,7 +104,7 @@ class SaveSettings:
             problems = policy_problems(binding, cache, policy)
             if problems:
                 raise ValidationFailed("; ".join(problems))
-            uow.events.add(binding.change_policy(policy, self._d.clock.now()))
+            uow.events.add(binding.change_policy(policy, self._d.clock.now(), cache))
             uow.bindings.update(binding)
             uow.commit()
         return binding
@@ -124,20 +125,32 @@ def policy_problems(
         f"unknown payment method {c!r}" for c in policy.payment_method_map if c not in methods
     ]
     problems += [f"unknown product type {c!r}" for c in policy.item_type_map if c not in types]
-    income = {a.account_id for a in cache.income_accounts} if cache else set()
-    banks = {a.account_id for a in cache.bank_accounts} if cache else set()
-    targets = {a.account_id for a in cache.payment_targets} if cache else set()
-    if policy.default_income_account and policy.default_income_account not in income:
-        problems.append("the default income account is no longer an active revenue account in Xero")
-    if policy.default_bank_account and policy.default_bank_account not in banks:
-        problems.append("the default bank account is no longer an active bank account in Xero")
-    for method, account in policy.payment_method_map.items():
-        if account and account not in targets:
-            problems.append(f"payment method {method!r}: the account no longer accepts payments")
-    for kind, account in policy.item_type_map.items():
-        if account and account not in income:
-            problems.append(f"product type {kind!r}: the account is no longer a revenue account")
+    return problems + _newly_chosen_unoffered(binding, cache, policy)
+
+
+def _newly_chosen_unoffered(
+    binding: Binding, cache: ReferenceCache | None, policy: SyncPolicy
+) -> list[str]:
+    """A choice already saved may stay although Xero stopped offering its account (it is
+    flagged instead); a new choice must name an account Xero offers for it today."""
+    kept = {(c.setting, c.account_id) for c in chosen_accounts(binding.policy, binding.magento)}
+    problems = []
+    for choice in chosen_accounts(policy, binding.magento):
+        allowed = {a.account_id for a in offered(choice.setting, cache)} if cache else set()
+        if (choice.setting, choice.account_id) not in kept and choice.account_id not in allowed:
+            kind, _, code = choice.setting.partition(":")
+            problems.append(_NOT_OFFERED[kind].format(repr(code)))
     return problems
+
+
+_NOT_OFFERED = {
+    "default_income_account": (
+        "the default income account is no longer an active revenue account in Xero"
+    ),
+    "default_bank_account": "the default bank account is no longer an active bank account in Xero",
+    "payment_method": "payment method {}: the account no longer accepts payments",
+    "product_type": "product type {}: the account is no longer a revenue account",
+}
 
 
 class Accounts:

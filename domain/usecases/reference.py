@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from domain.binding import Binding
-from domain.defaults import default_policy
 from domain.errors import DomainError, NotFound, OrganisationDisconnected
 from domain.events import BindingEvent
 from domain.ports import record
@@ -76,8 +75,8 @@ class ReferenceService:
             uow.references.save(cache)
             fresh = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
             if fresh is not None and fresh.is_live:
-                fresh.adopt_default_policy(default_policy(cache, fresh.magento))
                 uow.events.add(_refreshed(fresh, kinds, now))
+                record(uow, fresh.adopt_reference(current, cache, now))
                 if cache.organisation is not None and not cache.organisation.can_invoice:
                     record(uow, [fresh.require_reconnect(PARTNER_REASON, now)])
                 uow.bindings.update(fresh)

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from domain.binding import XeroLink
 from domain.connect import ConnectAttempt, XeroConnection
-from domain.defaults import default_policy
 from domain.errors import (
     ConnectAttemptInvalid,
     PartnerEditionRefused,
@@ -109,12 +108,12 @@ class ConnectionSettler:
             grant.version = previous.version + 1 if previous else 1
             uow.grants.save(grant)
             if bundle is not None:
-                cache = uow.references.get(chosen.tenant_id, attempt.environment) or (
-                    ReferenceCache(chosen.tenant_id, attempt.environment)
+                before = uow.references.get(chosen.tenant_id, attempt.environment)
+                cache = (before or ReferenceCache(chosen.tenant_id, attempt.environment)).merged(
+                    bundle, now, extended=False
                 )
-                cache = cache.merged(bundle, now, extended=False)
                 uow.references.save(cache)
-                binding.adopt_default_policy(default_policy(cache, binding.magento))
+                events += binding.adopt_reference(before, cache, now)
             uow.bindings.update(binding)
             record(uow, events)
             uow.commit()

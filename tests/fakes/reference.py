@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from domain.reference import (
     BrandingTheme,
@@ -43,10 +44,22 @@ TAX_RATES = (
 )
 
 
-def bundle_for(name: str, edition: str, kinds: Collection[RefKind]) -> ReferenceBundle:
+def bundle_for(
+    name: str,
+    edition: str,
+    kinds: Collection[RefKind],
+    archived: Collection[str] = (),
+    deleted: Collection[str] = (),
+) -> ReferenceBundle:
+    """`archived` and `deleted` name account ids the merchant has archived or deleted in Xero."""
+    accounts = tuple(
+        replace(a, status="ARCHIVED") if a.account_id in archived else a
+        for a in ACCOUNTS
+        if a.account_id not in deleted
+    )
     every = {
         RefKind.ORGANISATION: OrganisationSummary(name, "GBP", "GB", "!abc", True, edition),
-        RefKind.ACCOUNTS: ACCOUNTS,
+        RefKind.ACCOUNTS: accounts,
         RefKind.ITEMS: (Item("item-1", "TSHIRT", "T-shirt", True, "200", "OUTPUT2"),),
         RefKind.TAX_RATES: TAX_RATES,
         RefKind.TRACKING_CATEGORIES: (

@@ -84,6 +84,8 @@ class FakeXero(XeroProvider):
     drop_next_answer: bool = False
     on_refresh: Callable[[str], None] | None = None
     disconnected: set[str] = field(default_factory=set)
+    archived_accounts: set[str] = field(default_factory=set)
+    deleted_accounts: set[str] = field(default_factory=set)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
     _access: dict[str, _Access] = field(default_factory=dict)
     _codes: dict[str, _Code] = field(default_factory=dict)
@@ -241,7 +243,8 @@ class FakeXero(XeroProvider):
             if tenant_id in self.disconnected or not connected:
                 raise OrganisationDisconnected("Xero answered 403 AuthenticationUnsuccessful")
             name = self.tenants.get(tenant_id, tenant_id)
-            return bundle_for(name, self.editions.get(tenant_id, "BUSINESS"), kinds)
+            edition = self.editions.get(tenant_id, "BUSINESS")
+            return bundle_for(name, edition, kinds, self.archived_accounts, self.deleted_accounts)
 
     def api_base_url(self, environment: Environment) -> str:
         return f"https://xero.test/{environment}/api.xro/2.0"

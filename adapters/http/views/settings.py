@@ -52,10 +52,22 @@ def refresh(binding_id: str) -> Response:
 
 
 def _page(view: BindingView, policy: SyncPolicy, errors: Mapping[str, str] | None = None) -> str:
+    flags = view.binding.unavailable_choices(view.reference)
     return render_template(
         "settings.html",
         binding=view.binding,
         reference=view.reference,
         policy=policy,
         errors=errors or {},
+        unavailable={_field(flag.setting): flag for flag in flags},
     )
+
+
+def _field(setting: str) -> str:
+    """The form field of a domain setting name (`payment_method:checkmo` -> `pm:checkmo`)."""
+    kind, _, code = setting.partition(":")
+    return _FIELDS.get(kind) or f"{_PREFIXES[kind]}:{code}"
+
+
+_FIELDS = {"default_income_account": "income", "default_bank_account": "bank"}
+_PREFIXES = {"payment_method": "pm", "product_type": "type"}

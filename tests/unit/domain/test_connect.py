@@ -134,7 +134,7 @@ class TestCodeExchange:
         assert grant.access_expires_at == world.clock.now() + timedelta(minutes=30)
         assert (grant.version, grant.xero_user_id) == (1, USER)
         assert grant.auth_event_id != ""
-        assert world.events(paired) == ["created", "paired", "connected"]
+        assert world.events(paired) == ["created", "paired", "connected", "settings_changed"]
 
     def test_the_verifier_of_the_attempt_goes_to_xero(
         self, world: World, account: Account, paired: str

@@ -142,6 +142,28 @@ class TestGetBinding:
         assert binding.environment == pb.ENVIRONMENT_UNSPECIFIED
         assert not binding.HasField("reference_fetched_at")
 
+    def test_names_settings_whose_account_xero_archived(
+        self, rpc: Harness, world: World, binding_id: str
+    ) -> None:
+        world.xero.archived_accounts.add("acc-bank")
+        world.service.reference.refresh(binding_id)
+
+        binding = rpc.call(
+            "GetBinding", pb.GetBindingRequest(binding_id=binding_id)
+        ).response.binding
+
+        assert binding.sync_policy.default_bank_account_id == "acc-bank"
+        flagged = {c.setting: c for c in binding.unavailable_choices}
+        assert set(flagged) == {
+            "default_bank_account",
+            "payment_method:checkmo",
+            "payment_method:stripe",
+        }
+        bank = flagged["default_bank_account"]
+        assert (bank.account_id, bank.account_code) == ("acc-bank", "090")
+        assert bank.problem == pb.CHOICE_PROBLEM_ARCHIVED
+        assert bank.message == "The default bank account 090 was archived in Xero; choose another"
+
 
 class TestReportXeroAuthFailure:
     def test_a_binding_xero_still_lists_stays_connected(

@@ -109,13 +109,14 @@ class TestSave:
         self, browser: Browser, binding_id: str, world: World
     ) -> None:
         form = valid_form(income="acc-old", bank="acc-gone", **{"pm:stripe": "acc-rent"})
+        before = world.events(binding_id)
         response = browser.post(settings_url(binding_id), form)
         assert response.status_code == 400
         page = response.get_data(as_text=True)
         for name in ("income", "bank", "pm:stripe"):
             assert f'<p class="field-error" id="{name}-error">The account chosen here' in page
         assert 'id="pm:checkmo-error"' not in page
-        assert "settings_changed" not in world.events(binding_id)
+        assert world.events(binding_id) == before
 
     def test_missing_defaults_and_scope(self, browser: Browser, binding_id: str) -> None:
         response = browser.post(
@@ -169,9 +170,10 @@ class TestSave:
         assert "The default bank account is no longer an active bank account." in response.text
 
     def test_needs_csrf(self, browser: Browser, binding_id: str, world: World) -> None:
+        before = world.events(binding_id)
         response = browser.client.post(settings_url(binding_id), data=valid_form())
         assert response.status_code == 400
-        assert "settings_changed" not in world.events(binding_id)
+        assert world.events(binding_id) == before
 
     def test_disconnected_binding_is_read_only(
         self, browser: Browser, binding_id: str, world: World, account: Account
@@ -229,3 +231,41 @@ def test_new_accounts_appear_after_a_refresh(
     monkeypatch.setattr(reference, "ACCOUNTS", (*reference.ACCOUNTS, extra))
     browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
     assert "acc-new" in options(browser.body(settings_url(binding_id)), "income")
+
+
+class TestChoicesAreKept:
+    def test_not_mapped_survives_refresh_reference_data(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        """The reproduced bug: "not mapped", saved, then "Refresh reference data" mapped it."""
+        browser.post(settings_url(binding_id), valid_form(**{"pm:stripe": ""}))
+        browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
+        page = browser.body(settings_url(binding_id))
+        assert selected(page, "pm:stripe") == ""
+        assert world.binding(binding_id).policy.payment_method_map["stripe"] == ""
+
+    def test_an_archived_choice_is_shown_kept_and_flagged(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        browser.post(settings_url(binding_id), valid_form(**{"pm:stripe": "acc-savings"}))
+        world.xero.archived_accounts.add("acc-savings")
+        browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
+        page = browser.body(settings_url(binding_id))
+        assert selected(page, "pm:stripe") == "acc-savings"
+        assert "Card&#39;s account 091 was archived in Xero; choose another." in page
+        assert 'aria-describedby="pm:stripe-flag"' in page
+
+    def test_saving_other_fields_keeps_the_archived_choice(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        browser.post(settings_url(binding_id), valid_form(**{"pm:stripe": "acc-savings"}))
+        world.xero.archived_accounts.add("acc-savings")
+        browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
+        form = valid_form(income="acc-other", **{"pm:stripe": "acc-savings"})
+        response = browser.post(settings_url(binding_id), form)
+        assert response.status_code == 303
+        policy = world.binding(binding_id).policy
+        assert (policy.default_income_account, policy.payment_method_map["stripe"]) == (
+            "acc-other",
+            "acc-savings",
+        )

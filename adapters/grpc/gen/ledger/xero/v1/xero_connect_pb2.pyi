@@ -25,6 +25,13 @@ class Environment(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENVIRONMENT_UNSPECIFIED: _ClassVar[Environment]
     ENVIRONMENT_PRODUCTION: _ClassVar[Environment]
     ENVIRONMENT_SANDBOX: _ClassVar[Environment]
+
+class ChoiceProblem(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHOICE_PROBLEM_UNSPECIFIED: _ClassVar[ChoiceProblem]
+    CHOICE_PROBLEM_ARCHIVED: _ClassVar[ChoiceProblem]
+    CHOICE_PROBLEM_DELETED: _ClassVar[ChoiceProblem]
+    CHOICE_PROBLEM_NOT_ALLOWED: _ClassVar[ChoiceProblem]
 BINDING_STATUS_UNSPECIFIED: BindingStatus
 BINDING_STATUS_AWAITING_PAIRING: BindingStatus
 BINDING_STATUS_PAIRED: BindingStatus
@@ -35,6 +42,10 @@ BINDING_STATUS_DISCONNECTED: BindingStatus
 ENVIRONMENT_UNSPECIFIED: Environment
 ENVIRONMENT_PRODUCTION: Environment
 ENVIRONMENT_SANDBOX: Environment
+CHOICE_PROBLEM_UNSPECIFIED: ChoiceProblem
+CHOICE_PROBLEM_ARCHIVED: ChoiceProblem
+CHOICE_PROBLEM_DELETED: ChoiceProblem
+CHOICE_PROBLEM_NOT_ALLOWED: ChoiceProblem
 
 class GetFreshTokenRequest(_message.Message):
     __slots__ = ("binding_id",)
@@ -225,7 +236,7 @@ class GetBindingResponse(_message.Message):
     def __init__(self, binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
 
 class Binding(_message.Message):
-    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at")
+    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at", "unavailable_choices")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +245,7 @@ class Binding(_message.Message):
     MAGENTO_HOST_FIELD_NUMBER: _ClassVar[int]
     SYNC_POLICY_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_CHOICES_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
     status: BindingStatus
     status_reason: str
@@ -242,7 +254,22 @@ class Binding(_message.Message):
     magento_host: str
     sync_policy: SyncPolicy
     reference_fetched_at: _timestamp_pb2.Timestamp
-    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    unavailable_choices: _containers.RepeatedCompositeFieldContainer[UnavailableChoice]
+    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unavailable_choices: _Optional[_Iterable[_Union[UnavailableChoice, _Mapping]]] = ...) -> None: ...
+
+class UnavailableChoice(_message.Message):
+    __slots__ = ("setting", "account_id", "account_code", "problem", "message")
+    SETTING_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    setting: str
+    account_id: str
+    account_code: str
+    problem: ChoiceProblem
+    message: str
+    def __init__(self, setting: _Optional[str] = ..., account_id: _Optional[str] = ..., account_code: _Optional[str] = ..., problem: _Optional[_Union[ChoiceProblem, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class XeroOrganisation(_message.Message):
     __slots__ = ("tenant_id", "tenant_name")
