@@ -107,6 +107,7 @@ def bootstrap(
             lock_timeout_s=settings.lock_timeout_s,
             keepalive_after=timedelta(days=settings.keepalive_days),
             reference_max_age=timedelta(hours=settings.reference_max_age_h),
+            sessions=settings.session_lifetimes,
         ),
     )
     return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics)

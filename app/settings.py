@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Plan
+from domain.sessions import SessionLifetimes
 from xero_emulator.settings import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
 from xero_emulator.settings import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 
@@ -55,6 +57,8 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     http_connection_limit: int = 4000
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 8.0
     http_idle_timeout_s: int = 60
 
     @property
@@ -65,6 +69,19 @@ class Settings:
     @property
     def redirect_uri(self) -> str:
         return f"{self.public_url}/oauth/xero/callback"
+
+    @property
+    def session_lifetimes(self) -> SessionLifetimes:
+        try:
+            return SessionLifetimes(
+                idle=timedelta(minutes=self.session_idle_minutes),
+                absolute=timedelta(hours=self.session_max_hours),
+            )
+        except ValueError:
+            raise SettingsError(
+                "LEDGER_SESSION_IDLE_MINUTES must be over 1 and at most "
+                "LEDGER_SESSION_MAX_HOURS x 60"
+            ) from None
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,6 +137,8 @@ class Settings:
             token_skew_s=_float(e, "LEDGER_TOKEN_SKEW_S", 120.0),
             lock_timeout_s=_float(e, "LEDGER_LOCK_TIMEOUT_S", 5.0),
             http_connection_limit=int(_positive(e, "LEDGER_HTTP_CONNECTION_LIMIT", 4000)),
+            session_idle_minutes=_positive(e, "LEDGER_SESSION_IDLE_MINUTES", 30.0),
+            session_max_hours=_positive(e, "LEDGER_SESSION_MAX_HOURS", 8.0),
             http_idle_timeout_s=int(_positive(e, "LEDGER_HTTP_IDLE_TIMEOUT_S", 60)),
             **_sweep_settings(e),
         )

@@ -14,6 +14,7 @@ from domain.events import BindingEvent
 from domain.grant import OAuthGrant, TokenSet, TokenView
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
 from domain.schedule import Backlog
+from domain.sessions import BrowserSession
 from domain.values import BindingStatus, Environment
 
 
@@ -219,6 +220,22 @@ class EventLog(Protocol):
     def for_binding(self, binding_id: str, limit: int = 200) -> list[BindingEvent]: ...
 
 
+class SessionRepository(Protocol):
+    """Server-side browser sessions, keyed by the SHA-256 of the cookie's token."""
+
+    def add(self, session: BrowserSession) -> None: ...
+
+    def get(self, token_hash: str) -> BrowserSession | None: ...
+
+    def touch(self, token_hash: str, now: datetime) -> None: ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+    def delete_for_account(self, account_id: str) -> int: ...
+
+    def delete_expired(self, *, idle_before: datetime, created_before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back on exit unless `commit()` was called."""
 
@@ -230,6 +247,7 @@ class UnitOfWork(Protocol):
     pairing_codes: PairingCodeRepository
     events: EventLog
     leases: LeaseRepository
+    sessions: SessionRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -8,6 +8,7 @@ from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironm
 from domain.usecases.pairing import CreateBinding, NewPairingCode, RedeemPairing, UpdateProfile
 from domain.usecases.queries import Accounts, Queries, SaveSettings
 from domain.usecases.reference import ReferenceService
+from domain.usecases.sessions import Sessions
 from domain.usecases.settle import ConnectionSettler
 from domain.usecases.tokens import TokenService
 
@@ -31,6 +32,7 @@ class LedgerConnect:
         self.save_settings = SaveSettings(deps)
         self.queries = Queries(deps)
         self.accounts = Accounts(deps)
+        self.sessions = Sessions(deps.uow, deps.clock, deps.secrets, deps.tunables.sessions)
 
     def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
         """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""

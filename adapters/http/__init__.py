@@ -1,13 +1,15 @@
 """The dashboard and the Magento JSON API: a Flask app built around one LedgerConnect.
 
 Cookies, CSRF and headers: the session cookie (`HttpConfig.session_cookie_name`) is HttpOnly,
-SameSite=Lax and Secure when configured; every browser POST carries a Flask-WTF CSRF token,
-and the JSON API under /api/v1 is exempt because it authenticates with a pairing code or a
-connector secret, never a cookie. Referrer-Policy is `no-referrer` on every page, so the
-token check runs without Flask-WTF's HTTPS Referer check (`WTF_CSRF_SSL_STRICT` off).
-Serve it with a server that does not log query strings (waitress does not log requests):
-the OAuth callback's URL carries Xero's code and state. Every request gets an id (the
-caller's `X-Request-ID`, or a new one), answered in `X-Request-ID` and put on its log lines.
+SameSite=Lax and Secure when configured, and points at a server-side session
+(domain.sessions) that logout, a password change and `accounts logout-all` end. Every
+browser POST carries a Flask-WTF CSRF token, and the JSON API under /api/v1 is exempt
+because it authenticates with a pairing code or a connector secret, never a cookie.
+Referrer-Policy is `no-referrer` on every page, so the token check runs without
+Flask-WTF's HTTPS Referer check (`WTF_CSRF_SSL_STRICT` off). Serve it with a server that
+does not log query strings (waitress does not log requests): the OAuth callback's URL
+carries Xero's code and state. Every request gets an id (the caller's `X-Request-ID`, or a
+new one), answered in `X-Request-ID` and put on its log lines.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
 
     app = Flask(__name__)
     app.config.update(_flask_config(config))
+    app.config["PERMANENT_SESSION_LIFETIME"] = service.sessions.lifetimes.absolute
     app.extensions["ledger"] = service
     app.extensions["ledger_http"] = config
     clock = service.deps.clock.now
@@ -60,7 +63,6 @@ def _flask_config(config: HttpConfig) -> dict[str, object]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": config.cookie_secure,
-        "PERMANENT_SESSION_LIFETIME": config.session_lifetime,
         "MAX_CONTENT_LENGTH": config.max_body_bytes,
         "MAX_FORM_PARTS": 5000,
         "WTF_CSRF_SSL_STRICT": False,

@@ -22,7 +22,6 @@ class HttpConfig:
     secret_key: str = field(repr=False)
     cookie_secure: bool = True
     session_cookie_name: str = "ledger_session"
-    session_lifetime: timedelta = timedelta(hours=8)
     demo_banner: str | None = None
     public_url: str = ""
     login_max_failures: int = 5

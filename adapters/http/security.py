@@ -1,5 +1,6 @@
-"""Response headers every answer carries, and the browser session: who is logged in, and which
-browser session a Xero authorisation belongs to."""
+"""Response headers every answer carries, and the browser session: who is logged in (a
+server-side session the signed cookie points at), and which browser session a Xero
+authorisation belongs to."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# The session cookie's key for the server-side session token (domain.sessions).
+AUTH = "auth"
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -42,26 +45,40 @@ def add_headers(response: Response) -> Response:
 
 
 def log_in(account: Account) -> None:
-    """A new session for every login (rotation): nothing from before survives it."""
+    """A new session for every login: a new server-side record and a new cookie, and nothing
+    from the cookie before (a fixated or stolen one) survives it."""
+    previous = session.get(AUTH)
+    if previous:
+        service().sessions.end(previous)
     session.clear()
     session.permanent = True
-    session["account_id"] = account.id
+    session[AUTH] = service().sessions.open(account.id)
     session["sid"] = secrets.token_urlsafe(32)
 
 
 def log_out() -> None:
+    token = session.get(AUTH)
+    if token:
+        service().sessions.end(token)
     session.clear()
+
+
+def signed_in_account_id() -> str | None:
+    """The account of this request's live server-side session, or None (once per request)."""
+    if "account_id" not in g:
+        token = session.get(AUTH)
+        g.account_id = service().sessions.resume(token) if isinstance(token, str) else None
+        if g.account_id is None and token:
+            session.clear()
+    account_id: str | None = g.account_id
+    return account_id
 
 
 def require_login() -> Response | None:
     """Blueprint guard: loads `g.account`, or sends the browser to the login page."""
-    account_id = session.get("account_id")
-    if account_id:
-        try:
-            g.account = service().queries.account(account_id)
-            return None
-        except NotFound:
-            session.clear()
+    account = current_account()
+    if account is not None:
+        return None
     return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
 
 
@@ -73,12 +90,13 @@ def browser_session_id() -> str:
 
 def current_account() -> Account | None:
     """The logged-in account for page chrome, also on pages outside the guarded blueprints."""
-    if "account" not in g and session.get("account_id"):
+    if "account" not in g:
+        account_id = signed_in_account_id()
         try:
-            g.account = service().queries.account(session["account_id"])
+            g.account = service().queries.account(account_id) if account_id else None
         except NotFound:
-            return None
-    account: Account | None = g.get("account")
+            g.account = None
+    account: Account | None = g.account
     return account
 
 

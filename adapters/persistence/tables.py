@@ -149,6 +149,16 @@ leases = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
+# Signed-in browsers (domain.sessions): the cookie's token is stored only as its SHA-256.
+browser_sessions = Table(
+    "browser_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("last_seen_at", UtcDateTime, nullable=False, index=True),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class SealedTable:

@@ -17,6 +17,7 @@ from adapters.persistence.repositories.events import SqlEventLog
 from adapters.persistence.repositories.grants import SqlTokenStore
 from adapters.persistence.repositories.leases import SqlLeaseRepository
 from adapters.persistence.repositories.references import SqlReferenceCacheStore
+from adapters.persistence.repositories.sessions import SqlSessionRepository
 from adapters.persistence.transaction import Tx
 from domain.ports import UnitOfWork
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork(UnitOfWork):
     pairing_codes: SqlPairingCodeRepository
     events: SqlEventLog
     leases: SqlLeaseRepository
+    sessions: SqlSessionRepository
 
     def __init__(self, database: Database, sealer: Sealer) -> None:
         self._database = database
@@ -51,6 +53,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.pairing_codes = SqlPairingCodeRepository(tx)
         self.events = SqlEventLog(tx)
         self.leases = SqlLeaseRepository(tx)
+        self.sessions = SqlSessionRepository(tx)
         return self
 
     def __exit__(

@@ -1,4 +1,5 @@
-"""`ledger-connect accounts`: create merchant accounts, set their plan and Xero environment."""
+"""`ledger-connect accounts`: create merchant accounts, set their plan and Xero environment, end
+their browser sessions."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     env.add_argument("account", help="account id or email")
     env.add_argument("environment", choices=[e.value for e in Environment])
     env.set_defaults(handler=_set_environment)
+    logout = actions.add_parser("logout-all", help="end every browser session of an account")
+    logout.add_argument("account", help="account id or email")
+    logout.set_defaults(handler=_logout_all)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -56,6 +60,14 @@ def _set_environment(args: argparse.Namespace) -> int:
     print(f"account now uses the {environment} Xero environment")
     for binding_id in moved:
         print(f"binding {binding_id} needs Xero reconnected")
+    return 0
+
+
+def _logout_all(args: argparse.Namespace) -> int:
+    with container() as built:
+        account = built.service.queries.account(_account_id(built, args.account))
+        ended = built.service.sessions.end_all(account.id)
+    print(f"ended {ended} browser session(s) of {account.email}")
     return 0
 
 

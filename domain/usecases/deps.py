@@ -14,6 +14,7 @@ from domain.ports import (
     UnitOfWorkFactory,
     XeroProvider,
 )
+from domain.sessions import SessionLifetimes
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Tunables:
     auth_check_interval: timedelta = timedelta(seconds=10)
     keepalive_after: timedelta = timedelta(days=7)
     reference_max_age: timedelta = timedelta(hours=24)
+    sessions: SessionLifetimes = field(default_factory=SessionLifetimes)
 
 
 @dataclass(frozen=True, slots=True)

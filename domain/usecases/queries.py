@@ -179,10 +179,12 @@ class Accounts:
         return account
 
     def set_password(self, account_id: str, password_hash: str) -> None:
+        """A new password signs the account out of every browser."""
         with self._d.uow() as uow:
             account, _ = account_and_plan(uow, self._d, account_id)
             account.password_hash = password_hash
             uow.accounts.update(account)
+            uow.sessions.delete_for_account(account_id)
             uow.commit()
 
     def by_email(self, email: str) -> Account | None:

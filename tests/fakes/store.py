@@ -298,6 +298,31 @@ class FakeLeases:
             return len(ended)
 
 
+class FakeSessions(_Table):
+    def touch(self, token_hash: str, now: datetime) -> None:
+        found = self.get(token_hash)
+        if found is not None:
+            found.last_seen_at = now
+            self.update(found)
+
+    def delete(self, token_hash: str) -> None:
+        self._uow.write(self._name, token_hash, None)
+
+    def delete_for_account(self, account_id: str) -> int:
+        return self._delete_where(lambda s: s.account_id == account_id)
+
+    def delete_expired(self, *, idle_before: datetime, created_before: datetime) -> int:
+        return self._delete_where(
+            lambda s: s.last_seen_at < idle_before or s.created_at < created_before
+        )
+
+    def _delete_where(self, doomed: Callable[[Any], bool]) -> int:
+        found = [s for s in self.all() if doomed(s)]
+        for session in found:
+            self.delete(session.token_hash)
+        return len(found)
+
+
 class FakeEvents:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -325,6 +350,7 @@ class FakeUnitOfWork:
         self.pairing_codes = FakePairingCodes(self, "pairing_codes", "code_hash")
         self.events = FakeEvents(self)
         self.leases = FakeLeases(self)
+        self.sessions = FakeSessions(self, "sessions", "token_hash")
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -85,7 +85,8 @@ class Http:
         sid = secrets.token_urlsafe(32)
         if logged_in:
             with client.session_transaction() as session:
-                session["account_id"], session["sid"] = self.account_id, sid
+                session["auth"] = self.service.sessions.open(self.account_id)
+                session["sid"] = sid
         return client, sid
 
     def assert_no_secret(self, text: str, *more: str) -> None:

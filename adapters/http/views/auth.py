@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from adapters.http.security import log_in, log_out, service
+from adapters.http.security import log_in, log_out, service, signed_in_account_id
 from adapters.http.throttle import Throttle
 from adapters.passwords import verify_password
 
@@ -17,7 +17,7 @@ MAX_EMAIL = 254
 
 @bp.get("/")
 def index() -> Response:
-    target = "dashboard.home" if session.get("account_id") else "auth.login"
+    target = "dashboard.home" if signed_in_account_id() else "auth.login"
     return redirect(url_for(target), code=303)
 
 

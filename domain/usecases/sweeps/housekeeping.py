@@ -1,5 +1,5 @@
-"""Expired connect attempts (10 minutes) and pairing codes (15), and leases ended a day ago,
-are deleted; a lease lets one sweeper of many do it every `housekeeping_every`."""
+"""Expired connect attempts (10 minutes), pairing codes (15) and browser sessions, and leases
+ended a day ago, are deleted; a lease lets one sweeper of many do it every `housekeeping_every`."""
 
 from __future__ import annotations
 
@@ -24,11 +24,15 @@ class Housekeeping:
         if not self._s.lease("housekeeping", now + self._s.schedule.housekeeping_every):
             return Counter()
         released = self._release_abandoned(now)
+        lifetimes = self._s.deps.tunables.sessions
         with self._s.deps.uow() as uow:
             deleted = Counter(
                 attempts=uow.attempts.delete_created_before(now - ATTEMPT_LIFETIME),
                 pairing_codes=uow.pairing_codes.delete_created_before(now - PAIRING_CODE_LIFETIME),
                 leases=uow.leases.purge(now - LEASES_KEPT),
+                sessions=uow.sessions.delete_expired(
+                    idle_before=now - lifetimes.idle, created_before=now - lifetimes.absolute
+                ),
             )
             uow.commit()
         return +(deleted + Counter(abandoned_choices=released))

@@ -8,8 +8,11 @@ import pytest
 
 from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
+from adapters.persistence.migrator import head
 from adapters.persistence.uow import SqlUnitOfWorkFactory
+from app.bootstrap import bootstrap
 from app.cli import main
+from app.settings import Settings
 from tests.integration.persistence import builders as b
 from tests.integration.persistence.conftest import KEYS
 
@@ -34,7 +37,7 @@ def _stored(url: str) -> None:
 class TestMigrate:
     def test_migrates_then_reports_current(self, url: str, capsys: Capture) -> None:
         assert main(["migrate"]) == 0
-        assert "schema at revision 0002 (upgraded from empty)" in capsys.readouterr().out
+        assert f"schema at revision {head()} (upgraded from empty)" in capsys.readouterr().out
         assert main(["migrate"]) == 0
         assert "(already current)" in capsys.readouterr().out
 
@@ -93,3 +96,23 @@ class TestKeys:
         monkeypatch.setenv("LEDGER_TOKEN_KEYS", capsys.readouterr().out.strip())
         assert main(["keys", "rotate"]) == 2
         assert "key id(s) k1, which the keyring lacks" in capsys.readouterr().err
+
+
+class TestAccountSessions:
+    def test_logout_all_ends_every_session_of_the_account(
+        self, url: str, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["accounts", "create", "--email", "m@example.com", "--plan", "growth"]) == 0
+        settings = Settings.from_env()
+        built = bootstrap(settings)
+        try:
+            account = built.service.accounts.by_email("m@example.com")
+            assert account is not None
+            tokens = [built.service.sessions.open(account.id) for _ in range(2)]
+            capsys.readouterr()
+            assert main(["accounts", "logout-all", "m@example.com"]) == 0
+            assert "ended 2 browser session(s) of m@example.com" in capsys.readouterr().out
+            assert [built.service.sessions.resume(t) for t in tokens] == [None, None]
+        finally:
+            built.close()

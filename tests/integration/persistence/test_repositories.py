@@ -11,6 +11,7 @@ from adapters.persistence.uow import SqlUnitOfWorkFactory
 from domain.errors import InstallAlreadyPaired, ValidationFailed
 from domain.events import BindingEvent
 from domain.grant import TokenSet
+from domain.sessions import BrowserSession
 from domain.values import BindingStatus, Environment, EventKind
 from tests.integration.persistence import builders as b
 from tests.integration.persistence.builders import T0
@@ -244,3 +245,33 @@ class TestEvents:
             assert events[0].id is not None and events[0].id > (events[1].id or 0)
             assert [e.reason for e in u.events.for_binding("b-1", limit=2)] == ["step 2", "step 1"]
             assert u.events.for_binding("b-2") == []
+
+
+class TestSessions:
+    def test_round_trip_touch_and_deletes(self, uow: SqlUnitOfWorkFactory) -> None:
+        b.store(uow, grants=False)
+        mine = BrowserSession("h1", b.ACCOUNT, T0, T0)
+        old = BrowserSession("h2", b.ACCOUNT, T0 - timedelta(hours=9), T0)
+        idle = BrowserSession("h3", b.ACCOUNT, T0, T0 - timedelta(hours=1))
+        with uow() as u:
+            for session in (mine, old, idle):
+                u.sessions.add(session)
+            u.commit()
+        with uow() as u:
+            assert u.sessions.get("h1") == mine
+            u.sessions.touch("h1", T0 + timedelta(minutes=5))
+            ended = u.sessions.delete_expired(
+                idle_before=T0 - timedelta(minutes=30), created_before=T0 - timedelta(hours=8)
+            )
+            u.commit()
+        assert ended == 2
+        with uow() as u:
+            assert u.sessions.get("h1") == replace(mine, last_seen_at=T0 + timedelta(minutes=5))
+            assert u.sessions.get("h2") is None and u.sessions.get("h3") is None
+            u.sessions.add(BrowserSession("h4", b.ACCOUNT, T0, T0))
+            u.sessions.delete("h1")
+            u.commit()
+        with uow() as u:
+            assert u.sessions.get("h1") is None
+            assert u.sessions.delete_for_account(b.ACCOUNT) == 1
+            u.commit()

@@ -57,7 +57,7 @@ class Browser:
 
     def _default_page(self) -> str:
         with self.client.session_transaction() as session:
-            logged_in = "account_id" in session
+            logged_in = "auth" in session
         return "/dashboard" if logged_in else "/login"
 
     def _keep(self, response: TestResponse) -> TestResponse:

@@ -61,7 +61,7 @@ class TestLogin:
         stale = b.client.post("/dashboard/bindings", data={"csrf_token": before})
         assert stale.status_code == 400
         with b.client.session_transaction() as session:
-            assert set(session) >= {"account_id", "sid"}
+            assert set(session) >= {"auth", "sid"}
 
     def test_each_login_gets_its_own_browser_session_id(
         self, new_browser: Callable[[], Browser], account: Account

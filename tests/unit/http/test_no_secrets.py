@@ -58,7 +58,9 @@ class Journey:
         form = {"attempt": attempt, "tenant": "tenant-au"}
         picked = b.post("/dashboard/connect-xero/organisation", form)
         b.get(picked.location)
-        self.world.clock.advance(minutes=40)
+        self.world.clock.advance(minutes=20)
+        b.get("/dashboard")  # within the idle timeout, past the access token's expiry
+        self.world.clock.advance(minutes=20)
         b.get(b.post(f"/dashboard/bindings/{first}/settings/refresh").location)
         b.get(f"/dashboard/bindings/{first}/activity")
         b.get(f"/dashboard/bindings/{first}/disconnect")

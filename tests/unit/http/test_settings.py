@@ -194,6 +194,7 @@ class TestRefresh:
         self, browser: Browser, binding_id: str, world: World
     ) -> None:
         world.clock.advance(hours=2)
+        assert browser.login().status_code == 303  # two hours away: the session timed out
         before = len(world.xero.fetches)
         response = self.refresh(browser, binding_id)
         assert response.status_code == 303
