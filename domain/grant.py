@@ -35,9 +35,18 @@ class TokenView:
     environment: Environment
     access_token: str = field(repr=False)
     access_expires_at: datetime
+    next_retry_at: datetime | None = None
 
     def is_fresh(self, now: datetime, skew: timedelta) -> bool:
         return self.access_expires_at - now > skew
+
+    def backing_off(self, now: datetime) -> bool:
+        """A failed refresh scheduled its retry and the current token still works."""
+        return (
+            self.next_retry_at is not None
+            and self.next_retry_at > now
+            and self.access_expires_at > now
+        )
 
 
 @dataclass(slots=True)

@@ -16,7 +16,15 @@ from domain.usecases.tokens import TokenService
 class LedgerConnect:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.tokens = TokenService(deps)
+        tunables = deps.tunables
+        self.tokens = TokenService(
+            deps.uow,
+            deps.xero,
+            deps.clock,
+            skew=tunables.token_skew,
+            lock_timeout_s=tunables.lock_timeout_s,
+            cache_ttl=tunables.token_cache_ttl,
+        )
         self.checker = ConnectionChecker(deps, self.tokens)
         self.reference = ReferenceService(deps, self.tokens, self.checker.check)
         self.settler = settler = ConnectionSettler(deps, self._after_connect)

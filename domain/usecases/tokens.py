@@ -1,18 +1,20 @@
 """Fresh access tokens for many replicas without ever losing a rotating refresh token (DESIGN §5).
 
 Fast path: a token with more than the skew left is handed out from a short in-process cache or
-one read. Otherwise one flight per binding in this process, the grant's row lock across
-replicas, a re-read under the lock, then Xero; the successor pair is committed before anyone
-sees the new access token. A lost answer leaves the old refresh token stored, which Xero
-accepts again within its 30-minute grace.
+one read. Otherwise one flight per binding in this process takes the grant's row lock across
+replicas, reads the grant once under it, decides, calls Xero if it still must, and records
+Xero's answer in that same transaction; the successor pair is committed before anyone sees the
+new access token. A lost answer leaves the old refresh token stored, which Xero accepts again
+within its 30-minute grace.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.binding import Binding
 from domain.errors import (
@@ -25,17 +27,18 @@ from domain.errors import (
 )
 from domain.events import BindingEvent
 from domain.flight import ShortCache, SingleFlight
-from domain.grant import OAuthGrant, TokenView
-from domain.ports import UnitOfWork, record
-from domain.usecases.deps import Deps
+from domain.grant import OAuthGrant, TokenSet, TokenView
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, XeroProvider, record
 from domain.values import BindingStatus, EventKind
 
 log = logging.getLogger(__name__)
+# Whether a grant, read under its row lock at `now`, still needs Xero's token endpoint.
 StillDue = Callable[[OAuthGrant, datetime], bool]
 # Statuses whose fresh token the one-read fast path hands out; any other status takes the
 # full path, which raises the precise refusal.
 HANDED_OUT = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 REAUTH_REASON = "Xero refused the stored refresh token (invalid_grant); reconnect Xero"
+PENDING_RETRY_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,32 +51,73 @@ class FreshToken:
     status: BindingStatus
 
 
-class _Refused(Exception):
-    """Xero said invalid_grant to the refresh token of grant `version`."""
+class Rotation(enum.Enum):
+    """What one flight's locked step did with the grant."""
 
-    def __init__(self, version: int) -> None:
-        self.version = version
+    ROTATED = "rotated"  # Xero issued the successor pair; it is committed
+    NOT_DUE = "not_due"  # read under the lock, the grant no longer needed Xero
+    REFUSED = "refused"  # invalid_grant: the binding needs reconnecting (committed)
+    FAILED = "failed"  # Xero did not answer: failure recorded, old refresh token kept
 
 
-class _Unavailable(Exception):
-    """Xero did not answer the refresh of grant `version` (timeout, 5xx, lost answer)."""
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """The outcome of a flight: what it did, and the token stored after it, if that works."""
 
-    def __init__(self, version: int, error: ProviderUnavailable) -> None:
-        self.version = version
-        self.error = error
+    rotation: Rotation
+    status: BindingStatus
+    token: FreshToken | None = None
+    error: str = ""
+    retry_at: datetime | None = None
+    retry_after_s: float = PENDING_RETRY_S
+    exhausted: bool = False
+
+    def token_or_raise(self) -> FreshToken:
+        """The caller's view: the token, or the refusal or retry advice to pass on."""
+        if self.rotation is Rotation.REFUSED:
+            raise ReauthRequired(REAUTH_REASON)
+        if self.token is not None:
+            return self.token
+        if self.rotation is Rotation.FAILED:
+            message = "Xero is not answering token refreshes; retry shortly"
+        else:
+            message = "a refresh of this grant is pending; retry shortly"
+        raise ProviderUnavailable(message, self.retry_after_s)
+
+
+@dataclass(frozen=True, slots=True)
+class _XeroAnswer:
+    """What the token endpoint said: a successor pair, silence (timeout, 5xx, a lost
+    answer), or neither: invalid_grant."""
+
+    tokens: TokenSet | None = None
+    silence: ProviderUnavailable | None = None
 
 
 class TokenService:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
-        self._flights: SingleFlight[FreshToken] = SingleFlight()
-        self._cache: ShortCache[FreshToken] = ShortCache(deps.tunables.token_cache_ttl)
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        *,
+        skew: timedelta,
+        lock_timeout_s: float,
+        cache_ttl: timedelta,
+    ) -> None:
+        self._uow = uow
+        self._xero = xero
+        self._clock = clock
+        self._skew = skew
+        self._lock_timeout_s = lock_timeout_s
+        self._flights: SingleFlight[Refresh] = SingleFlight()
+        self._cache: ShortCache[FreshToken] = ShortCache(cache_ttl)
 
     def cached_token(self, binding_id: str) -> FreshToken | None:
         """The in-process cached token if it has more than the skew left; memory only."""
-        now = self._d.clock.now()
+        now = self._clock.now()
         cached = self._cache.get(binding_id, now)
-        if cached is not None and cached.expires_at - now > self._d.tunables.token_skew:
+        if cached is not None and cached.expires_at - now > self._skew:
             return cached
         return None
 
@@ -81,138 +125,172 @@ class TokenService:
         cached = self.cached_token(binding_id)
         if cached is not None:
             return cached
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             view = uow.grants.view(binding_id)
-        if view and view.status in HANDED_OUT and view.is_fresh(now, self._d.tunables.token_skew):
+        now = self._clock.now()
+        if view is None or view.status not in HANDED_OUT:
+            self._refuse(binding_id)
+        elif view.is_fresh(now, self._skew):
             return self._hand_out_view(view)
-        with self._d.uow() as uow:
-            binding, grant = _usable(uow, binding_id)
-        if grant.is_fresh(now, self._d.tunables.token_skew) or _backing_off(grant, now):
-            return self._hand_out(
-                binding, grant, cache=grant.is_fresh(now, self._d.tunables.token_skew)
-            )
+        elif view.backing_off(now):
+            # A failed refresh scheduled its retry (a sweep makes it) and the token still
+            # works: hand it out rather than ask Xero again before the backoff is over.
+            return self._hand_out_view(view, cache=False)
         lock_timeout = self._lock_timeout(timeout_s)
-        return self._flights.run(binding_id, lambda: self._refresh(binding_id, lock_timeout))
-
-    def refresh_now(
-        self,
-        binding_id: str,
-        if_version: int | None = None,
-        still_due: StillDue | None = None,
-    ) -> FreshToken:
-        """Refresh even a fresh token (keep-alive, retries), unless the grant has moved past
-        `if_version` meanwhile or, read under the row lock, `still_due(grant, now)` is false
-        (another sweeper has just refreshed it or recorded a failure); shares the flight with
-        callers."""
-        timeout = self._d.tunables.lock_timeout_s
-        return self._flights.run(
-            binding_id, lambda: self._refresh(binding_id, timeout, True, if_version, still_due)
+        refresh = self._flights.run(
+            binding_id, lambda: self._refresh(binding_id, lock_timeout, self._expiring)
         )
+        return refresh.token_or_raise()
+
+    def refresh_now(self, binding_id: str, still_due: StillDue | None = None) -> FreshToken:
+        """Refresh even a fresh token (keep-alive, tests), unless `still_due`, asked about the
+        grant read under the row lock, says no; shares the flight with callers."""
+        return self.refresh(binding_id, still_due).token_or_raise()
+
+    def refresh(self, binding_id: str, still_due: StillDue | None = None) -> Refresh:
+        """Like `refresh_now`, but the outcome is returned, Xero's refusals and silences
+        included (the sweeps count them); only storage trouble and refusals to hand out
+        tokens for this binding at all are raised."""
+
+        def due(grant: OAuthGrant, now: datetime) -> bool:
+            return still_due is None or still_due(grant, now)
+
+        timeout = self._lock_timeout_s
+        return self._flights.run(binding_id, lambda: self._refresh(binding_id, timeout, due))
 
     def forget(self, binding_id: str) -> None:
         self._cache.drop(binding_id)
 
+    def _expiring(self, grant: OAuthGrant, now: datetime) -> bool:
+        return not grant.is_fresh(now, self._skew)
+
     def _lock_timeout(self, timeout_s: float | None) -> float:
-        budget = self._d.tunables.lock_timeout_s
+        budget = self._lock_timeout_s
         return budget if timeout_s is None else max(0.05, min(budget, timeout_s * 0.8))
 
-    def _refresh(
-        self,
-        binding_id: str,
-        lock_timeout: float,
-        force: bool = False,
-        if_version: int | None = None,
-        still_due: StillDue | None = None,
-    ) -> FreshToken:
+    def _refuse(self, binding_id: str) -> None:
+        """The fast read found no token to hand out: raise why, from the binding. Returns
+        only if the binding became usable meanwhile; the locked step then decides."""
+        with self._uow() as uow:
+            binding = uow.bindings.get(binding_id)
+        _require_usable(binding)
+
+    def _refresh(self, binding_id: str, lock_timeout: float, still_due: StillDue) -> Refresh:
+        """Lock, read once, decide, call Xero; a new pair is committed in that transaction.
+
+        The order of the checks matters:
+        1. The grant is locked before the binding is read, so both are what the last writer
+           committed (every binding write takes this lock first, `domain.usecases.locking`).
+        2. The status comes before any token: a binding that needs reconnecting or was
+           disconnected never gets one, however fresh the stored token is.
+        3. Then `still_due`, on the grant read under the lock: another replica that rotated
+           while we waited has made the refresh unnecessary, and refreshing again would only
+           spend Xero's budget. Only now is the refresh token read, and only from this
+           locked row: one read before the lock could be a token Xero has already rotated.
+        4. A successor pair is committed before the lock is released, so no replica ever
+           presents the old refresh token once its successor exists.
+        5. Bad news (invalid_grant, no answer) is not written under this lock: the
+           transaction rolls back, keeping the old refresh token, and `_after_no` re-reads
+           under a new lock, behind any writer that queued meanwhile (DESIGN §5 step 5)."""
         self._cache.drop(binding_id)
+        with self._uow() as uow:
+            binding, grant = _locked(uow, binding_id, lock_timeout)
+            now = self._clock.now()
+            if not still_due(grant, now):
+                return self._refresh_outcome(Rotation.NOT_DUE, binding, grant, now)
+            answer = self._ask_xero(grant)
+            if answer.tokens is not None:
+                grant.rotate(answer.tokens, now)
+                uow.grants.save(grant)
+                _save_binding(uow, binding, [binding.recover(now), _refreshed(binding, now)])
+                uow.commit()
+                return self._refresh_outcome(Rotation.ROTATED, binding, grant, now)
+        return self._after_no(binding_id, grant.version, answer, lock_timeout)
+
+    def _ask_xero(self, grant: OAuthGrant) -> _XeroAnswer:
         try:
-            return self._rotate(binding_id, lock_timeout, force, if_version, still_due)
-        except _Refused as refused:
-            return self._after_refusal(binding_id, refused.version, lock_timeout)
-        except _Unavailable as failed:
-            return self._after_transient(binding_id, failed.version, failed.error, lock_timeout)
+            return _XeroAnswer(tokens=self._xero.refresh(grant.environment, grant.refresh_token))
+        except InvalidGrant:
+            return _XeroAnswer()
+        except ProviderUnavailable as error:
+            return _XeroAnswer(silence=error)
 
-    def _rotate(
+    def _after_no(
+        self, binding_id: str, version: int, answer: _XeroAnswer, lock_timeout: float
+    ) -> Refresh:
+        """Record Xero's refusal or silence, unless the version moved while the lock was
+        free: a reconnect or another replica's rotation queued behind ours has landed, so
+        its grant stands and the bad news was about a token nobody holds any more."""
+        with self._uow() as uow:
+            binding, grant = _locked(uow, binding_id, lock_timeout)
+            now = self._clock.now()
+            if grant.version != version:
+                return self._refresh_outcome(Rotation.NOT_DUE, binding, grant, now)
+            if answer.silence is not None:
+                rotation = self._unanswered(uow, binding, grant, answer.silence, now)
+            else:
+                rotation = self._refused(uow, binding, grant, now)
+            uow.commit()
+        retry_after = answer.silence.retry_after if answer.silence else None
+        return self._refresh_outcome(rotation, binding, grant, now, retry_after)
+
+    def _refused(
+        self, uow: UnitOfWork, binding: Binding, grant: OAuthGrant, now: datetime
+    ) -> Rotation:
+        grant.last_error = "invalid_grant"
+        uow.grants.save(grant)
+        _save_binding(uow, binding, [binding.require_reconnect(REAUTH_REASON, now)])
+        return Rotation.REFUSED
+
+    def _unanswered(
         self,
-        binding_id: str,
-        lock_timeout: float,
-        force: bool,
-        if_version: int | None,
-        still_due: StillDue | None,
-    ) -> FreshToken:
-        with self._d.uow() as uow:
-            binding, grant = _usable(uow, binding_id, lock_timeout)
-            now = self._d.clock.now()
-            moved = (if_version is not None and grant.version != if_version) or (
-                still_due is not None and not still_due(grant, now)
-            )
-            if not force and grant.is_fresh(now, self._d.tunables.token_skew):
-                return self._hand_out(binding, grant)
-            if moved:
-                return self._skip(binding, grant, now)
-            try:
-                tokens = self._d.xero.refresh(grant.environment, grant.refresh_token)
-            except InvalidGrant:
-                raise _Refused(grant.version) from None
-            except ProviderUnavailable as error:
-                raise _Unavailable(grant.version, error) from error
-            grant.rotate(tokens, now)
-            uow.grants.save(grant)
-            events = [binding.recover(now), _refreshed(binding, now)]
-            _save_binding(uow, binding, events)
-            uow.commit()
-        return self._hand_out(binding, grant)
-
-    def _skip(self, binding: Binding, grant: OAuthGrant, now: datetime) -> FreshToken:
-        """The sweep's refresh is no longer due; a caller sharing its flight still needs a
-        token that works, or a clear answer to retry."""
-        if grant.valid_for(now).total_seconds() > 0:
-            return self._hand_out(binding, grant, cache=False)
-        raise ProviderUnavailable("a refresh of this grant is pending; retry shortly", 30.0)
-
-    def _after_refusal(self, binding_id: str, version: int, lock_timeout: float) -> FreshToken:
-        with self._d.uow() as uow:
-            binding, grant = _usable(uow, binding_id, lock_timeout)
-            if grant.version != version:
-                return self._hand_out(binding, grant)
-            now = self._d.clock.now()
-            grant.last_error = "invalid_grant"
-            uow.grants.save(grant)
-            _save_binding(uow, binding, [binding.require_reconnect(REAUTH_REASON, now)])
-            uow.commit()
-        raise ReauthRequired(REAUTH_REASON)
-
-    def _after_transient(
-        self, binding_id: str, version: int, error: ProviderUnavailable, lock_timeout: float
-    ) -> FreshToken:
-        with self._d.uow() as uow:
-            binding, grant = _usable(uow, binding_id, lock_timeout)
-            if grant.version != version:
-                return self._hand_out(binding, grant)
-            now = self._d.clock.now()
-            was_exhausted = grant.exhausted
-            grant.record_failure(error.message, now)
-            uow.grants.save(grant)
-            events = [binding.degrade(f"token refresh failed: {error.message}", now)]
-            newly_exhausted = grant.exhausted and not was_exhausted
-            if newly_exhausted:
-                events.append(_exhausted(binding, grant, now))
-            _save_binding(uow, binding, events)
-            uow.commit()
-        if newly_exhausted:
+        uow: UnitOfWork,
+        binding: Binding,
+        grant: OAuthGrant,
+        error: ProviderUnavailable,
+        now: datetime,
+    ) -> Rotation:
+        was_exhausted = grant.exhausted
+        grant.record_failure(error.message, now)
+        uow.grants.save(grant)
+        events = [binding.degrade(f"token refresh failed: {error.message}", now)]
+        if grant.exhausted and not was_exhausted:
+            events.append(_exhausted(binding, grant, now))
             log.error(
                 "binding %s: token refresh has failed on %d days; flagged refresh exhausted, "
                 "still DEGRADED and retried",
                 binding.id,
                 grant.failure_days,
             )
-        if grant.valid_for(now).total_seconds() > 0:
-            return self._hand_out(binding, grant, cache=False)
-        wait = (grant.next_retry_at - now).total_seconds() if grant.next_retry_at else 30.0
-        raise ProviderUnavailable(
-            "Xero is not answering token refreshes; retry shortly",
-            retry_after=max(error.retry_after or 0.0, wait),
+        _save_binding(uow, binding, events)
+        return Rotation.FAILED
+
+    def _refresh_outcome(
+        self,
+        rotation: Rotation,
+        binding: Binding,
+        grant: OAuthGrant,
+        now: datetime,
+        xero_retry_after: float | None = None,
+    ) -> Refresh:
+        """Only a token that is fresh goes into the cache; one that merely still works is
+        handed to this flight's callers, and none at all after a refusal."""
+        token: FreshToken | None = None
+        if rotation is not Rotation.REFUSED and grant.valid_for(now) > timedelta(0):
+            token = self._hand_out(binding, grant, cache=grant.is_fresh(now, self._skew))
+        if rotation is not Rotation.FAILED:
+            return Refresh(rotation, binding.status, token)
+        wait = (
+            (grant.next_retry_at - now).total_seconds() if grant.next_retry_at else PENDING_RETRY_S
+        )
+        return Refresh(
+            rotation,
+            binding.status,
+            token,
+            error=grant.last_error,
+            retry_at=grant.next_retry_at,
+            retry_after_s=max(xero_retry_after or 0.0, wait),
+            exhausted=grant.exhausted,
         )
 
     def _hand_out(self, binding: Binding, grant: OAuthGrant, cache: bool = True) -> FreshToken:
@@ -233,40 +311,30 @@ class TokenService:
             access_token=view.access_token,
             expires_at=view.access_expires_at,
             tenant_id=view.tenant_id,
-            api_base_url=self._d.xero.api_base_url(view.environment),
+            api_base_url=self._xero.api_base_url(view.environment),
             status=view.status,
         )
         if cache:
-            self._cache.put(view.binding_id, token, self._d.clock.now())
+            self._cache.put(view.binding_id, token, self._clock.now())
         return token
 
 
-def _usable(
-    uow: UnitOfWork, binding_id: str, lock_timeout: float | None = None
-) -> tuple[Binding, OAuthGrant]:
-    """The binding and its grant, if tokens may be handed out for it at all. With a lock
-    timeout the grant is locked first, so the binding is read after every earlier writer."""
-    grant = (
-        uow.grants.get(binding_id)
-        if lock_timeout is None
-        else uow.grants.lock(binding_id, lock_timeout)
-    )
+def _locked(uow: UnitOfWork, binding_id: str, lock_timeout: float) -> tuple[Binding, OAuthGrant]:
+    """The grant under its row lock, and the binding read after it, if tokens may be handed
+    out for it at all."""
+    grant = uow.grants.lock(binding_id, lock_timeout)
     binding = uow.bindings.get(binding_id)
-    if binding is None:
-        raise NotFound("no such binding")
-    require_tokens_allowed(binding)
+    _require_usable(binding)
+    assert binding is not None
     if grant is None or binding.xero is None:
         raise BindingNotConnected("the binding has no Xero tokens; connect Xero first")
     return binding, grant
 
 
-def _backing_off(grant: OAuthGrant, now: datetime) -> bool:
-    """A failed refresh scheduled its retry and the current token still works: use it."""
-    return (
-        grant.next_retry_at is not None
-        and grant.next_retry_at > now
-        and grant.valid_for(now).total_seconds() > 0
-    )
+def _require_usable(binding: Binding | None) -> None:
+    if binding is None:
+        raise NotFound("no such binding")
+    require_tokens_allowed(binding)
 
 
 def require_tokens_allowed(binding: Binding) -> None:

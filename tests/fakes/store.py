@@ -138,6 +138,7 @@ class FakeGrants(_Table):
             grant.environment,
             grant.access_token,
             grant.access_expires_at,
+            grant.next_retry_at,
         )
 
     def lock(self, binding_id: str, timeout_s: float) -> Any:

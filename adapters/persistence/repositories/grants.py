@@ -38,6 +38,7 @@ class SqlTokenStore(TokenStore):
                 grants.c.environment,
                 grants.c.access_token,
                 grants.c.access_expires_at,
+                grants.c.next_retry_at,
             )
             .join(grants, grants.c.binding_id == bindings.c.id)
             .where(bindings.c.id == binding_id, bindings.c.xero_tenant_id.is_not(None))
@@ -52,6 +53,7 @@ class SqlTokenStore(TokenStore):
             environment=Environment(row["environment"]),
             access_token=self._sealer.open(row["access_token"], TABLE, "access_token", binding_id),
             access_expires_at=row["access_expires_at"],
+            next_retry_at=row["next_retry_at"],
         )
 
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:

@@ -3,7 +3,7 @@
 Grants due for a retry (the 30 s .. 5 min backoff of `OAuthGrant.record_failure`, so well
 inside Xero's 30-minute grace, and every 5 minutes for ever once flagged exhausted) or unused
 for `keepalive_after` are claimed with `FOR UPDATE SKIP LOCKED`, then refreshed one by one
-through `TokenService.refresh_now`, which re-reads the grant under its row lock and skips it
+through `TokenService.refresh`, which re-reads the grant under its row lock and skips it
 unless it is still due: two sweepers that claimed one grant in turn refresh it once.
 """
 
@@ -14,30 +14,12 @@ import random
 from collections import Counter
 from datetime import datetime
 
-from domain.errors import (
-    DomainError,
-    LockTimeout,
-    ProviderUnavailable,
-    ReauthRequired,
-    StorageUnavailable,
-)
+from domain.errors import DomainError, LockTimeout, StorageUnavailable
 from domain.grant import OAuthGrant
 from domain.usecases.sweeps.common import SweepContext
-from domain.usecases.tokens import TokenService
+from domain.usecases.tokens import Refresh, Rotation, TokenService
 
 log = logging.getLogger(__name__)
-
-
-class _Attempt:
-    """The `still_due` check handed to `refresh_now`; remembers whether it let a refresh go."""
-
-    def __init__(self, sweep: TokenSweep) -> None:
-        self._sweep = sweep
-        self.made = False
-
-    def __call__(self, grant: OAuthGrant, now: datetime) -> bool:
-        self.made = self._sweep.due(grant, now)
-        return self.made
 
 
 class TokenSweep:
@@ -65,37 +47,35 @@ class TokenSweep:
         return grant.refresh_issued_at <= now - self._s.deps.tunables.keepalive_after
 
     def _refresh(self, binding_id: str, version: int) -> str:
-        attempt = _Attempt(self)
+        def still_due(grant: OAuthGrant, now: datetime) -> bool:
+            return grant.version == version and self.due(grant, now)
+
         try:
-            self._tokens.refresh_now(binding_id, if_version=version, still_due=attempt)
-        except ReauthRequired:
-            return "needs_reconnect" if attempt.made else "skipped"
+            refresh = self._tokens.refresh(binding_id, still_due)
         except LockTimeout:
             return "busy"
-        except ProviderUnavailable:
-            pass
         except StorageUnavailable:
             raise
         except DomainError:
             return "skipped"
-        if not attempt.made:
-            return "skipped"
-        with self._s.deps.uow() as uow:
-            grant = uow.grants.get(binding_id)
-        if grant is not None and grant.version > version:
-            return "refreshed"
-        _log_failure(binding_id, grant)
-        return "failed"
+        if refresh.rotation is Rotation.FAILED:
+            _log_failure(binding_id, refresh)
+        return OUTCOMES[refresh.rotation]
 
 
-def _log_failure(binding_id: str, grant: OAuthGrant | None) -> None:
-    if grant is None:
-        return
-    exhausted = " (refresh exhausted)" if grant.exhausted else ""
+OUTCOMES = {
+    Rotation.ROTATED: "refreshed",
+    Rotation.NOT_DUE: "skipped",
+    Rotation.REFUSED: "needs_reconnect",
+    Rotation.FAILED: "failed",
+}
+
+
+def _log_failure(binding_id: str, refresh: Refresh) -> None:
     log.warning(
         "binding %s: token refresh failed%s: %s; next retry %s",
         binding_id,
-        exhausted,
-        grant.last_error,
-        grant.next_retry_at.isoformat() if grant.next_retry_at else "not scheduled",
+        " (refresh exhausted)" if refresh.exhausted else "",
+        refresh.error,
+        refresh.retry_at.isoformat() if refresh.retry_at else "not scheduled",
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from domain.errors import (
     BindingDisconnected,
     BindingNotConnected,
+    InvalidGrant,
     LockTimeout,
     NotFound,
+    ProviderUnavailable,
     ReauthRequired,
 )
 from domain.values import BindingStatus
@@ -160,3 +164,52 @@ class TestOneRead:
         monkeypatch.undo()
         assert reads == ["FakeGrants.view"]
         assert token.access_token == world.grant(binding_id).access_token  # type: ignore[union-attr]
+
+
+class TestSlowPathReads:
+    """A refresh reads the grant once under its row lock; only Xero's bad news re-reads it,
+    under a new lock, behind any writer that queued meanwhile (DESIGN §5 step 5)."""
+
+    @pytest.fixture
+    def reads(self, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+        """Grant reads by kind; the fake's `lock` reads through `get`, so each lock is also
+        one `get`, and a `get` beyond them would be a read outside the lock."""
+        counted: Counter[str] = Counter()
+        for name in ("get", "view", "lock"):
+            original = getattr(FakeGrants, name)
+
+            def counting(self: FakeGrants, *args: Any, _o: Any = original, _n: str = name) -> Any:
+                counted[_n] += 1
+                return _o(self, *args)
+
+            monkeypatch.setattr(FakeGrants, name, counting)
+        return counted
+
+    def test_a_rotation_is_one_fast_read_and_one_locked_read(
+        self, world: World, binding_id: str, reads: Counter[str]
+    ) -> None:
+        world.clock.advance(**NEAR_EXPIRY)
+        commits = world.store.commits
+        world.service.tokens.fresh_token(binding_id)
+        assert reads == Counter(view=1, lock=1, get=1)
+        assert world.store.commits == commits + 1
+
+    def test_invalid_grant_is_recorded_after_one_re_read(
+        self, world: World, binding_id: str, reads: Counter[str]
+    ) -> None:
+        world.clock.advance(**NEAR_EXPIRY)
+        world.xero.fail_next = [InvalidGrant("Xero refused the refresh token")]
+        with pytest.raises(ReauthRequired):
+            world.service.tokens.fresh_token(binding_id)
+        assert reads == Counter(view=1, lock=2, get=2)
+
+    def test_a_backed_off_grant_with_a_working_token_is_one_fast_read(
+        self, world: World, binding_id: str, reads: Counter[str]
+    ) -> None:
+        world.clock.advance(**NEAR_EXPIRY)
+        world.xero.fail_next = [ProviderUnavailable("Xero answered 503")]
+        first = world.service.tokens.fresh_token(binding_id)
+        reads.clear()
+        again = world.service.tokens.fresh_token(binding_id)
+        assert again == first and reads == Counter(view=1)
+        assert world.xero.refresh_calls == 1
