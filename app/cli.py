@@ -25,6 +25,7 @@ COMMANDS = (
     "emulator",
     "token",
     "worker",
+    "demo",
 )
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.passwords import hash_password
 from app.bootstrap import Container
 from app.commands.token import DEMO_TOKEN_FILE
+from app.runtime_files import kept_secret
+from app.settings import Settings
 from domain.magento import MagentoProfile
 from domain.values import Environment
 
 DEMO_EMAIL = "demo@ledger.test"
 DEMO_SHOP = "https://demo-shop.ledger.test"
+DEMO_PASSWORD_FILE = "demo-password"
+LOG_FILE = "log/ledger-connect-serve.log"
 
 
 def sample_profile(magento_url: str = DEMO_SHOP) -> dict[str, object]:
@@ -38,27 +43,56 @@ def sample_profile(magento_url: str = DEMO_SHOP) -> dict[str, object]:
     }
 
 
-def prepare_demo(built: Container) -> tuple[str, str]:
-    """Make sure the demo account and its paired binding exist; returns (email, new password)."""
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    email: str
+    password: str = field(repr=False)
+    binding_id: str
+
+
+def prepare_demo(built: Container, var_dir: Path) -> DemoLogin:
+    """Make sure the demo account and a live binding exist. The password is made once and
+    kept in var/demo-password, so it is the same on every start."""
     service = built.service
-    password = secrets.token_urlsafe(9)
+    password, new = kept_secret(var_dir / DEMO_PASSWORD_FILE, lambda: secrets.token_urlsafe(9))
     account = service.accounts.by_email(DEMO_EMAIL)
     if account is None:
         account = service.accounts.create(DEMO_EMAIL, "growth", hash_password(password))
-    else:
+    elif new:
         service.accounts.set_password(account.id, hash_password(password))
     service.set_environment(account.id, Environment.SANDBOX)
-    if not any(b.is_live for b in service.queries.bindings(account.id)):
+    live = [b for b in service.queries.bindings(account.id) if b.is_live]
+    if not live:
         created = service.create_binding(account.id)
         service.redeem_pairing(created.pairing_code, MagentoProfile.from_dict(sample_profile()))
-    return DEMO_EMAIL, password
+        return DemoLogin(DEMO_EMAIL, password, created.binding_id)
+    return DemoLogin(DEMO_EMAIL, password, live[0].id)
 
 
 def demo_caller_token(var_dir: Path) -> str:
-    """A fresh gRPC caller token for local use, written where `ledger-connect token` finds it."""
-    token = secrets.token_urlsafe(24)
-    path = var_dir / DEMO_TOKEN_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(token + "\n")
-    path.chmod(0o600)
+    """The gRPC caller token for local use, made once into the file `ledger-connect token`
+    reads, so scripts keep working across restarts."""
+    token, _ = kept_secret(var_dir / DEMO_TOKEN_FILE, lambda: secrets.token_urlsafe(24))
     return token
+
+
+def demo_banner(settings: Settings, running: bool = True, binding_id: str = "") -> str:
+    """What a newcomer needs, printed at start and again by `ledger-connect demo`."""
+    password = _read(settings.var_dir / DEMO_PASSWORD_FILE) or "(made on the first `make run`)"
+    state = "is running" if running else "is not running (start it with `make run`)"
+    lines = [
+        f"ledger-connect demo {state}",
+        f"  Dashboard        {settings.public_url}/dashboard",
+        f"  Log in as        {DEMO_EMAIL}  /  {password}   (the same on every start)",
+        f"  Xero (emulator)  http://127.0.0.1:{settings.emulator_port}/   "
+        "demo users, organisations and switches",
+        f"  gRPC             127.0.0.1:{settings.grpc_port}   "
+        f"try `ledger-connect token {binding_id or '<binding id from the dashboard>'}`",
+        f"  Logs             {settings.var_dir / LOG_FILE}",
+        "Ctrl-C stops everything; `ledger-connect demo` prints this again.",
+    ]
+    return "\n".join(lines)
+
+
+def _read(path: Path) -> str:
+    return path.read_text().strip() if path.exists() else ""

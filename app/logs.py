@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from adapters.observability.request_ids import RequestIdFilter
 
@@ -26,11 +27,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", log_file: Path | None = None) -> None:
+    """JSON lines on stderr; with `log_file` (demo mode) they go to that file instead and the
+    console shows warnings only, in words, so the demo's banner stays readable."""
+    handler: logging.Handler
+    handlers: list[logging.Handler]
+    if log_file is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handlers = [handler]
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.WARNING)
+        console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handlers = [handler, console]
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)
     logging.getLogger("waitress").setLevel(max(logging.getLevelName(level), logging.WARNING))

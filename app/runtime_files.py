@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from app.settings import Settings
 
@@ -13,14 +16,26 @@ def session_secret(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path = settings.var_dir / "secret-key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    print(
-        f"created a session signing key in {path} (set LEDGER_SECRET_KEY in production)",
-        file=sys.stderr,
-    )
+    key, created = kept_secret(path, lambda: secrets.token_urlsafe(48))
+    if created:
+        print(
+            f"created a session signing key in {path} (set LEDGER_SECRET_KEY in production)",
+            file=sys.stderr,
+        )
     return key
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The secret stored in `path`, or a new one from `make()` written there (mode 0600);
+    returns it and whether it is new."""
+    if path.exists():
+        kept = path.read_text().strip()
+        if kept:
+            return kept, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value + "\n")
+    path.chmod(0o600)
+    return value, True

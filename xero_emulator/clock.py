@@ -27,6 +27,11 @@ class EmulatorClock:
             self._offset += seconds
         return self.now()
 
+    def restore_offset(self, offset: float) -> None:
+        """Resume at a saved offset (never behind: the clock only moves forward)."""
+        with self._lock:
+            self._offset = max(self._offset, offset)
+
     @property
     def offset(self) -> float:
         """Seconds the clock has been advanced in total."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DEFAULT_CLIENT_ID = "LEDGERDEMOCLIENT00000000000000000"
 DEFAULT_CLIENT_SECRET = "emulator-demo-secret"
@@ -56,6 +57,8 @@ class EmulatorSettings:
     timeout_sleep_s: float = 30.0
     issuer: str = "https://identity.xero.com"
     session_secret: str | None = field(default=None, repr=False)
+    state_file: Path | None = None
+    """Where the world is kept across restarts (see snapshot.py); None keeps it in memory."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clients", tuple(self.clients))

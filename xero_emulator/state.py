@@ -58,9 +58,9 @@ class EmulatorState:
         self.settings = settings
         self.clock = EmulatorClock()
         self.lock = threading.RLock()
-        self.store = self._fresh_store()
+        self.store = self.fresh_store()
 
-    def _fresh_store(self) -> Store:
+    def fresh_store(self) -> Store:
         return Store(
             seed=build_seed(),
             faults=Faults(timeout_sleep_s=self.settings.timeout_sleep_s),
@@ -71,7 +71,7 @@ class EmulatorState:
     def reset(self) -> None:
         """Back to the seeded world: no codes, tokens, connections, faults or stats."""
         with self.lock:
-            self.store = self._fresh_store()
+            self.store = self.fresh_store()
 
 
 def get_state() -> EmulatorState:

@@ -23,11 +23,13 @@ def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterat
 
 
 @contextmanager
-def service_process() -> Iterator[tuple[Settings, Container, threading.Event]]:
-    """What `serve` and `worker` share: JSON logs, SIGINT/SIGTERM setting the returned event,
+def service_process(command: str) -> Iterator[tuple[Settings, Container, threading.Event]]:
+    """What `serve` and `worker` share: JSON logs (in demo mode to var/log/, the console
+    keeping warnings only), SIGINT/SIGTERM setting the returned event,
     the single-process lock on SQLite, and a container closed on the way out."""
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    log_file = settings.var_dir / "log" / f"ledger-connect-{command}.log" if settings.demo else None
+    configure_logging(settings.log_level, log_file)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

@@ -8,6 +8,8 @@ from app.settings import Settings
 from xero_emulator.server import run
 from xero_emulator.settings import ClientRegistration, EmulatorSettings
 
+STATE_FILE = "emulator-state.json"
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("emulator", help="run the bundled Xero emulator")
@@ -17,10 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def emulator_settings(settings: Settings) -> EmulatorSettings:
-    """The emulator knows our sandbox client and its exact redirect URI, as Xero would."""
+    """The emulator knows our sandbox client and its exact redirect URI, as Xero would, and
+    keeps its world in var/emulator-state.json across restarts."""
     sandbox = settings.sandbox
     client = ClientRegistration(sandbox.client_id, sandbox.client_secret, (settings.redirect_uri,))
-    return EmulatorSettings(clients=(client,))
+    return EmulatorSettings(clients=(client,), state_file=settings.var_dir / STATE_FILE)
 
 
 def _run(args: argparse.Namespace) -> int:

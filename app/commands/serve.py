@@ -16,7 +16,7 @@ from adapters.observability.metrics import MetricsRoute, MetricsServer
 from app.bootstrap import Container
 from app.commands.context import service_process
 from app.commands.emulator import emulator_settings
-from app.demo import demo_caller_token, prepare_demo
+from app.demo import DemoLogin, demo_banner, demo_caller_token, prepare_demo
 from app.errors import CommandError
 from app.http_server import create_http_server
 from app.runtime_files import session_secret
@@ -32,33 +32,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _serve(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        settings, built, stopping = stack.enter_context(service_process())
+        settings, built, stopping = stack.enter_context(service_process("serve"))
         lines = [f"dashboard   {settings.public_url}/dashboard"]
-        callers = settings.grpc_callers
+        callers, demo_binding = settings.grpc_callers, ""
         if settings.demo:
-            lines += _start_demo(settings, built, stack)
-            token = demo_caller_token(settings.var_dir)
-            callers = f"{callers};demo-cli={token}:*"
-            lines.append(f"gRPC caller token (demo, shown once): {token}")
+            demo_binding = _start_demo(settings, built, stack).binding_id
+            callers = f"{callers};demo-cli={demo_caller_token(settings.var_dir)}:*"
         _start_grpc(settings, built, callers, stack, lines)
         _start_http(settings, built, stack)
         _start_sweeps(settings, built, stack, lines)
-        print(
-            "\n".join(["ledger-connect is running", *lines, "Ctrl-C stops everything."]), flush=True
-        )
+        if settings.demo:
+            print(demo_banner(settings, binding_id=demo_binding), flush=True)
+        else:
+            print("\n".join(["ledger-connect is running", *lines, "Ctrl-C stops."]), flush=True)
         stopping.wait()
         print("stopping ...", flush=True)
     return 0
 
 
-def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> list[str]:
-    emulator = start_in_thread(emulator_settings(settings), port=settings.emulator_port)
+def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> DemoLogin:
+    try:
+        emulator = start_in_thread(emulator_settings(settings), port=settings.emulator_port)
+    except OSError:
+        raise CommandError(_busy("the emulator", "127.0.0.1", settings.emulator_port)) from None
     stack.callback(emulator.stop)
-    email, password = prepare_demo(built)
-    return [
-        f"Xero (emulator) {emulator.base_url}",
-        f"demo login  {email} / {password}",
-    ]
+    return prepare_demo(built, settings.var_dir)
 
 
 def _start_grpc(

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _work(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        settings, built, stopping = stack.enter_context(service_process())
+        settings, built, stopping = stack.enter_context(service_process("worker"))
         lines = [f"sweeping every {settings.sweep_tick_s:g} s"]
         if settings.metrics_port:
             server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)

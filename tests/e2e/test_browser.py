@@ -122,7 +122,7 @@ def test_merchant_journey(page: Page, stack: Stack) -> None:
     page.get_by_role("navigation", name="Binding").get_by_role("link", name="Activity").click()
     events = page.locator(".event-kind")
     expect(events.first).to_have_text("Reference data refreshed")
-    expect(page.locator(".timeline")).to_contain_text("Settings saved")
+    expect(page.locator(".timeline")).to_contain_text("Settings changed")
     expect(page.locator(".timeline")).to_contain_text("Xero connected")
     expect(events.last).to_have_text("Binding created")
     page.screenshot(path=str(ARTIFACTS / "activity.png"), full_page=True)
