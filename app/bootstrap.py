@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from adapters.observability.metrics import Metrics
+from adapters.observability.tracing import Tracing
 from adapters.observability.xero import CountingTransport, InstrumentedXero
 from adapters.persistence.database import Database
 from adapters.persistence.uow import SqlUnitOfWorkFactory
@@ -49,6 +50,7 @@ class Container:
     healthy: Callable[[], bool]
     closers: list[Callable[[], None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
+    tracing: Tracing = field(default_factory=Tracing.off)
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -66,8 +68,12 @@ def bootstrap(
     ids: IdGenerator | None = None,
     secrets: SecretGenerator | None = None,
     tasks: TaskRunner | None = None,
+    tracing: Tracing | None = None,
 ) -> Container:
     closers: list[Callable[[], None]] = []
+    if tracing is None:
+        tracing = tracing_from(settings)
+    closers.append(tracing.close)
     database: Database | None = None
     healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
     if uow is None:
@@ -77,14 +83,14 @@ def bootstrap(
             database.migrate()
         keyring = load_keyring(settings, create_dev=create_dev_keys)
         verify_stored_key_ids(database, keyring)
-        uow = SqlUnitOfWorkFactory(database, keyring)
+        uow = SqlUnitOfWorkFactory(database, keyring, tracing.tracer)
         healthy = database.ping
     metrics = Metrics()
     if xero is None:
         provider = HttpXeroProvider(
             xero_configs(settings),
             limiter=OrgLimiter(app_per_minute=settings.app_budget_per_minute),
-            transport=CountingTransport(metrics),
+            transport=tracing.http_transport(CountingTransport(metrics)),
             identity_timeout_s=min(10.0, 0.8 * settings.lock_timeout_s),
         )
         closers.append(provider.close)
@@ -96,7 +102,7 @@ def bootstrap(
         tasks = runner
     deps = Deps(
         uow=uow,
-        xero=InstrumentedXero(xero, metrics),
+        xero=InstrumentedXero(xero, metrics, tracing.tracer),
         clock=clock or SystemClock(),
         ids=ids or UuidGenerator(),
         secrets=secrets or SystemSecrets(),
@@ -110,7 +116,14 @@ def bootstrap(
             sessions=settings.session_lifetimes,
         ),
     )
-    return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics)
+    return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics, tracing)
+
+
+def tracing_from(settings: Settings) -> Tracing:
+    """OTLP export when LEDGER_OTLP_ENDPOINT is set; off otherwise."""
+    if not settings.otlp_endpoint:
+        return Tracing.off()
+    return Tracing.to_otlp(settings.otlp_endpoint, settings.trace_sample_ratio)
 
 
 def xero_configs(settings: Settings) -> dict[Environment, XeroEnvironmentConfig]:

@@ -60,6 +60,8 @@ class Settings:
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
     http_idle_timeout_s: int = 60
+    otlp_endpoint: str = ""
+    trace_sample_ratio: float = 0.01
 
     @property
     def app_budget_per_minute(self) -> int:
@@ -140,6 +142,8 @@ class Settings:
             session_idle_minutes=_positive(e, "LEDGER_SESSION_IDLE_MINUTES", 30.0),
             session_max_hours=_positive(e, "LEDGER_SESSION_MAX_HOURS", 8.0),
             http_idle_timeout_s=int(_positive(e, "LEDGER_HTTP_IDLE_TIMEOUT_S", 60)),
+            otlp_endpoint=_otlp_endpoint(e),
+            trace_sample_ratio=_ratio(e, "LEDGER_TRACE_SAMPLE_RATIO", 0.01),
             **_sweep_settings(e),
         )
 
@@ -210,6 +214,23 @@ def _positive(e: Mapping[str, str], key: str, default: float) -> float:
 
 def _with_scopes(config: XeroEnvironmentConfig, scopes: tuple[str, ...]) -> XeroEnvironmentConfig:
     return replace(config, scopes=scopes)
+
+
+def _otlp_endpoint(e: Mapping[str, str]) -> str:
+    """Where traces go over OTLP/gRPC; empty means tracing is off."""
+    endpoint = e.get("LEDGER_OTLP_ENDPOINT", "").strip()
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise SettingsError(
+            "LEDGER_OTLP_ENDPOINT must be an http:// or https:// URL, e.g. http://127.0.0.1:4317"
+        )
+    return endpoint
+
+
+def _ratio(e: Mapping[str, str], key: str, default: float) -> float:
+    value = _float(e, key, default)
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{key} must be between 0 and 1")
+    return value
 
 
 def _secret_key(e: Mapping[str, str]) -> str:

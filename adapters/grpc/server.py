@@ -111,12 +111,14 @@ def build_server(
     max_workers: int = 16,
     tls: TlsConfig | None = None,
     health_interval_s: float = 5.0,
+    tracing: Sequence[grpc.ServerInterceptor] = (),
 ) -> tuple[XeroConnectServer, int]:
-    """The server, bound but not started, and the port it bound (useful with port 0)."""
+    """The server, bound but not started, and the port it bound (useful with port 0).
+    `tracing` interceptors run first, so the trace spans the whole call."""
     token_pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-token")
     server = grpc.server(
         ThreadPoolExecutor(max_workers, thread_name_prefix="grpc"),
-        interceptors=[RequestIdInterceptor(), CallerAuthInterceptor(callers)],
+        interceptors=[*tracing, RequestIdInterceptor(), CallerAuthInterceptor(callers)],
         options=OPTIONS,
     )
     pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]

@@ -1,16 +1,18 @@
 """Xero calls made visible: `CountingTransport` under the Xero adapter's httpx client counts
 every call by endpoint and HTTP status (and Xero's 429s); `InstrumentedXero` around the
-XeroProvider port counts and times token refreshes by outcome. Neither sees a URL's query,
-a header or a body, so neither can leak a token."""
+XeroProvider port counts and times token refreshes by outcome and gives every call a span
+(the HTTP requests it makes are its children). Neither sees a URL's query, a header or a
+body, and span attributes are the environment, tenant and kinds, so neither can leak a token."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from domain.connect import XeroConnection
 from domain.errors import InvalidGrant, ProviderRejected, ProviderUnavailable, RateLimited
@@ -65,11 +67,16 @@ def endpoint_of(path: str) -> str:
 
 
 class InstrumentedXero(XeroProvider):
-    """The XeroProvider port with token refreshes counted and timed; the rest passes through."""
+    """The XeroProvider port with token refreshes counted and timed, and a span per call."""
 
-    def __init__(self, inner: XeroProvider, metrics: Metrics) -> None:
+    def __init__(self, inner: XeroProvider, metrics: Metrics, tracer: Tracer | None = None) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._tracer = tracer or NoOpTracer()
+
+    def _span(self, call: str, environment: Environment, **more: str) -> Any:
+        attributes = {"xero.call": call, "xero.environment": environment.value, **more}
+        return self._tracer.start_as_current_span(f"xero.{call}", attributes=attributes)
 
     def __repr__(self) -> str:
         return f"InstrumentedXero({self._inner!r})"
@@ -78,7 +85,8 @@ class InstrumentedXero(XeroProvider):
         started = time.perf_counter()
         outcome = "error"
         try:
-            tokens = self._inner.refresh(environment, refresh_token)
+            with self._span("refresh", environment):
+                tokens = self._inner.refresh(environment, refresh_token)
             outcome = "ok"
             return tokens
         except InvalidGrant:
@@ -108,20 +116,24 @@ class InstrumentedXero(XeroProvider):
         )
 
     def exchange_code(self, environment: Environment, *, code: str, code_verifier: str) -> TokenSet:
-        return self._inner.exchange_code(environment, code=code, code_verifier=code_verifier)
+        with self._span("exchange_code", environment):
+            return self._inner.exchange_code(environment, code=code, code_verifier=code_verifier)
 
     def revoke(self, environment: Environment, refresh_token: str) -> None:
-        self._inner.revoke(environment, refresh_token)
+        with self._span("revoke", environment):
+            self._inner.revoke(environment, refresh_token)
 
     def list_connections(
         self, environment: Environment, access_token: str, auth_event_id: str | None = None
     ) -> list[XeroConnection]:
-        return self._inner.list_connections(environment, access_token, auth_event_id)
+        with self._span("list_connections", environment):
+            return self._inner.list_connections(environment, access_token, auth_event_id)
 
     def delete_connection(
         self, environment: Environment, access_token: str, connection_id: str
     ) -> None:
-        self._inner.delete_connection(environment, access_token, connection_id)
+        with self._span("delete_connection", environment):
+            self._inner.delete_connection(environment, access_token, connection_id)
 
     def fetch_reference(
         self,
@@ -130,7 +142,11 @@ class InstrumentedXero(XeroProvider):
         tenant_id: str,
         kinds: Collection[RefKind],
     ) -> ReferenceBundle:
-        return self._inner.fetch_reference(environment, access_token, tenant_id, kinds)
+        names = ",".join(sorted(k.value for k in kinds))
+        with self._span(
+            "fetch_reference", environment, **{"xero.tenant_id": tenant_id, "xero.kinds": names}
+        ):
+            return self._inner.fetch_reference(environment, access_token, tenant_id, kinds)
 
     def api_base_url(self, environment: Environment) -> str:
         return self._inner.api_base_url(environment)

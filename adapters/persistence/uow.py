@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from opentelemetry.trace import NoOpTracer, Tracer
+
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
@@ -35,9 +37,10 @@ class SqlUnitOfWork(UnitOfWork):
     leases: SqlLeaseRepository
     sessions: SqlSessionRepository
 
-    def __init__(self, database: Database, sealer: Sealer) -> None:
+    def __init__(self, database: Database, sealer: Sealer, tracer: Tracer) -> None:
         self._database = database
         self._sealer = sealer
+        self._tracer = tracer
         self._tx: Tx | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -47,7 +50,7 @@ class SqlUnitOfWork(UnitOfWork):
         tx = self._tx = Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
         self.accounts = SqlAccountRepository(tx)
         self.bindings = SqlBindingRepository(tx)
-        self.grants = SqlTokenStore(tx, self._sealer)
+        self.grants = SqlTokenStore(tx, self._sealer, self._tracer)
         self.references = SqlReferenceCacheStore(tx)
         self.attempts = SqlConnectAttemptRepository(tx, self._sealer)
         self.pairing_codes = SqlPairingCodeRepository(tx)
@@ -81,9 +84,11 @@ class SqlUnitOfWork(UnitOfWork):
 class SqlUnitOfWorkFactory:
     """The domain's `UnitOfWorkFactory`: every call a fresh unit of work; safe from any thread."""
 
-    def __init__(self, database: Database, keyring: Keyring) -> None:
+    def __init__(self, database: Database, keyring: Keyring, tracer: Tracer | None = None) -> None:
+        """`tracer` gets a span per wait for a grant's row lock."""
         self._database = database
         self._sealer = Sealer(keyring)
+        self._tracer = tracer or NoOpTracer()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._database, self._sealer)
+        return SqlUnitOfWork(self._database, self._sealer, self._tracer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -58,9 +59,18 @@ def fetch_reference(
     if not wanted:
         return ReferenceBundle()
     workers = min(len(wanted), MAX_PARALLEL)
+    # Each request runs in a copy of the caller's context: its request id and trace go along.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xero-ref") as pool:
         futures = {
-            kind: pool.submit(_fetch_one, wire, config, access_token, tenant_id, kind)
+            kind: pool.submit(
+                contextvars.copy_context().run,
+                _fetch_one,
+                wire,
+                config,
+                access_token,
+                tenant_id,
+                kind,
+            )
             for kind in wanted
         }
     # result() re-raises a kind's failure; walking in request order makes it deterministic.

@@ -69,6 +69,7 @@ def _start_grpc(
             health_check=built.healthy,
             host=settings.grpc_host,
             port=settings.grpc_port,
+            tracing=built.tracing.grpc_interceptors(),
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None
@@ -85,7 +86,9 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
         public_url=settings.public_url,
         demo_banner="Demo mode: Xero is the bundled emulator." if settings.demo else None,
     )
-    return MetricsRoute(create_app(built.service, config), built.metrics)
+    app = create_app(built.service, config)
+    built.tracing.instrument_flask(app)
+    return MetricsRoute(app, built.metrics)
 
 
 def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from opentelemetry.trace import NoOpTracer, Tracer
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from adapters.persistence.crypto import Sealer
@@ -21,9 +22,10 @@ REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
 
 
 class SqlTokenStore(TokenStore):
-    def __init__(self, tx: Tx, sealer: Sealer) -> None:
+    def __init__(self, tx: Tx, sealer: Sealer, tracer: Tracer | None = None) -> None:
         self._tx = tx
         self._sealer = sealer
+        self._tracer = tracer or NoOpTracer()
 
     def get(self, binding_id: str) -> OAuthGrant | None:
         row = self._tx.row(select(grants).where(grants.c.binding_id == binding_id))
@@ -58,9 +60,16 @@ class SqlTokenStore(TokenStore):
 
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         """PostgreSQL: `FOR UPDATE` under `lock_timeout`; SQLite: the write lock (BEGIN
-        IMMEDIATE) within the same budget. Either way held until the unit of work ends."""
+        IMMEDIATE) within the same budget. Either way held until the unit of work ends. The
+        wait is a span of its own: where a refresh spends its time when replicas queue."""
         statement = select(grants).where(grants.c.binding_id == binding_id).with_for_update()
-        rows = self._tx.locked_rows(statement, timeout_s)
+        attributes: dict[str, str | int] = {
+            "ledger.binding_id": binding_id,
+            "ledger.lock_timeout_ms": int(timeout_s * 1000),
+            "db.system.name": "sqlite" if self._tx.is_sqlite else "postgresql",
+        }
+        with self._tracer.start_as_current_span("ledger.grant.lock_wait", attributes=attributes):
+            rows = self._tx.locked_rows(statement, timeout_s)
         return grant_from(rows[0], self._sealer) if rows else None
 
     def save(self, grant: OAuthGrant) -> None:

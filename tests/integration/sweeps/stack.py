@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 
 from adapters.grpc.callers import parse_callers
 from adapters.grpc.server import build_server, stop
+from adapters.observability.tracing import Tracing
 from adapters.persistence.keyring import generate_entry
 from app.bootstrap import Container, bootstrap
 from app.demo import sample_profile
@@ -33,6 +34,7 @@ from app.settings import Settings
 from domain.binding import Binding
 from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile
+from domain.ports import XeroProvider
 from domain.usecases.settle import Connected
 from domain.values import Environment
 from xero_emulator import ClientRegistration, EmulatorSettings, RunningEmulator, start_in_thread
@@ -214,13 +216,25 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    emulator: RunningEmulator, database_url: str, var_dir: Path, **overrides: str
+    emulator: RunningEmulator,
+    database_url: str,
+    var_dir: Path,
+    tracing: Tracing | None = None,
+    xero: XeroProvider | None = None,
+    **overrides: str,
 ) -> Iterator[Stack]:
     """The service in this process on `database_url` (migrated), an account to use."""
     keys = generate_entry("k1")
     env = ledger_env(database_url, emulator.base_url, keys, var_dir, **overrides)
     clock = ShiftedClock()
-    built = bootstrap(Settings.from_env(env), migrate=True, clock=clock, tasks=InlineTasks())
+    built = bootstrap(
+        Settings.from_env(env),
+        migrate=True,
+        clock=clock,
+        tasks=InlineTasks(),
+        tracing=tracing,
+        xero=xero,
+    )
     http = httpx.Client(base_url=emulator.base_url, timeout=30)
     stack = Stack(emulator, built, clock, env, http)
     stack.control("reset")
@@ -249,6 +263,7 @@ def grpc_channel(stack: Stack, caller_token: str, methods: str = "*") -> Iterato
         stack.service,
         callers=parse_callers(f"sync={caller_token}:{methods}"),
         health_check=lambda: True,
+        tracing=stack.built.tracing.grpc_interceptors(),
     )
     server.start()
     try:
