@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
+from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Plan
 from domain.sessions import SessionLifetimes
@@ -57,6 +58,7 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     http_connection_limit: int = 4000
+    trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
     http_idle_timeout_s: int = 60
@@ -139,6 +141,7 @@ class Settings:
             token_skew_s=_float(e, "LEDGER_TOKEN_SKEW_S", 120.0),
             lock_timeout_s=_float(e, "LEDGER_LOCK_TIMEOUT_S", 5.0),
             http_connection_limit=int(_positive(e, "LEDGER_HTTP_CONNECTION_LIMIT", 4000)),
+            trusted_proxies=_trusted_proxies(e),
             session_idle_minutes=_positive(e, "LEDGER_SESSION_IDLE_MINUTES", 30.0),
             session_max_hours=_positive(e, "LEDGER_SESSION_MAX_HOURS", 8.0),
             http_idle_timeout_s=int(_positive(e, "LEDGER_HTTP_IDLE_TIMEOUT_S", 60)),
@@ -231,6 +234,15 @@ def _ratio(e: Mapping[str, str], key: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise SettingsError(f"{key} must be between 0 and 1")
     return value
+
+
+def _trusted_proxies(e: Mapping[str, str]) -> tuple[str, ...]:
+    entries = tuple(p.strip() for p in e.get("LEDGER_TRUSTED_PROXIES", "").split(",") if p.strip())
+    try:
+        parse_networks(entries)
+    except ValueError as error:
+        raise SettingsError(f"LEDGER_TRUSTED_PROXIES: {error}") from None
+    return entries
 
 
 def _secret_key(e: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ from domain.grant import OAuthGrant, TokenSet, TokenView
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
 from domain.schedule import Backlog
 from domain.sessions import BrowserSession
+from domain.throttle import Bucket
 from domain.values import BindingStatus, Environment
 
 
@@ -236,6 +237,22 @@ class SessionRepository(Protocol):
     def delete_expired(self, *, idle_before: datetime, created_before: datetime) -> int: ...
 
 
+class ThrottleStore(Protocol):
+    """Throttle buckets by key digest, shared by every replica."""
+
+    def lock(self, key: str, timeout_s: float) -> Bucket:
+        """The key's bucket (empty when new) under its row lock until the unit of work ends."""
+        ...
+
+    def save(self, key: str, bucket: Bucket, empty_at: datetime) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def purge(self, now: datetime) -> int:
+        """Delete buckets that have drained empty by `now`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolls back on exit unless `commit()` was called."""
 
@@ -248,6 +265,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     leases: LeaseRepository
     sessions: SessionRepository
+    throttles: ThrottleStore
 
     def __enter__(self) -> UnitOfWork: ...
 

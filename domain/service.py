@@ -10,6 +10,7 @@ from domain.usecases.queries import Accounts, Queries, SaveSettings
 from domain.usecases.reference import ReferenceService
 from domain.usecases.sessions import Sessions
 from domain.usecases.settle import ConnectionSettler
+from domain.usecases.throttles import Throttles
 from domain.usecases.tokens import TokenService
 
 
@@ -41,6 +42,7 @@ class LedgerConnect:
         self.queries = Queries(deps)
         self.accounts = Accounts(deps)
         self.sessions = Sessions(deps.uow, deps.clock, deps.secrets, deps.tunables.sessions)
+        self.throttles = Throttles(deps.uow, deps.clock, deps.tunables.lock_timeout_s)
 
     def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
         """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""

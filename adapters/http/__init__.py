@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.http.config import HttpConfig
+from adapters.http.proxies import TrustedProxies, parse_networks
 from adapters.observability.request_ids import RequestIds
 from domain.service import LedgerConnect
+from domain.throttle import Rule
 
 __all__ = ["HttpConfig", "create_app"]
 
 
 def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     from adapters.http import errors, security, templating
-    from adapters.http.throttle import Throttle
+    from adapters.http.throttle import LoginRules, LoginThrottle, PairingThrottle
     from adapters.http.views import api, auth, connect, dashboard, lifecycle, settings
 
     app = Flask(__name__)
@@ -35,12 +36,17 @@ def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = service.sessions.lifetimes.absolute
     app.extensions["ledger"] = service
     app.extensions["ledger_http"] = config
-    clock = service.deps.clock.now
-    app.extensions["ledger_login_throttle"] = Throttle(
-        config.login_max_failures, config.login_window, clock
+    app.extensions["ledger_login_throttle"] = LoginThrottle(
+        service.throttles,
+        LoginRules(
+            per_client=Rule(config.login_max_failures, config.login_window),
+            per_device=Rule(config.login_max_failures, config.login_window),
+        ),
+        config.secret_key,
+        f"{config.session_cookie_name}_device",
     )
-    app.extensions["ledger_pairing_throttle"] = Throttle(
-        config.pairing_max_failures, config.pairing_window, clock
+    app.extensions["ledger_pairing_throttle"] = PairingThrottle(
+        service.throttles, Rule(config.pairing_max_failures, config.pairing_window)
     )
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
@@ -51,8 +57,8 @@ def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     templating.install(app, config)
     app.wsgi_app = RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     if config.trusted_proxies:
-        n = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        networks = parse_networks(config.trusted_proxies)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]
     return app
 
 

@@ -14,9 +14,9 @@ class HttpConfig:
 
     `cookie_secure` must be true whenever the dashboard is served over HTTPS; it also turns on
     HSTS. The session cookie has its own name because the demo emulator runs on another port of
-    the same host, and browsers share cookies across ports. `trusted_proxies` is how many
-    reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; the throttles key on
-    the client IP, so set it behind a load balancer (0 trusts no forwarded header).
+    the same host, and browsers share cookies across ports. `trusted_proxies` names the reverse
+    proxies (addresses or CIDR blocks) whose X-Forwarded-For/-Proto are believed; the
+    throttles key on the client address, so set it behind a load balancer (empty: none).
     """
 
     secret_key: str = field(repr=False)
@@ -29,14 +29,12 @@ class HttpConfig:
     pairing_max_failures: int = 20
     pairing_window: timedelta = timedelta(minutes=15)
     max_body_bytes: int = 1024 * 1024
-    trusted_proxies: int = 0
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < MIN_SECRET_KEY:
             raise ValueError(f"the HTTP secret key must be at least {MIN_SECRET_KEY} characters")
         if self.login_max_failures < 1 or self.pairing_max_failures < 1:
             raise ValueError("throttle limits must allow at least one attempt")
-        if self.trusted_proxies < 0:
-            raise ValueError("trusted_proxies cannot be negative")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")

@@ -1,61 +1,107 @@
-"""Failure throttling for logins and pairing-code guesses, kept in this process's memory.
+"""Login and pairing throttles, in the database every replica shares (domain.throttle).
 
-A key (for logins: email and client IP) is refused once it has `limit` failures inside the
-window, until the oldest of them leaves it; a success clears the key. Memory is bounded: old
-entries are pruned and at most `max_keys` keys are tracked. Being in-process, each replica
-throttles on its own, so the effective limit behind a load balancer is `limit x replicas`;
-put a shared limiter (or the proxy's) in front when that matters.
+Login: every attempt first spends from its client address's hash budget (a few scrypt hashes
+a second at most, so the password hash cannot be used to burn the CPU), then counts against
+who is trying. A browser that signed in to this account before carries a signed device cookie
+(OWASP's "device cookie" pattern) and is throttled on its own, so nobody else's wrong
+passwords, even from the same address, lock the merchant out. Anyone else counts against
+the email at that client address and against the email as a whole (a slow, distributed
+guess). A success clears what the merchant's own tries counted.
+
+Pairing: wrong codes count per client address, so one bad client behind a proxy slows only
+itself. The client address is the one `proxies.TrustedProxies` found.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+from domain.digests import digest
+from domain.throttle import Rule
+from domain.usecases.throttles import Throttles
+
+DEVICE_LIFETIME = timedelta(days=90)
 
 
-class Throttle:
+@dataclass(frozen=True, slots=True)
+class LoginRules:
+    hashes: Rule = Rule(5, timedelta(seconds=5))
+    per_client: Rule = Rule(5, timedelta(minutes=15))
+    per_account: Rule = Rule(100, timedelta(hours=1))
+    per_device: Rule = Rule(5, timedelta(minutes=15))
+
+
+class LoginThrottle:
     def __init__(
-        self,
-        limit: int,
-        window: timedelta,
-        now: Callable[[], datetime],
-        max_keys: int = 100_000,
+        self, throttles: Throttles, rules: LoginRules, secret_key: str, cookie_name: str
     ) -> None:
-        self._limit, self._window, self._now, self._max_keys = limit, window, now, max_keys
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
+        self._throttles, self._rules = throttles, rules
+        self._devices = URLSafeTimedSerializer(secret_key, salt="ledger-device")
+        self.cookie_name = cookie_name
 
-    def retry_after(self, key: str) -> timedelta | None:
-        """How long `key` must wait before its next try, or None when it may try now."""
-        now = self._now()
-        with self._lock:
-            recent = self._recent(key, now) if key in self._failures else deque()
-            if len(recent) < self._limit:
-                return None
-            return recent[0] + self._window - now
+    def attempt(self, request: Request, email: str) -> timedelta | None:
+        """Count one attempt; None when the password may be checked, else how long to wait."""
+        client = request.remote_addr or "unknown"
+        wait = self._throttles.take(f"hash|{client}", self._rules.hashes)
+        if wait is not None:
+            return wait
+        for key, rule in self._keys(request, email, client):
+            wait = self._throttles.take(key, rule)
+            if wait is not None:
+                return wait
+        return None
 
-    def failed(self, key: str) -> None:
-        now = self._now()
-        with self._lock:
-            if key not in self._failures and len(self._failures) >= self._max_keys:
-                self._prune(now)
-            self._recent(key, now).append(now)
+    def succeeded(self, request: Request, response: Response, email: str, secure: bool) -> None:
+        """Clear what this browser's tries counted and remember it as a known device."""
+        client = request.remote_addr or "unknown"
+        self._throttles.clear(*(key for key, _ in self._keys(request, email, client)))
+        device = self._devices.dumps({"a": _account_key(email), "n": secrets.token_urlsafe(16)})
+        response.set_cookie(
+            self.cookie_name,
+            device,
+            max_age=int(DEVICE_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=secure,
+            samesite="Lax",
+        )
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    def _keys(self, request: Request, email: str, client: str) -> list[tuple[str, Rule]]:
+        device = self._device(request, email)
+        if device:
+            return [(f"device|{device}", self._rules.per_device)]
+        return [
+            (f"login|{email}|{client}", self._rules.per_client),
+            (f"account|{email}", self._rules.per_account),
+        ]
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        entries = self._failures.setdefault(key, deque())
-        while entries and entries[0] <= now - self._window:
-            entries.popleft()
-        return entries
+    def _device(self, request: Request, email: str) -> str | None:
+        """The device nonce when this browser signed in to `email` before."""
+        cookie = request.cookies.get(self.cookie_name, "")
+        if not cookie:
+            return None
+        try:
+            found = self._devices.loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
+        except BadSignature:
+            return None
+        if not isinstance(found, dict) or found.get("a") != _account_key(email):
+            return None
+        nonce = found.get("n")
+        return nonce if isinstance(nonce, str) else None
 
-    def _prune(self, now: datetime) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) >= self._max_keys:
-            del self._failures[next(iter(self._failures))]
+
+class PairingThrottle:
+    def __init__(self, throttles: Throttles, rule: Rule) -> None:
+        self._throttles, self._rule = throttles, rule
+
+    def attempt(self, request: Request) -> timedelta | None:
+        return self._throttles.take(f"pairing|{request.remote_addr}", self._rule)
+
+
+def _account_key(email: str) -> str:
+    return digest(f"device|{email}")[:32]

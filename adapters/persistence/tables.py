@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -157,6 +158,16 @@ browser_sessions = Table(
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False, index=True),
     Column("last_seen_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Abuse throttles shared by every replica (domain.throttle): keys are digests, never emails.
+throttles = Table(
+    "throttles",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("level", Float, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("empty_at", UtcDateTime, nullable=False, index=True),
 )
 
 

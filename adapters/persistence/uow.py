@@ -20,6 +20,7 @@ from adapters.persistence.repositories.grants import SqlTokenStore
 from adapters.persistence.repositories.leases import SqlLeaseRepository
 from adapters.persistence.repositories.references import SqlReferenceCacheStore
 from adapters.persistence.repositories.sessions import SqlSessionRepository
+from adapters.persistence.repositories.throttles import SqlThrottleStore
 from adapters.persistence.transaction import Tx
 from domain.ports import UnitOfWork
 
@@ -36,6 +37,7 @@ class SqlUnitOfWork(UnitOfWork):
     events: SqlEventLog
     leases: SqlLeaseRepository
     sessions: SqlSessionRepository
+    throttles: SqlThrottleStore
 
     def __init__(self, database: Database, sealer: Sealer, tracer: Tracer) -> None:
         self._database = database
@@ -57,6 +59,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventLog(tx)
         self.leases = SqlLeaseRepository(tx)
         self.sessions = SqlSessionRepository(tx)
+        self.throttles = SqlThrottleStore(tx)
         return self
 
     def __exit__(

@@ -84,6 +84,7 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
         secret_key=session_secret(settings),
         cookie_secure=settings.cookie_secure,
         public_url=settings.public_url,
+        trusted_proxies=settings.trusted_proxies,
         demo_banner="Demo mode: Xero is the bundled emulator." if settings.demo else None,
     )
     app = create_app(built.service, config)

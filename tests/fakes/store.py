@@ -19,6 +19,7 @@ from typing import Any
 from domain.errors import LockTimeout
 from domain.grant import TokenView
 from domain.schedule import Backlog
+from domain.throttle import EMPTY, Bucket
 from domain.values import BindingStatus, Environment
 
 REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
@@ -324,6 +325,31 @@ class FakeSessions(_Table):
         return len(found)
 
 
+class FakeThrottles:
+    """Buckets under a per-key row lock, like SELECT ... FOR UPDATE."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def lock(self, key: str, timeout_s: float) -> Bucket:
+        self._uow.acquire(f"throttle:{key}", timeout_s)
+        found = self._uow.read("throttles", key)
+        return found[0] if found else EMPTY
+
+    def save(self, key: str, bucket: Bucket, empty_at: datetime) -> None:
+        self._uow.write("throttles", key, (bucket, empty_at))
+
+    def delete(self, key: str) -> None:
+        self._uow.write("throttles", key, None)
+
+    def purge(self, now: datetime) -> int:
+        with self._uow.store.mutex:
+            drained = [k for k, (_, at) in self._uow.store.tables["throttles"].items() if at < now]
+        for key in drained:
+            self.delete(key)
+        return len(drained)
+
+
 class FakeEvents:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -352,6 +378,7 @@ class FakeUnitOfWork:
         self.events = FakeEvents(self)
         self.leases = FakeLeases(self)
         self.sessions = FakeSessions(self, "sessions", "token_hash")
+        self.throttles = FakeThrottles(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -4,7 +4,7 @@ Authentication is by pairing code (once) or by connector secret (`Authorization:
 never by cookie, so this blueprint is exempt from CSRF. Errors are
 `{"error": {"code": STABLE_CODE, "message": ...}}` with the statuses of errors.PROBLEMS;
 malformed JSON is 400 INVALID_ARGUMENT, a missing or wrong secret 401, a body over
-MAX_CONTENT_LENGTH 413. Failed pairing-code redemptions are throttled per client IP.
+MAX_CONTENT_LENGTH 413. Pairing attempts are throttled per client address (throttle.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from adapters.http.errors import json_error
 from adapters.http.security import service
-from adapters.http.throttle import Throttle
-from domain.errors import ConnectorSecretInvalid, PairingCodeInvalid, ValidationFailed
+from adapters.http.throttle import PairingThrottle
+from domain.errors import ConnectorSecretInvalid, ValidationFailed
 from domain.magento import MagentoProfile
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,17 +30,12 @@ def redeem() -> Response:
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
         raise ValidationFailed("code must be a non-empty string")
     profile = MagentoProfile.from_dict(body)
-    key = f"pairing|{request.remote_addr}"
-    wait = _throttle().retry_after(key)
+    wait = _throttle().attempt(request)
     if wait is not None:
         response = json_error(429, "TOO_MANY_ATTEMPTS", "too many wrong pairing codes; wait")
         response.headers["Retry-After"] = str(max(1, int(wait.total_seconds())))
         return response
-    try:
-        pairing = service().redeem_pairing(code, profile)
-    except PairingCodeInvalid:
-        _throttle().failed(key)
-        raise
+    pairing = service().redeem_pairing(code, profile)
     body = {"binding_id": pairing.binding_id, "connector_secret": pairing.connector_secret}
     response = jsonify(body)
     response.status_code = 201
@@ -83,6 +78,6 @@ def _connector_secret() -> str:
     return secret.strip()
 
 
-def _throttle() -> Throttle:
-    throttle: Throttle = current_app.extensions["ledger_pairing_throttle"]
+def _throttle() -> PairingThrottle:
+    throttle: PairingThrottle = current_app.extensions["ledger_pairing_throttle"]
     return throttle

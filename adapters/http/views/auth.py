@@ -1,14 +1,15 @@
-"""Log in and out. Failed logins are throttled per email and client IP (see throttle.py)."""
+"""Log in and out. Login attempts are throttled (see throttle.py)."""
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from adapters.http.security import log_in, log_out, service, signed_in_account_id
-from adapters.http.throttle import Throttle
+from adapters.http.throttle import LoginThrottle
 from adapters.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
@@ -30,20 +31,18 @@ def login() -> str:
 def submit_login() -> Response | tuple[str, int]:
     email = request.form.get("email", "").strip().lower()[:MAX_EMAIL]
     password = request.form.get("password", "")
-    key = f"{email}|{request.remote_addr}"
-    wait = _throttle().retry_after(key)
+    wait = _throttle().attempt(request, email)
     if wait is not None:
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        error = f"Too many failed attempts. Try again in {minutes} minute(s)."
+        error = f"Too many failed attempts. Try again in {_in_words(wait)}."
         return render_template("login.html", email=email, error=error), 429
     account = service().accounts.by_email(email) if email else None
     stored = account.password_hash if account else None
     if not verify_password(stored, password) or account is None:
-        _throttle().failed(key)
         return render_template("login.html", email=email, error="Wrong email or password."), 401
-    _throttle().succeeded(key)
     log_in(account)
-    return redirect(url_for("dashboard.home"), code=303)
+    response = redirect(url_for("dashboard.home"), code=303)
+    _throttle().succeeded(request, response, email, current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.post("/logout")
@@ -52,6 +51,13 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), code=303)
 
 
-def _throttle() -> Throttle:
-    throttle: Throttle = current_app.extensions["ledger_login_throttle"]
+def _throttle() -> LoginThrottle:
+    throttle: LoginThrottle = current_app.extensions["ledger_login_throttle"]
     return throttle
+
+
+def _in_words(wait: timedelta) -> str:
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 60:
+        return f"{seconds} second(s)"
+    return f"{math.ceil(seconds / 60)} minute(s)"

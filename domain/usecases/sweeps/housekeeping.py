@@ -1,5 +1,6 @@
-"""Expired connect attempts (10 minutes), pairing codes (15) and browser sessions, and leases
-ended a day ago, are deleted; a lease lets one sweeper of many do it every `housekeeping_every`."""
+"""Expired connect attempts (10 minutes), pairing codes (15), browser sessions and drained
+throttle buckets, and leases ended a day ago, are deleted; a lease lets one sweeper of many
+do it every `housekeeping_every`."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class Housekeeping:
                 sessions=uow.sessions.delete_expired(
                     idle_before=now - lifetimes.idle, created_before=now - lifetimes.absolute
                 ),
+                throttles=uow.throttles.purge(now),
             )
             uow.commit()
         return +(deleted + Counter(abandoned_choices=released))

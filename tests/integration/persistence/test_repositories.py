@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
@@ -12,7 +14,10 @@ from domain.errors import InstallAlreadyPaired, ValidationFailed
 from domain.events import BindingEvent
 from domain.grant import TokenSet
 from domain.sessions import BrowserSession
+from domain.throttle import Rule
+from domain.usecases.throttles import Throttles
 from domain.values import BindingStatus, Environment, EventKind
+from tests.fakes.misc import FakeClock
 from tests.integration.persistence import builders as b
 from tests.integration.persistence.builders import T0
 
@@ -275,3 +280,32 @@ class TestSessions:
             assert u.sessions.get("h1") is None
             assert u.sessions.delete_for_account(b.ACCOUNT) == 1
             u.commit()
+
+
+class TestThrottles:
+    RULE = Rule(5, timedelta(minutes=15))
+
+    def test_buckets_fill_drain_clear_and_purge(self, uow: SqlUnitOfWorkFactory) -> None:
+        clock = FakeClock(T0)
+        throttles = Throttles(uow, clock, lock_timeout_s=5)
+        assert [throttles.take("k", self.RULE) for _ in range(5)] == [None] * 5
+        assert throttles.take("k", self.RULE) == timedelta(minutes=3)
+        clock.advance(minutes=3)
+        assert throttles.take("k", self.RULE) is None
+        throttles.clear("k")
+        assert throttles.take("k", self.RULE) is None
+        with uow() as u:
+            assert u.throttles.purge(T0 + timedelta(hours=1)) == 1
+            u.commit()
+
+    def test_concurrent_takes_are_counted_exactly(self, uow: SqlUnitOfWorkFactory) -> None:
+        throttles = Throttles(uow, FakeClock(T0), lock_timeout_s=10)
+        barrier = threading.Barrier(12)
+
+        def take(_: int) -> object:
+            barrier.wait()
+            return throttles.take("shared", self.RULE)
+
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(take, range(12)))
+        assert answers.count(None) == 5

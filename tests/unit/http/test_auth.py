@@ -90,8 +90,10 @@ class TestLogin:
 
 class TestThrottle:
     def _fail(self, b: Browser, times: int) -> None:
+        """Wrong passwords one second apart, within the address's password-hash budget."""
         for _ in range(times):
             assert b.login(password="wrong password").status_code == 401
+            b.world.clock.advance(seconds=1)
 
     def test_five_failures_lock_out_even_the_right_password(
         self, new_browser: Callable[[], Browser], account: Account
