@@ -1,9 +1,13 @@
-"""Caller authentication: a server interceptor that checks bearer tokens before any servicer runs.
+"""Caller authentication: who presented which bearer token, and may they call this method.
 
-Only XeroConnectService is guarded; health (probes carry no credentials) and reflection (it
-reveals only the public contract) stay open. A call without a known token is UNAUTHENTICATED;
-a known caller asking for a method it was not granted is PERMISSION_DENIED, decided here,
-before anything looks the binding up, so refusals say nothing about which bindings exist.
+XeroConnectService and server reflection need a known caller; health stays open, because
+probes (Kubernetes, load balancers) carry no credentials. Reflection describes only the
+public contract, but it is a long-lived stream and a map of the API, so an unauthenticated
+peer gets neither: any configured caller may use it, whatever its method grants (`grpcurl
+-H` and `buf curl --reflect-header` send the token on reflection requests). A call without a
+known token is UNAUTHENTICATED; a known caller asking for a method it was not granted is
+PERMISSION_DENIED, decided before anything looks the binding up, so refusals say nothing
+about which bindings exist.
 
 The presented token is hashed once (SHA-256) and compared with `hmac.compare_digest` against
 every configured caller, without stopping at a match: the time taken does not depend on
@@ -13,59 +17,61 @@ per-call cost is one metadata scan, one hash and a few comparisons.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import grpc
+from grpc_reflection.v1alpha import reflection
 
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
 
 log = logging.getLogger(__name__)
 
-Continuation = Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None]
+REFLECTION_PREFIX = f"/{reflection.SERVICE_NAME}/"
+Metadata = Sequence[tuple[str, str | bytes]]
+
+
+class Verdict(enum.Enum):
+    OPEN = "open"  # a method that needs no caller (health)
+    ALLOWED = "allowed"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
 
 
 @dataclass(frozen=True, slots=True)
-class _Caller:
+class Caller:
     name: str
     digest: bytes
     paths: frozenset[str]
 
 
-class CallerAuthInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no grpc stubs
+class CallerAuth:
     def __init__(self, callers: Sequence[CallerConfig], service_name: str = SERVICE_NAME) -> None:
         self._prefix = f"/{service_name}/"
         self._callers = tuple(
-            _Caller(c.name, _digest(c.token), frozenset(self._prefix + m for m in c.allowed()))
+            Caller(c.name, _digest(c.token), frozenset(self._prefix + m for m in c.allowed()))
             for c in callers
-        )
-        self._unauthenticated = _refusal(
-            grpc.StatusCode.UNAUTHENTICATED, "send a known caller token as 'authorization: Bearer'"
-        )
-        self._forbidden = _refusal(
-            grpc.StatusCode.PERMISSION_DENIED, "this caller may not use this method"
         )
         if not callers:
             log.warning("no gRPC callers are configured; every XeroConnectService call is refused")
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
-        method = handler_call_details.method
-        if not method.startswith(self._prefix):
-            return continuation(handler_call_details)
-        caller = self.identify(handler_call_details.invocation_metadata)
+    def judge(self, method: str, metadata: Metadata | None) -> tuple[Verdict, Caller | None]:
+        """The verdict on `method` for whoever sent `metadata`, and who that is if known."""
+        guarded = method.startswith(self._prefix)
+        if not (guarded or method.startswith(REFLECTION_PREFIX)):
+            return Verdict.OPEN, None
+        caller = self.identify(metadata)
         if caller is None:
-            return self._unauthenticated
-        if method not in caller.paths:
+            return Verdict.UNAUTHENTICATED, None
+        if guarded and method not in caller.paths:
             log.warning("gRPC caller %s may not call %s", caller.name, method)
-            return self._forbidden
-        return continuation(handler_call_details)
+            return Verdict.FORBIDDEN, caller
+        return Verdict.ALLOWED, caller
 
-    def identify(self, metadata: Sequence[tuple[str, str | bytes]] | None) -> _Caller | None:
+    def identify(self, metadata: Metadata | None) -> Caller | None:
         presented = _bearer_token(metadata or ())
         if presented is None:
             return None
@@ -77,7 +83,7 @@ class CallerAuthInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no
         return found
 
 
-def _bearer_token(metadata: Sequence[tuple[str, str | bytes]]) -> str | None:
+def _bearer_token(metadata: Metadata) -> str | None:
     for key, value in metadata:
         if key == "authorization" and isinstance(value, str):
             scheme, _, token = value.partition(" ")
@@ -87,10 +93,3 @@ def _bearer_token(metadata: Sequence[tuple[str, str | bytes]]) -> str | None:
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def _refusal(code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
-    def refuse(request: object, context: grpc.ServicerContext) -> None:
-        context.abort(code, message)
-
-    return grpc.unary_unary_rpc_method_handler(refuse)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -125,19 +125,20 @@ def _log_internal(error: Exception, method: str, binding_id: str) -> None:
         log.exception("%s for binding %s failed unexpectedly", method, binding_id, exc_info=error)
 
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
 def guarded(empty: Message) -> Callable[[Handler], Handler]:
-    """Wrap a servicer method so that any exception becomes a refusal and `empty` is returned."""
+    """Wrap an async servicer method so that any exception becomes a refusal and `empty` is
+    returned. Cancellation (the caller went away) is not an exception here and passes."""
 
     def wrap(handler: Handler) -> Handler:
         method = handler.__name__
 
         @functools.wraps(handler)
-        def run(self: object, request: Any, context: grpc.ServicerContext) -> Any:
+        async def run(self: object, request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
-                return handler(self, request, context)
+                return await handler(self, request, context)
             except Exception as error:
                 refuse(context, error, method, request.binding_id)
                 return empty

@@ -1,18 +1,22 @@
-"""Publishes the service's health on grpc.health.v1 from a polled check.
+"""Publishes the service's health on grpc.health.v1 (the `grpc.aio` servicer) from a polled check.
 
 `check` answers whether the database and the keyring work. Xero being down is not ill
 health: the service still answers (cached tokens, binding state, retry info), so it stays
 SERVING. The status is set for the whole server ("") and for XeroConnectService, and only
-when it changes, so watchers are not woken every poll.
+when it changes, so watchers are not woken every poll. The check blocks (it pings the
+database), so it runs on a thread of its own, never on the event loop nor on the pool that
+the use cases need.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
-from grpc_health.v1 import health, health_pb2
+from grpc_health.v1 import health_pb2
+from grpc_health.v1.health import aio
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class HealthReporter:
     def __init__(
         self,
-        servicer: health.HealthServicer,
+        servicer: aio.HealthServicer,
         check: Callable[[], bool],
         services: Sequence[str],
         interval_s: float = 5.0,
@@ -33,15 +37,19 @@ class HealthReporter:
         self._services = tuple(services)
         self._interval_s = interval_s
         self._status: int | None = None
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="grpc-health", daemon=True)
+        self._checker = ThreadPoolExecutor(1, thread_name_prefix="grpc-health")
+        self._polling: asyncio.Task[None] | None = None
+        self._stopped = False
 
-    def start(self) -> None:
-        self.poll()
-        self._thread.start()
+    async def start(self) -> None:
+        await self.poll()
+        self._polling = asyncio.create_task(self._run(), name="grpc-health")
 
-    def poll(self) -> None:
-        status = SERVING if self._healthy() else NOT_SERVING
+    async def poll(self) -> None:
+        if self._stopped:
+            return
+        healthy = await asyncio.get_running_loop().run_in_executor(self._checker, self._healthy)
+        status = SERVING if healthy else NOT_SERVING
         if status == self._status:
             return
         if self._status is not None:
@@ -50,12 +58,15 @@ class HealthReporter:
             )
         self._status = status
         for service in self._services:
-            self._servicer.set(service, status)
+            await self._servicer.set(service, status)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Report NOT_SERVING for good (the server is shutting down) and stop polling."""
-        self._stopped.set()
-        self._servicer.enter_graceful_shutdown()
+        self._stopped = True
+        if self._polling is not None:
+            self._polling.cancel()
+        await self._servicer.enter_graceful_shutdown()
+        self._checker.shutdown(wait=False)
 
     def _healthy(self) -> bool:
         try:
@@ -64,6 +75,7 @@ class HealthReporter:
             log.exception("the health check failed")
             return False
 
-    def _run(self) -> None:
-        while not self._stopped.wait(self._interval_s):
-            self.poll()
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            await self.poll()

@@ -1,9 +1,20 @@
-"""Builds the gRPC server: XeroConnectService behind caller auth, health, and reflection.
+"""Builds the gRPC server on `grpc.aio`: XeroConnectService, health and reflection behind one gate.
 
 `build_server(...)` only builds and binds (tests bind port 0); `server.start()` starts it and
-the health polling; `stop(server, grace)` is the graceful shutdown for SIGTERM. Nothing is
-kept in module state, so any number of processes (replicas) can each run their own server;
-`grpc.so_reuseport` is off, so two processes never silently share one port.
+the health polling; `stop(server, grace)` is the graceful shutdown for SIGTERM. The server
+runs on an event loop in a thread of its own, so `serve` stays a plain threaded program.
+
+Staying responsive whatever a peer does (DESIGN §9): streams (reflection, health watch) are
+coroutines that hold no thread while they wait, and the blocking use cases run on a bounded
+pool that only unary calls use, so no number of idle streams can take the threads a
+`GetFreshToken` needs. Streams are capped per peer and in all (`streams.StreamLimits`); each
+HTTP/2 connection carries at most 100 concurrent streams; the server pings a quiet connection
+every minute and drops it if the ping goes unanswered for 20 s, refuses client pings more
+often than every 10 s, closes connections idle for 5 minutes, and ends every connection after
+30 minutes (plus a minute's grace for calls in flight), so a load balancer can rebalance and
+no connection lives for ever. Nothing is kept in module state, so any number of processes
+(replicas) each run their own server; `grpc.so_reuseport` is off, so two processes never
+silently share one port.
 
 Transport: plaintext by default, for loopback or a private network behind the callers'
 bearer tokens. With `tls=TlsConfig(...)` the port speaks mutual TLS: the server presents its
@@ -13,28 +24,40 @@ required and still decides which methods a caller may use.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from adapters.grpc.auth import CallerAuthInterceptor
+from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
+from adapters.grpc.gate import CallGate
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
 from adapters.grpc.servicer import XeroConnectServicer
-from adapters.observability.request_ids import ContextThreadPool, RequestIdInterceptor
+from adapters.grpc.streams import OpenStreams, StreamLimits
+from adapters.observability.request_ids import ContextThreadPool
 from domain.service import LedgerConnect
 
+T = TypeVar("T")
+DEFAULT_STREAM_LIMITS = StreamLimits()
 OPTIONS = (
     ("grpc.so_reuseport", 0),
     ("grpc.max_receive_message_length", 64 * 1024),
+    ("grpc.max_concurrent_streams", 100),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_ping_strikes", 2),
+    ("grpc.max_connection_idle_ms", 5 * 60_000),
+    ("grpc.max_connection_age_ms", 30 * 60_000),
+    ("grpc.max_connection_age_grace_ms", 60_000),
 )
 
 
@@ -58,47 +81,60 @@ class TlsConfig:
         )
 
 
-class XeroConnectServer(grpc.Server):  # type: ignore[misc]  # grpc ships no type stubs
-    """A grpc.Server that also owns the health polling and the token pool."""
+class EventLoopThread:
+    """An asyncio loop running in a daemon thread; other threads hand it coroutines."""
+
+    def __init__(self, name: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+class XeroConnectServer:
+    """The aio server with its loop, its health polling and the pool of the use cases."""
 
     def __init__(
-        self, server: grpc.Server, health_reporter: HealthReporter, token_pool: ThreadPoolExecutor
+        self,
+        loop: EventLoopThread,
+        server: grpc.aio.Server,
+        health_reporter: HealthReporter,
+        pool: ContextThreadPool,
     ) -> None:
+        self._loop = loop
         self._server = server
         self._health = health_reporter
-        self._token_pool = token_pool
+        self._pool = pool
+        self._stopped = False
 
     def start(self) -> None:
-        self._health.start()
-        self._server.start()
+        self._loop.run(self._start())
 
-    def stop(self, grace: float | None) -> threading.Event:
-        """NOT_SERVING for good, then grpc's own stop: no new calls, running ones get `grace`."""
-        self._health.stop()
-        stopped: threading.Event = self._server.stop(grace)
-        return stopped
+    def stop(self, grace: float | None) -> None:
+        """NOT_SERVING for good; no new calls, running ones get `grace` seconds; then wait
+        until the work callers abandoned (a refresh) has committed, and end the loop. A second
+        call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._loop.run(self._stop(grace))
+        self._pool.shutdown(wait=True)
+        self._loop.close()
 
-    def wait_for_refreshes(self) -> None:
-        """After `stop`: block until refreshes that callers abandoned have committed."""
-        self._token_pool.shutdown(wait=True)
+    async def _start(self) -> None:
+        await self._health.start()
+        await self._server.start()
 
-    def wait_for_termination(self, timeout: float | None = None) -> bool:
-        terminated: bool = self._server.wait_for_termination(timeout)
-        return terminated
-
-    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[Any]) -> None:
-        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
-
-    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
-        self._server.add_registered_method_handlers(service_name, method_handlers)
-
-    def add_insecure_port(self, address: str) -> int:
-        port: int = self._server.add_insecure_port(address)
-        return port
-
-    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
-        port: int = self._server.add_secure_port(address, server_credentials)
-        return port
+    async def _stop(self, grace: float | None) -> None:
+        await self._health.stop()
+        await self._server.stop(grace)
 
 
 def build_server(
@@ -111,38 +147,45 @@ def build_server(
     max_workers: int = 16,
     tls: TlsConfig | None = None,
     health_interval_s: float = 5.0,
-    tracing: Sequence[grpc.ServerInterceptor] = (),
+    stream_limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+    tracing: Sequence[Any] = (),
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0).
-    `tracing` interceptors run first, so the trace spans the whole call."""
-    token_pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-token")
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers, thread_name_prefix="grpc"),
-        interceptors=[*tracing, RequestIdInterceptor(), CallerAuthInterceptor(callers)],
-        options=OPTIONS,
-    )
-    pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        XeroConnectServicer(service, token_pool), server
-    )
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    `tracing` (`grpc.aio` interceptors) run first, so the trace spans the whole call."""
+    loop = EventLoopThread("grpc-aio")
+    pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-work")
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    bound: int = (
-        server.add_secure_port(address, tls.credentials())
-        if tls
-        else server.add_insecure_port(address)
-    )
-    reporter = HealthReporter(
-        health_servicer, health_check, (health.OVERALL_HEALTH, SERVICE_NAME), health_interval_s
-    )
-    return XeroConnectServer(server, reporter, token_pool), bound
+
+    async def build() -> tuple[grpc.aio.Server, HealthReporter, int]:
+        gate = CallGate(CallerAuth(callers), OpenStreams(stream_limits))
+        server = grpc.aio.server(interceptors=[*tracing, gate], options=OPTIONS)
+        pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            XeroConnectServicer(service, pool), server
+        )
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        bound = (
+            server.add_secure_port(address, tls.credentials())
+            if tls
+            else (server.add_insecure_port(address))
+        )
+        services = (health.OVERALL_HEALTH, SERVICE_NAME)
+        reporter = HealthReporter(health_servicer, health_check, services, health_interval_s)
+        return server, reporter, bound
+
+    try:
+        server, reporter, bound = loop.run(build())
+    except BaseException:
+        pool.shutdown(wait=False)
+        loop.close()
+        raise
+    return XeroConnectServer(loop, server, reporter, pool), bound
 
 
 def stop(server: XeroConnectServer, grace: float = 5.0) -> None:
     """Graceful shutdown (SIGTERM): NOT_SERVING, no new calls, running calls get `grace`
     seconds, then wait until abandoned refreshes have committed."""
-    server.stop(grace).wait()
-    server.wait_for_refreshes()
+    server.stop(grace)

@@ -1,15 +1,21 @@
-"""XeroConnectService: thin handlers that convert, call one use case, and convert back.
+"""XeroConnectService on `grpc.aio`: thin handlers that convert, call one use case, convert back.
 
-GetFreshToken runs the use case on a separate pool and waits for it at most until the
-caller's deadline. A refresh that outlives the deadline is not abandoned: it finishes,
-commits the rotated grant and leaves the new token for the next call (DESIGN §5), while the
-caller gets DEADLINE_EXCEEDED on time.
+The use cases block (database, Xero), so they run on a bounded pool of threads; the event
+loop only waits, and a stream that waits costs no thread at all. The one exception is a
+token still in the in-process cache: a dictionary read, answered on the loop without a hop.
+
+Each blocking call is awaited at most until the caller's deadline. The work itself is
+shielded: a refresh that outlives the deadline, or whose caller cancelled, finishes, commits
+the rotated grant and leaves the new token for the next call (DESIGN §5), while the caller
+gets DEADLINE_EXCEEDED on time.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from concurrent.futures import TimeoutError as FutureTimeout
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any, TypeVar
 
 import grpc
 
@@ -24,58 +30,77 @@ MAX_ID_LENGTH = 128
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
+T = TypeVar("T")
 
 
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
-    def __init__(self, service: LedgerConnect, token_pool: Executor) -> None:
+    def __init__(self, service: LedgerConnect, pool: Executor) -> None:
         self._fresh_token = service.tokens.fresh_token
         self._cached_token = service.tokens.cached_token
         self._ref_data = service.reference.cached
         self._binding = service.queries.binding
         self._report_auth_failure = service.checker.report_auth_failure
-        self._token_pool = token_pool
+        self._pool = pool
 
     @guarded(pb.GetFreshTokenResponse())
-    def GetFreshToken(
-        self, request: pb.GetFreshTokenRequest, context: grpc.ServicerContext
+    async def GetFreshToken(
+        self, request: pb.GetFreshTokenRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetFreshTokenResponse:
         binding_id = _binding_id(request.binding_id)
         cached = self._cached_token(binding_id)
-        if cached is not None:
-            return convert.fresh_token(cached)
-        budget = _budget(context)
-        future = self._token_pool.submit(self._fresh_token, binding_id, budget)
-        try:
-            token = future.result(timeout=budget)
-        except FutureTimeout:
-            raise DeadlinePassed(
-                "the deadline passed before the token was refreshed; the refresh carries on "
-                "and the next call gets its token"
-            ) from None
-        return convert.fresh_token(token)
+        if cached is None:
+            budget = _budget(context)
+            cached = await self._blocking(context, self._fresh_token, binding_id, budget)
+        return convert.fresh_token(cached)
 
     @guarded(pb.GetRefDataResponse())
-    def GetRefData(
-        self, request: pb.GetRefDataRequest, context: grpc.ServicerContext
+    async def GetRefData(
+        self, request: pb.GetRefDataRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetRefDataResponse:
-        cache = self._ref_data(_binding_id(request.binding_id), request.force_refresh)
+        binding_id = _binding_id(request.binding_id)
+        cache = await self._blocking(context, self._ref_data, binding_id, request.force_refresh)
         return convert.ref_data(cache)
 
     @guarded(pb.GetBindingResponse())
-    def GetBinding(
-        self, request: pb.GetBindingRequest, context: grpc.ServicerContext
+    async def GetBinding(
+        self, request: pb.GetBindingRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBindingResponse:
-        return convert.binding(self._binding(_binding_id(request.binding_id)))
+        view = await self._blocking(context, self._binding, _binding_id(request.binding_id))
+        return convert.binding(view)
 
     @guarded(pb.ReportXeroAuthFailureResponse())
-    def ReportXeroAuthFailure(
-        self, request: pb.ReportXeroAuthFailureRequest, context: grpc.ServicerContext
+    async def ReportXeroAuthFailure(
+        self, request: pb.ReportXeroAuthFailureRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportXeroAuthFailureResponse:
         binding_id = _binding_id(request.binding_id)
         if request.http_status not in AUTH_FAILURE_STATUSES:
             raise ValidationFailed("http_status must be 401 or 403, what Xero answered")
-        status = self._report_auth_failure(binding_id, request.http_status)
+        report = self._report_auth_failure
+        status = await self._blocking(context, report, binding_id, request.http_status)
         return pb.ReportXeroAuthFailureResponse(binding_status=convert.STATUS[status])
+
+    async def _blocking(
+        self, context: grpc.aio.ServicerContext, work: Callable[..., T], *args: object
+    ) -> T:
+        """`work(*args)` on the pool, awaited until the deadline; it runs to its end anyway."""
+        done: Future[T] = self._pool.submit(work, *args)
+        done.add_done_callback(_retrieve)
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(done)), _budget(context)
+            )
+        except TimeoutError:
+            raise DeadlinePassed(
+                "the deadline passed before the answer was ready; the work carries on "
+                "(a refresh commits, and the next call gets its token)"
+            ) from None
+
+
+def _retrieve(done: Future[Any]) -> None:
+    """Nobody may be waiting any more (the caller left); read the outcome so it is not
+    reported as never retrieved. The use case has already logged what matters."""
+    if not done.cancelled():
+        done.exception()
 
 
 def _binding_id(value: str) -> str:
@@ -84,6 +109,6 @@ def _binding_id(value: str) -> str:
     return value
 
 
-def _budget(context: grpc.ServicerContext) -> float | None:
+def _budget(context: grpc.aio.ServicerContext) -> float | None:
     remaining = context.time_remaining()
     return None if remaining is None or remaining > NO_DEADLINE_S else remaining

@@ -15,8 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import grpc
-
 HEADER = "X-Request-ID"
 METADATA_KEY = "x-request-id"
 _SAFE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
@@ -76,34 +74,6 @@ class RequestIds:
             return self._app(environ, start)
 
 
-class RequestIdInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # no grpc stubs
-    """Binds an id to each unary call, for the interceptors after it and for the handler.
-    A caller that sent `x-request-id` gets it back as initial metadata; the others are not
-    sent one, which spares the hot path a metadata frame it would not read."""
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        metadata = handler_call_details.invocation_metadata or ()
-        sent = _metadata_value(metadata, METADATA_KEY)
-        request_id = accepted(sent)
-        with bound(request_id):
-            handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        behaviour = handler.unary_unary
-
-        def with_id(request: Any, context: grpc.ServicerContext) -> Any:
-            with bound(request_id):
-                if sent is not None:
-                    context.send_initial_metadata(((METADATA_KEY, request_id),))
-                return behaviour(request, context)
-
-        return handler._replace(unary_unary=with_id)
-
-
 class ContextThreadPool(ThreadPoolExecutor):
     """A pool whose tasks run in the submitter's context, so they log its request id."""
 
@@ -112,7 +82,7 @@ class ContextThreadPool(ThreadPoolExecutor):
         return super().submit(run, fn, *args, **kwargs)
 
 
-def _metadata_value(metadata: Sequence[tuple[str, str | bytes]], key: str) -> str | None:
+def metadata_value(metadata: Sequence[tuple[str, str | bytes]], key: str) -> str | None:
     for name, value in metadata:
         if name == key and isinstance(value, str):
             return value

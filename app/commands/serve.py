@@ -69,7 +69,7 @@ def _start_grpc(
             health_check=built.healthy,
             host=settings.grpc_host,
             port=settings.grpc_port,
-            tracing=built.tracing.grpc_interceptors(),
+            tracing=built.tracing.grpc_aio_interceptors(),
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None

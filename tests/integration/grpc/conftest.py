@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import pytest
@@ -39,8 +41,9 @@ class Running:
         return pb_grpc.XeroConnectServiceStub(self.channel)
 
 
-@pytest.fixture
-def running() -> Iterator[Running]:
+@contextmanager
+def serving(**options: Any) -> Iterator[Running]:
+    """A real server on port 0 over a fresh World; `options` go to `build_server`."""
     world = World()
     healthy = [True]
     server, port = build_server(
@@ -48,8 +51,7 @@ def running() -> Iterator[Running]:
         callers=CALLERS,
         health_check=lambda: healthy[0],
         port=0,
-        max_workers=4,
-        health_interval_s=0.05,
+        **({"max_workers": 4, "health_interval_s": 0.05} | options),
     )
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -58,3 +60,9 @@ def running() -> Iterator[Running]:
     finally:
         channel.close()
         stop(server, grace=0)
+
+
+@pytest.fixture
+def running() -> Iterator[Running]:
+    with serving() as started:
+        yield started

@@ -1,15 +1,18 @@
-"""The standard health service follows the health check; reflection lists the services."""
+"""The standard health service follows the health check, open to all; reflection lists the
+services to known callers only."""
 
 from __future__ import annotations
 
 import time
 
+import grpc
+import pytest
 from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from adapters.grpc.callers import SERVICE_NAME
-from tests.integration.grpc.conftest import Running
+from tests.integration.grpc.conftest import READER_TOKEN, Running, bearer
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -45,7 +48,9 @@ class TestReflection:
         stub = reflection_pb2_grpc.ServerReflectionStub(running.channel)
         request = reflection_pb2.ServerReflectionRequest(list_services="")
 
-        (answer,) = stub.ServerReflectionInfo(iter([request]), timeout=5)
+        (answer,) = stub.ServerReflectionInfo(
+            iter([request]), metadata=bearer(READER_TOKEN), timeout=5
+        )
 
         names = {s.name for s in answer.list_services_response.service}
         assert names == {
@@ -58,7 +63,9 @@ class TestReflection:
         stub = reflection_pb2_grpc.ServerReflectionStub(running.channel)
         request = reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAME)
 
-        (answer,) = stub.ServerReflectionInfo(iter([request]), timeout=5)
+        (answer,) = stub.ServerReflectionInfo(
+            iter([request]), metadata=bearer(READER_TOKEN), timeout=5
+        )
 
         files = [
             descriptor_pb2.FileDescriptorProto.FromString(raw)
@@ -71,3 +78,19 @@ class TestReflection:
             "GetBinding",
             "ReportXeroAuthFailure",
         ]
+
+    @pytest.mark.parametrize("token", [None, "not-a-caller-0123456789"])
+    def test_an_unknown_peer_is_refused_before_it_sends_anything(
+        self, running: Running, token: str | None
+    ) -> None:
+        stub = reflection_pb2_grpc.ServerReflectionStub(running.channel)
+        never_sends = iter(())
+
+        with pytest.raises(grpc.RpcError) as refused:
+            list(
+                stub.ServerReflectionInfo(
+                    never_sends, metadata=bearer(token) if token else (), timeout=5
+                )
+            )
+
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED

@@ -263,7 +263,7 @@ def grpc_channel(stack: Stack, caller_token: str, methods: str = "*") -> Iterato
         stack.service,
         callers=parse_callers(f"sync={caller_token}:{methods}"),
         health_check=lambda: True,
-        tracing=stack.built.tracing.grpc_interceptors(),
+        tracing=stack.built.tracing.grpc_aio_interceptors(),
     )
     server.start()
     try:

@@ -1,21 +1,24 @@
-"""Servicer tests without sockets: grpcio-testing in front of the real servicer and auth
-interceptor, on a World of fakes."""
+"""Servicer tests without sockets: the real gate (auth, request ids) in front of the real
+`grpc.aio` servicer, on a World of fakes, with a stand-in for grpc's servicer context."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import grpc
-import grpc_testing
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
-from adapters.grpc.auth import CallerAuthInterceptor
-from adapters.grpc.callers import SERVICE, SERVICE_NAME, parse_callers
+from adapters.grpc.auth import CallerAuth
+from adapters.grpc.callers import SERVICE_NAME, parse_callers
+from adapters.grpc.gate import CallGate
 from adapters.grpc.servicer import XeroConnectServicer
+from adapters.grpc.streams import OpenStreams, StreamLimits
 from tests.fakes.world import World
 
 SYNC_TOKEN = "sync-token-0123456789abcdef"
@@ -29,25 +32,45 @@ class _CallDetails(NamedTuple):
     invocation_metadata: Sequence[tuple[str, str]]
 
 
-class ThroughInterceptor:
-    """Hands grpcio-testing (which knows no interceptors) each servicer method wrapped in the
-    interceptor, so the real auth code decides before the servicer runs."""
+class Aborted(Exception):
+    """What `context.abort` raises on a real server, too: the handler stops there."""
 
-    def __init__(self, servicer: object, interceptor: grpc.ServerInterceptor) -> None:
-        self._servicer = servicer
-        self._interceptor = interceptor
 
-    def __getattr__(self, name: str) -> Callable[[Any, grpc.ServicerContext], Any]:
-        implementation = getattr(self._servicer, name)
+class FakeContext:
+    """The part of `grpc.aio.ServicerContext` that the gate and the servicer use."""
 
-        def call(request: Any, context: grpc.ServicerContext) -> Any:
-            details = _CallDetails(f"/{SERVICE_NAME}/{name}", context.invocation_metadata())
-            handler = self._interceptor.intercept_service(
-                lambda _: grpc.unary_unary_rpc_method_handler(implementation), details
-            )
-            return handler.unary_unary(request, context)
+    def __init__(self, metadata: Sequence[tuple[str, str]], timeout: float | None) -> None:
+        self._metadata = tuple(metadata)
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self.code: grpc.StatusCode = grpc.StatusCode.OK
+        self.details = ""
+        self.trailing_metadata: Sequence[tuple[str, Any]] = ()
+        self.initial_metadata: Sequence[tuple[str, str]] = ()
 
-        return call
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:50000"
+
+    def time_remaining(self) -> float | None:
+        return None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self.code = code
+
+    def set_details(self, details: str) -> None:
+        self.details = details
+
+    def set_trailing_metadata(self, metadata: Sequence[tuple[str, Any]]) -> None:
+        self.trailing_metadata = metadata
+
+    async def send_initial_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
+        self.initial_metadata = metadata
+
+    async def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        self.code, self.details = code, details
+        raise Aborted(code)
 
 
 @dataclass
@@ -83,12 +106,9 @@ class Outcome:
 class Harness:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.pool = ThreadPoolExecutor(4, thread_name_prefix="test-token")
-        servicer = XeroConnectServicer(world.service, self.pool)
-        self._server = grpc_testing.server_from_dictionary(
-            {SERVICE: ThroughInterceptor(servicer, CallerAuthInterceptor(CALLERS))},
-            grpc_testing.strict_real_time(),
-        )
+        self.pool = ThreadPoolExecutor(4, thread_name_prefix="test-work")
+        self._servicer = XeroConnectServicer(world.service, self.pool)
+        self._gate = CallGate(CallerAuth(CALLERS), OpenStreams(StreamLimits()))
 
     def call(
         self,
@@ -98,10 +118,28 @@ class Harness:
         timeout: float | None = None,
     ) -> Outcome:
         metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        rpc = self._server.invoke_unary_unary(
-            SERVICE.methods_by_name[method], metadata, request, timeout
-        )
-        return Outcome(*rpc.termination())
+        return asyncio.run(self._call(method, request, metadata, timeout))
+
+    async def _call(
+        self,
+        method: str,
+        request: Message,
+        metadata: Sequence[tuple[str, str]],
+        timeout: float | None,
+    ) -> Outcome:
+        implementation = grpc.unary_unary_rpc_method_handler(getattr(self._servicer, method))
+
+        async def lookup(details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+            return implementation
+
+        details = _CallDetails(f"/{SERVICE_NAME}/{method}", metadata)
+        handler = await self._gate.intercept_service(lookup, details)
+        context = FakeContext(metadata, timeout)
+        try:
+            response = await handler.unary_unary(request, context)
+        except Aborted:
+            response = None
+        return Outcome(response, context.trailing_metadata, context.code, context.details)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.grpc.auth import CallerAuthInterceptor
+from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_METHODS, CallerConfig, CallerConfigError, parse_callers
 
 TOKEN = "Zm9vYmFyYmF6cXV4cXV1eA"
@@ -67,10 +67,10 @@ class TestSecrecy:
 
 class TestIdentify:
     @pytest.fixture
-    def auth(self) -> CallerAuthInterceptor:
-        return CallerAuthInterceptor(parse_callers(f"a=1{TOKEN}:*;b=2{TOKEN}:GetBinding"))
+    def auth(self) -> CallerAuth:
+        return CallerAuth(parse_callers(f"a=1{TOKEN}:*;b=2{TOKEN}:GetBinding"))
 
-    def test_finds_the_caller_of_a_bearer_token(self, auth: CallerAuthInterceptor) -> None:
+    def test_finds_the_caller_of_a_bearer_token(self, auth: CallerAuth) -> None:
         found = auth.identify((("x-other", "1"), ("authorization", f"Bearer 2{TOKEN}")))
 
         assert found is not None and found.name == "b"
@@ -86,6 +86,6 @@ class TestIdentify:
         ],
     )
     def test_anything_else_is_nobody(
-        self, auth: CallerAuthInterceptor, metadata: tuple[tuple[str, str], ...]
+        self, auth: CallerAuth, metadata: tuple[tuple[str, str], ...]
     ) -> None:
         assert auth.identify(metadata) is None

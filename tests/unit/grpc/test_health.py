@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from grpc_health.v1 import health, health_pb2
 
 from adapters.grpc.callers import SERVICE_NAME
@@ -11,45 +14,60 @@ SERVICES = (health.OVERALL_HEALTH, SERVICE_NAME)
 
 
 class _Context:
-    def set_code(self, code: object) -> None:
+    async def abort(self, code: object, details: str = "") -> None:
         raise AssertionError(f"unexpected status {code}")
 
 
-def status_of(servicer: health.HealthServicer, service: str) -> int:
-    request = health_pb2.HealthCheckRequest(service=service)
-    return servicer.Check(request, _Context()).status
+async def statuses(servicer: health.aio.HealthServicer) -> list[int]:
+    answers = [
+        await servicer.Check(health_pb2.HealthCheckRequest(service=s), _Context()) for s in SERVICES
+    ]
+    return [answer.status for answer in answers]
+
+
+def reporting(check: Callable[[], bool]) -> tuple[health.aio.HealthServicer, HealthReporter]:
+    servicer = health.aio.HealthServicer()
+    return servicer, HealthReporter(servicer, check, SERVICES, interval_s=60)
 
 
 class TestHealthReporter:
     def test_follows_the_check_both_ways(self) -> None:
         healthy = [True]
-        servicer = health.HealthServicer()
-        reporter = HealthReporter(servicer, lambda: healthy[0], SERVICES, interval_s=60)
+        servicer, reporter = reporting(lambda: healthy[0])
 
-        reporter.poll()
-        assert [status_of(servicer, s) for s in SERVICES] == [SERVING, SERVING]
-        healthy[0] = False
-        reporter.poll()
-        assert [status_of(servicer, s) for s in SERVICES] == [NOT_SERVING, NOT_SERVING]
-        healthy[0] = True
-        reporter.poll()
-        assert [status_of(servicer, s) for s in SERVICES] == [SERVING, SERVING]
+        async def scenario() -> list[list[int]]:
+            seen = []
+            for value in (True, False, True):
+                healthy[0] = value
+                await reporter.poll()
+                seen.append(await statuses(servicer))
+            return seen
+
+        assert asyncio.run(scenario()) == [
+            [SERVING, SERVING],
+            [NOT_SERVING, NOT_SERVING],
+            [SERVING, SERVING],
+        ]
 
     def test_a_check_that_raises_means_not_serving(self) -> None:
         def broken() -> bool:
             raise OSError("database unreachable")
 
-        servicer = health.HealthServicer()
-        HealthReporter(servicer, broken, SERVICES).poll()
+        servicer, reporter = reporting(broken)
 
-        assert status_of(servicer, SERVICE_NAME) == NOT_SERVING
+        async def scenario() -> list[int]:
+            await reporter.poll()
+            return await statuses(servicer)
+
+        assert asyncio.run(scenario()) == [NOT_SERVING, NOT_SERVING]
 
     def test_stopping_reports_not_serving_for_good(self) -> None:
-        servicer = health.HealthServicer()
-        reporter = HealthReporter(servicer, lambda: True, SERVICES, interval_s=60)
-        reporter.start()
+        servicer, reporter = reporting(lambda: True)
 
-        reporter.stop()
-        reporter.poll()
+        async def scenario() -> list[int]:
+            await reporter.start()
+            await reporter.stop()
+            await reporter.poll()
+            return await statuses(servicer)
 
-        assert status_of(servicer, SERVICE_NAME) == NOT_SERVING
+        assert asyncio.run(scenario()) == [NOT_SERVING, NOT_SERVING]
