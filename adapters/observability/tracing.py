@@ -27,7 +27,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from opentelemetry.instrumentation.grpc import aio_server_interceptor, server_interceptor
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.httpx import SyncOpenTelemetryTransport
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
@@ -92,17 +92,8 @@ class Tracing:
         """A span of ours, child of whatever is current; a no-op span when off."""
         return self.tracer.start_as_current_span(name, attributes=attributes)
 
-    def grpc_interceptors(self) -> list[grpc.ServerInterceptor]:
-        """For `grpc.server(interceptors=...)`, first in the list; none when off."""
-        if self._provider is None:
-            return []
-        interceptor = server_interceptor(  # type: ignore[no-untyped-call]
-            tracer_provider=self._provider, filter_=self._sampled_call
-        )
-        return [interceptor]
-
     def grpc_aio_interceptors(self) -> list[Any]:
-        """The same for a `grpc.aio` server."""
+        """For `grpc.aio.server(interceptors=...)`, first in the list; none when off."""
         if self._provider is None:
             return []
         interceptor = aio_server_interceptor(  # type: ignore[no-untyped-call]

@@ -168,7 +168,7 @@ class Receiver(otlp_grpc.TraceServiceServicer):
 class TestOtlpExport:
     def test_off_without_an_endpoint(self) -> None:
         tracing = tracing_from(Settings.from_env({}))
-        assert not tracing.enabled and tracing.grpc_interceptors() == []
+        assert not tracing.enabled and tracing.grpc_aio_interceptors() == []
 
     def test_spans_reach_an_otlp_receiver(self) -> None:
         receiver = Receiver()
