@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fast_path, prefetch, refresh_storm, scale
+from bench import fast_path, fast_path_streams, prefetch, refresh_storm, scale
 from bench.context import Context
 from bench.pg import unavailable
 from bench.report import Outcome, machine, markdown, save
@@ -29,6 +29,7 @@ from bench.stack import BACKENDS
 
 BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     fast_path.NAME: fast_path.run,
+    fast_path_streams.NAME: fast_path_streams.run,
     refresh_storm.NAME: refresh_storm.run,
     prefetch.NAME: prefetch.run,
     scale.NAME: scale.run,
