@@ -75,7 +75,7 @@ class MagentoProfile:
             raise ValidationFailed("the body must be a JSON object")
         return cls(
             base_url=_text(data, "magento_url"),
-            label=str(data.get("label") or "")[:MAX_TEXT],
+            label=_label(data),
             websites=_named(data, "websites"),
             stores=tuple(
                 MagentoStore(_text(s, "code"), _text(s, "name", ""), _text(s, "website_code"))
@@ -108,4 +108,26 @@ def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
         raise ValidationFailed(f"{key} must be a non-empty string")
     if len(value) > 2048:
         raise ValidationFailed(f"{key} is too long")
+    check_encodable(key, value)
     return value.strip()
+
+
+def _label(data: dict[str, Any]) -> str:
+    value = data.get("label")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed("label must be a string")
+    check_encodable("label", value)
+    return value.strip()[:MAX_TEXT]
+
+
+def check_encodable(key: str, value: str) -> None:
+    """Text a page, a database and a log can hold: UTF-8 encodable (no lone surrogates, which
+    JSON's \\uD800 escapes can smuggle in) and without NUL."""
+    if "\x00" in value:
+        raise ValidationFailed(f"{key} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(f"{key} is not valid Unicode text (a lone surrogate)") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from domain.errors import ValidationFailed
@@ -64,17 +66,56 @@ class EventKind(enum.StrEnum):
 
 def normalise_base_url(raw: str) -> str:
     """Canonical form of a Magento base URL: lower-case scheme and host, no default port,
-    no query or fragment, no trailing slash. Two spellings of one install compare equal."""
+    no query or fragment, no trailing slash. Two spellings of one install compare equal.
+    Anything that is not a plain http(s) URL with a valid host and port is refused."""
     text = (raw or "").strip()
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed("magento_url must be an absolute http(s) URL")
-    if parts.username or parts.password:
-        raise ValidationFailed("magento_url must not carry credentials")
+    if _has_control_or_space(text):
+        raise ValidationFailed("magento_url must not contain spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValidationFailed("magento_url has a malformed host or port") from None
     scheme = parts.scheme.lower()
-    host = parts.hostname.lower()
-    port = parts.port
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed("magento_url must be an absolute http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationFailed("magento_url must not carry credentials")
+    bracketed = "[" in parts.netloc or "]" in parts.netloc
+    if bracketed and not _BRACKETED.match(parts.netloc):
+        raise ValidationFailed("magento_url has a malformed IPv6 address")
+    host = _host(parts.hostname, bracketed=bracketed)
     default = {"http": 80, "https": 443}[scheme]
     netloc = host if port in (None, default) else f"{host}:{port}"
     path = parts.path.rstrip("/")
     return f"{scheme}://{netloc}{path}"
+
+
+def install_key(base_url: str) -> str:
+    """What names one Magento install: the normalised URL without its scheme, so the http://
+    and https:// spellings of one shop are one install."""
+    return normalise_base_url(base_url).split("://", 1)[1]
+
+
+_BRACKETED = re.compile(r"^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$")
+_HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$")
+
+
+def _host(hostname: str, *, bracketed: bool) -> str:
+    host = hostname.lower()
+    if bracketed:
+        try:
+            return f"[{ipaddress.IPv6Address(host)}]"
+        except ValueError:
+            raise ValidationFailed("magento_url has a malformed IPv6 address") from None
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationFailed("magento_url has a malformed host name") from None
+    if len(ascii_host) > 253 or not _HOSTNAME.match(ascii_host):
+        raise ValidationFailed("magento_url has a malformed host name")
+    return host.rstrip(".")
+
+
+def _has_control_or_space(text: str) -> bool:
+    return any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text)

@@ -65,7 +65,10 @@ def unauthenticated(error: ConnectorSecretInvalid) -> Response:
 def _json_object() -> dict[str, Any]:
     if not request.is_json:
         raise ValidationFailed("the body must be JSON (Content-Type: application/json)")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationFailed("the body nests too deeply") from None
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object")
     return body
