@@ -9,6 +9,7 @@ MAX_CONTENT_LENGTH 413. Pairing attempts are throttled per client address (throt
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -40,6 +41,13 @@ def redeem() -> Response:
     response = jsonify(body)
     response.status_code = 201
     return response
+
+
+@bp.get("/openapi.yaml")
+def openapi() -> Response:
+    """This API's OpenAPI description (adapters/http/openapi.yaml)."""
+    text = resources.files("adapters.http").joinpath("openapi.yaml").read_text("utf-8")
+    return Response(text, mimetype="application/yaml")
 
 
 @bp.put("/pairings/self/profile")
