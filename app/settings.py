@@ -64,6 +64,10 @@ class Settings:
     http_idle_timeout_s: int = 60
     otlp_endpoint: str = ""
     trace_sample_ratio: float = 0.01
+    grpc_tls_cert: str = ""
+    grpc_tls_key: str = ""
+    grpc_tls_client_ca: str = ""
+    grpc_allow_insecure: bool = False
 
     @property
     def app_budget_per_minute(self) -> int:
@@ -147,6 +151,7 @@ class Settings:
             http_idle_timeout_s=int(_positive(e, "LEDGER_HTTP_IDLE_TIMEOUT_S", 60)),
             otlp_endpoint=_otlp_endpoint(e),
             trace_sample_ratio=_ratio(e, "LEDGER_TRACE_SAMPLE_RATIO", 0.01),
+            **_grpc_tls_settings(e),
             **_sweep_settings(e),
         )
 
@@ -217,6 +222,31 @@ def _positive(e: Mapping[str, str], key: str, default: float) -> float:
 
 def _with_scopes(config: XeroEnvironmentConfig, scopes: tuple[str, ...]) -> XeroEnvironmentConfig:
     return replace(config, scopes=scopes)
+
+
+class _GrpcTlsSettings(TypedDict):
+    grpc_tls_cert: str
+    grpc_tls_key: str
+    grpc_tls_client_ca: str
+    grpc_allow_insecure: bool
+
+
+def _grpc_tls_settings(e: Mapping[str, str]) -> _GrpcTlsSettings:
+    """File paths for TLS on the gRPC port (README, "TLS"); read and checked by `serve`."""
+    cert, key = e.get("LEDGER_GRPC_TLS_CERT", ""), e.get("LEDGER_GRPC_TLS_KEY", "")
+    client_ca = e.get("LEDGER_GRPC_TLS_CLIENT_CA", "")
+    if bool(cert) != bool(key):
+        raise SettingsError("set LEDGER_GRPC_TLS_CERT and LEDGER_GRPC_TLS_KEY together")
+    if client_ca and not cert:
+        raise SettingsError(
+            "LEDGER_GRPC_TLS_CLIENT_CA needs LEDGER_GRPC_TLS_CERT and LEDGER_GRPC_TLS_KEY too"
+        )
+    return {
+        "grpc_tls_cert": cert,
+        "grpc_tls_key": key,
+        "grpc_tls_client_ca": client_ca,
+        "grpc_allow_insecure": _bool(e, "LEDGER_GRPC_ALLOW_INSECURE", "0"),
+    }
 
 
 def _otlp_endpoint(e: Mapping[str, str]) -> str:

@@ -16,10 +16,10 @@ no connection lives for ever. Nothing is kept in module state, so any number of 
 (replicas) each run their own server; `grpc.so_reuseport` is off, so two processes never
 silently share one port.
 
-Transport: plaintext by default, for loopback or a private network behind the callers'
-bearer tokens. With `tls=TlsConfig(...)` the port speaks mutual TLS: the server presents its
-certificate and requires a client certificate signed by `client_ca`; the bearer token is still
-required and still decides which methods a caller may use.
+Transport: plaintext by default, for loopback (`serve` refuses anything else unless told,
+`app/grpc_tls.py`). With `tls=TlsConfig(...)` the port speaks TLS; with its `client_ca`,
+mutual TLS: a client certificate signed by that CA is required at the handshake. The bearer
+token is required either way and still decides which methods a caller may use.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
@@ -63,21 +62,18 @@ OPTIONS = (
 
 @dataclass(frozen=True, slots=True)
 class TlsConfig:
-    """PEM bytes: the server's certificate chain and key, and the CA that signs client certs."""
+    """PEM bytes: the server's certificate chain and key, and, for mutual TLS, the CA whose
+    client certificates are required (without it, any client that trusts us may connect)."""
 
     certificate_chain: bytes
     private_key: bytes = field(repr=False)
-    client_ca: bytes
-
-    @classmethod
-    def from_files(cls, certificate_chain: Path, private_key: Path, client_ca: Path) -> TlsConfig:
-        return cls(certificate_chain.read_bytes(), private_key.read_bytes(), client_ca.read_bytes())
+    client_ca: bytes | None = None
 
     def credentials(self) -> grpc.ServerCredentials:
         return grpc.ssl_server_credentials(
             [(self.private_key, self.certificate_chain)],
             root_certificates=self.client_ca,
-            require_client_auth=True,
+            require_client_auth=self.client_ca is not None,
         )
 
 

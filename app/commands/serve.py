@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from adapters.grpc.callers import parse_callers
-from adapters.grpc.server import build_server, stop
+from adapters.grpc.server import TlsConfig, build_server, stop
 from adapters.http import create_app
 from adapters.http.config import HttpConfig
 from adapters.observability.metrics import MetricsRoute, MetricsServer
@@ -18,6 +18,7 @@ from app.commands.context import service_process
 from app.commands.emulator import emulator_settings
 from app.demo import DemoLogin, demo_banner, demo_caller_token, prepare_demo
 from app.errors import CommandError
+from app.grpc_tls import server_tls
 from app.http_server import create_http_server
 from app.runtime_files import session_secret
 from app.settings import Settings
@@ -33,12 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _serve(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         settings, built, stopping = stack.enter_context(service_process("serve"))
+        tls = server_tls(settings)  # refuses before anything listens
         lines = [f"dashboard   {settings.public_url}/dashboard"]
         callers, demo_binding = settings.grpc_callers, ""
         if settings.demo:
             demo_binding = _start_demo(settings, built, stack).binding_id
             callers = f"{callers};demo-cli={demo_caller_token(settings.var_dir)}:*"
-        _start_grpc(settings, built, callers, stack, lines)
+        _start_grpc(settings, built, callers, tls, stack, lines)
         _start_http(settings, built, stack)
         _start_sweeps(settings, built, stack, lines)
         if settings.demo:
@@ -60,7 +62,12 @@ def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> DemoL
 
 
 def _start_grpc(
-    settings: Settings, built: Container, callers: str, stack: ExitStack, lines: list[str]
+    settings: Settings,
+    built: Container,
+    callers: str,
+    tls: TlsConfig | None,
+    stack: ExitStack,
+    lines: list[str],
 ) -> None:
     try:
         server, port = build_server(
@@ -69,13 +76,17 @@ def _start_grpc(
             health_check=built.healthy,
             host=settings.grpc_host,
             port=settings.grpc_port,
+            tls=tls,
             tracing=built.tracing.grpc_aio_interceptors(),
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None
     server.start()
     stack.callback(stop, server)
-    lines.append(f"gRPC        {settings.grpc_host}:{port} (reflection on)")
+    transport = "plaintext" if tls is None else "TLS"
+    if tls is not None and tls.client_ca is not None:
+        transport = "mutual TLS"
+    lines.append(f"gRPC        {settings.grpc_host}:{port} ({transport}; reflection for callers)")
 
 
 def wsgi_app(settings: Settings, built: Container) -> Any:

@@ -3,8 +3,13 @@
 A gRPC client, as a sync service would be: prints the binding's status, the token's expiry,
 the tenant id and the API base URL; the token itself only with --show-token. The caller
 token is --caller-token, else $LEDGER_GRPC_TOKEN, else the file var/grpc-demo-token that demo
-mode writes. The target is --target, else 127.0.0.1:$LEDGER_GRPC_PORT (plaintext; an mTLS
-port needs a TLS client such as grpcurl).
+mode writes. The target is --target, else 127.0.0.1:$LEDGER_GRPC_PORT.
+
+TLS is used with --tls, --ca or --cert, and whenever LEDGER_GRPC_TLS_CERT is set (the
+service on this host speaks TLS): --ca names the CA that signed the server's certificate
+(default: the system's roots), --cert and --key the client certificate a mutual-TLS port
+requires, and --server-name the name to expect in the server's certificate when it differs
+from the target's host (e.g. a certificate for ledger.internal, reached as 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -46,6 +51,12 @@ def register(subparsers: Any) -> None:
         help="this caller's bearer token (visible in ps; prefer the env)",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls", action="store_true", help="speak TLS (see above for the default)")
+    tls.add_argument("--ca", metavar="PEM", help="trust this CA for the server's certificate")
+    tls.add_argument("--cert", metavar="PEM", help="client certificate (mutual TLS)")
+    tls.add_argument("--key", metavar="PEM", help="the client certificate's private key")
+    tls.add_argument("--server-name", metavar="NAME", help="the name in the server certificate")
     parser.set_defaults(handler=run)
 
 
@@ -53,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     target = args.target or f"127.0.0.1:{settings.grpc_port}"
     caller_token = args.caller_token or os.environ.get(TOKEN_ENV) or _demo_token(settings.var_dir)
-    token = _fresh_token(target, caller_token, args.binding, args.timeout)
+    with _channel(target, args, settings) as channel:
+        token = _fresh_token(channel, target, caller_token, args.binding, args.timeout)
     shown = _fields(args.binding, token, args.show_token)
     print(json.dumps(shown) if args.json else _table(shown, token.expires_at.ToDatetime(UTC)))
     return 0
@@ -70,19 +82,41 @@ def _demo_token(var_dir: Path) -> str:
         ) from None
 
 
+def _channel(target: str, args: argparse.Namespace, settings: Settings) -> grpc.Channel:
+    if bool(args.cert) != bool(args.key):
+        raise CommandError("--cert and --key go together")
+    if not (args.tls or args.ca or args.cert or settings.grpc_tls_cert):
+        return grpc.insecure_channel(target)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_pem(args.ca, "--ca"),
+        private_key=_pem(args.key, "--key"),
+        certificate_chain=_pem(args.cert, "--cert"),
+    )
+    options = [("grpc.ssl_target_name_override", args.server_name)] if args.server_name else []
+    return grpc.secure_channel(target, credentials, options=options)
+
+
+def _pem(path: str | None, flag: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise CommandError(f"{flag}: cannot read {path} ({error.strerror})") from None
+
+
 def _fresh_token(
-    target: str, caller_token: str, binding_id: str, timeout: float
+    channel: grpc.Channel, target: str, caller_token: str, binding_id: str, timeout: float
 ) -> pb.GetFreshTokenResponse:
-    with grpc.insecure_channel(target) as channel:
-        stub = pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
-        try:
-            response: pb.GetFreshTokenResponse = stub.GetFreshToken(
-                pb.GetFreshTokenRequest(binding_id=binding_id),
-                metadata=(("authorization", f"Bearer {caller_token}"),),
-                timeout=timeout,
-            )
-        except grpc.RpcError as error:
-            raise CommandError(describe(error, target)) from None
+    stub = pb_grpc.XeroConnectServiceStub(channel)  # type: ignore[no-untyped-call]
+    try:
+        response: pb.GetFreshTokenResponse = stub.GetFreshToken(
+            pb.GetFreshTokenRequest(binding_id=binding_id),
+            metadata=(("authorization", f"Bearer {caller_token}"),),
+            timeout=timeout,
+        )
+    except grpc.RpcError as error:
+        raise CommandError(describe(error, target)) from None
     return response
 
 
@@ -92,7 +126,10 @@ def describe(error: grpc.RpcError, target: str) -> str:
     message = " ".join(str(error.details() or "").split())
     status = rpc_status.from_call(error)
     if status is None and code is grpc.StatusCode.UNAVAILABLE:
-        return f"cannot reach the gRPC server at {target} (is `ledger-connect serve` running?)"
+        return (
+            f"cannot reach the gRPC server at {target} (is `ledger-connect serve` running? "
+            "If it speaks TLS: --tls, --ca, and for mutual TLS --cert/--key)"
+        )
     reason, retry = "", ""
     for packed in status.details if status else ():
         if packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
