@@ -16,8 +16,10 @@ from adapters.xero.config import XeroEnvironmentConfig
 from adapters.xero.limits import OrgLimiter
 from adapters.xero.provider import HttpXeroProvider
 from app.keyring_loader import load_keyring, verify_stored_key_ids
+from app.runtime_files import session_secret
 from app.settings import Settings
 from domain.account import Plan
+from domain.digests import CodeDigest
 from domain.ports import (
     Clock,
     IdGenerator,
@@ -108,6 +110,7 @@ def bootstrap(
         secrets=secrets or SystemSecrets(),
         plans=StaticPlans(settings.plans),
         tasks=tasks,
+        codes=CodeDigest.derived(session_secret(settings)),
         tunables=Tunables(
             token_skew=timedelta(seconds=settings.token_skew_s),
             lock_timeout_s=settings.lock_timeout_s,

@@ -10,6 +10,9 @@ from domain.values import Environment
 
 ATTEMPT_LIFETIME = timedelta(minutes=10)
 PAIRING_CODE_LIFETIME = timedelta(minutes=15)
+# Redemptions of one valid code that may be refused (install already paired, plan limit)
+# before the code is spent: a code is not an oracle for which shops are paired.
+MAX_REFUSALS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,11 @@ class PairingCode:
     account_id: str
     created_at: datetime
     used_at: datetime | None = None
+    refusals: int = 0
 
     @property
     def expires_at(self) -> datetime:
         return self.created_at + PAIRING_CODE_LIFETIME
 
     def usable(self, now: datetime) -> bool:
-        return self.used_at is None and now <= self.expires_at
+        return self.used_at is None and now <= self.expires_at and self.refusals < MAX_REFUSALS

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass, field
 
 
 def digest(secret: str) -> str:
@@ -14,6 +16,29 @@ def digest(secret: str) -> str:
 
 def matches(secret: str, stored_digest: str) -> bool:
     return bool(stored_digest) and hmac.compare_digest(digest(secret), stored_digest)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDigest:
+    """HMAC-SHA256 of a pairing code under a server key. A code has 40 bits, which one GPU
+    walks through within the code's life; without the key a stolen table reveals nothing."""
+
+    key: bytes = field(repr=False)
+
+    def __call__(self, code: str) -> str:
+        text = normalise_pairing_code(code).encode()
+        return hmac.new(self.key, text, hashlib.sha256).hexdigest()
+
+    @classmethod
+    def random(cls) -> CodeDigest:
+        """A key of this process alone: for tests and tools that never share codes."""
+        return cls(secrets.token_bytes(32))
+
+    @classmethod
+    def derived(cls, server_secret: str) -> CodeDigest:
+        """The key every replica derives from the one secret they share."""
+        key = hmac.new(server_secret.encode(), b"ledger-connect pairing codes v1", "sha256")
+        return cls(key.digest())
 
 
 def pkce_challenge(verifier: str) -> str:

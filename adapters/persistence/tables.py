@@ -53,6 +53,8 @@ bindings = Table(
     Column("status", String(32), nullable=False, index=True),
     Column("status_reason", Text, nullable=False),
     Column("magento_base_url", String(2048)),
+    # values.install_key: the URL without its scheme, so http:// and https:// are one install.
+    Column("magento_install", String(2048)),
     Column("magento", JSON(none_as_null=True)),
     Column("connector_secret_hash", String(128), nullable=False, index=True),
     Column("xero_environment", String(16)),
@@ -65,7 +67,7 @@ bindings = Table(
     # One Magento install, at most one live binding (DESIGN §3), even under racing pairings.
     Index(
         "uq_bindings_live_install",
-        "magento_base_url",
+        "magento_install",
         unique=True,
         sqlite_where=LIVE,
         postgresql_where=LIVE,
@@ -127,6 +129,7 @@ pairing_codes = Table(
     Column("account_id", String(ID), nullable=False),
     Column("created_at", UtcDateTime, nullable=False, index=True),
     Column("used_at", UtcDateTime),
+    Column("refusals", Integer, nullable=False, server_default=text("0")),
 )
 
 binding_events = Table(

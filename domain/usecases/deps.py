@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.digests import CodeDigest
 from domain.ports import (
     Clock,
     IdGenerator,
@@ -38,3 +39,4 @@ class Deps:
     plans: PlanCatalogue
     tasks: TaskRunner
     tunables: Tunables = field(default_factory=Tunables)
+    codes: CodeDigest = field(default_factory=CodeDigest.random)

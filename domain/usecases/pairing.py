@@ -8,9 +8,10 @@ from datetime import datetime
 from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import PairingCode
-from domain.digests import digest, matches, normalise_pairing_code, pairing_code
+from domain.digests import digest, matches, pairing_code
 from domain.errors import (
     ConnectorSecretInvalid,
+    DomainError,
     InstallAlreadyPaired,
     NotFound,
     PairingCodeInvalid,
@@ -36,8 +37,8 @@ class Pairing:
     connector_secret: str = field(repr=False)
 
 
-def _stored(code: str, binding_id: str, account_id: str, now: datetime) -> PairingCode:
-    return PairingCode(digest(normalise_pairing_code(code)), binding_id, account_id, now)
+def _stored(deps: Deps, code: str, binding_id: str, account_id: str, now: datetime) -> PairingCode:
+    return PairingCode(deps.codes(code), binding_id, account_id, now)
 
 
 def account_and_plan(uow: UnitOfWork, deps: Deps, account_id: str) -> tuple[Account, Plan]:
@@ -69,16 +70,14 @@ class CreateBinding:
             account_and_plan(uow, self._d, account_id)
             binding = Binding(id=self._d.ids.new_id(), account_id=account_id, created_at=now)
             uow.bindings.add(binding)
-            uow.pairing_codes.add(
-                PairingCode(digest(normalise_pairing_code(code)), binding.id, account_id, now)
-            )
+            uow.pairing_codes.add(_stored(self._d, code, binding.id, account_id, now))
             uow.events.add(BindingEvent(binding.id, EventKind.CREATED, "binding created", now))
             uow.commit()
         return NewBinding(binding.id, code)
 
 
 class NewPairingCode:
-    """A fresh code for a binding still waiting for its Magento install."""
+    """A fresh code for a binding still waiting for its Magento install; older ones die."""
 
     def __init__(self, deps: Deps) -> None:
         self._d = deps
@@ -90,9 +89,8 @@ class NewPairingCode:
             binding = owned_binding(uow, account_id, binding_id)
             if binding.magento is not None or not binding.is_live:
                 raise PairingCodeInvalid("this binding is already paired")
-            uow.pairing_codes.add(
-                PairingCode(digest(normalise_pairing_code(code)), binding.id, account_id, now)
-            )
+            uow.pairing_codes.revoke_for_binding(binding.id, now)
+            uow.pairing_codes.add(_stored(self._d, code, binding.id, account_id, now))
             uow.commit()
         return code
 
@@ -105,7 +103,7 @@ class RedeemPairing:
         now = self._d.clock.now()
         secret = self._d.secrets.token(32)
         with self._d.uow() as uow:
-            pairing = uow.pairing_codes.get(digest(normalise_pairing_code(code)))
+            pairing = uow.pairing_codes.get(self._d.codes(code))
             if pairing is None or not pairing.usable(now):
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             # The account's lock serialises plan-limit checks; the consume is a compare-and-set,
@@ -114,8 +112,13 @@ class RedeemPairing:
             binding = uow.bindings.get(pairing.binding_id)
             if binding is None or not binding.is_live:
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
-            self._check_install(uow, profile)
-            self._check_websites(uow, binding.account_id, binding.id, profile)
+            refusal = self._refusal(uow, binding, profile)
+            if refusal is not None:
+                # Counted and committed before the refusal is told, so a valid code answers
+                # only MAX_REFUSALS questions about other installs.
+                uow.pairing_codes.refused(pairing.code_hash)
+                uow.commit()
+                raise refusal
             if not uow.pairing_codes.consume(pairing.code_hash, now):
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             uow.events.add(binding.pair(profile, digest(secret), now))
@@ -123,33 +126,42 @@ class RedeemPairing:
             uow.commit()
         return Pairing(binding.id, secret)
 
-    def _check_install(self, uow: UnitOfWork, profile: MagentoProfile) -> None:
+    def _refusal(
+        self, uow: UnitOfWork, binding: Binding, profile: MagentoProfile
+    ) -> DomainError | None:
+        """Why this install may not pair with this binding, or None."""
         if uow.bindings.live_for_install(profile.base_url) is not None:
-            raise InstallAlreadyPaired(
+            return InstallAlreadyPaired(
                 f"{profile.base_url} is already paired with a live binding; "
                 "unpair it before pairing again"
             )
-
-    def _check_websites(
-        self, uow: UnitOfWork, account_id: str, binding_id: str, profile: MagentoProfile
-    ) -> None:
-        check_website_limit(uow, self._d, account_id, binding_id, len(profile.websites))
+        websites = len(profile.websites)
+        return website_limit_problem(uow, self._d, binding.account_id, binding.id, websites)
 
 
 def check_website_limit(
     uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
 ) -> None:
+    problem = website_limit_problem(uow, deps, account_id, binding_id, websites)
+    if problem is not None:
+        raise problem
+
+
+def website_limit_problem(
+    uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
+) -> PlanLimitExceeded | None:
     _, plan = account_and_plan(uow, deps, account_id)
     used = sum(
         len(b.magento.websites)
         for b in uow.bindings.for_account(account_id)
         if b.is_live and b.magento is not None and b.id != binding_id
     )
-    if used + websites > plan.max_websites:
-        raise PlanLimitExceeded(
-            f"the {plan.name} plan allows {plan.max_websites} Magento websites; "
-            f"{used} are in use and this install has {websites}"
-        )
+    if used + websites <= plan.max_websites:
+        return None
+    return PlanLimitExceeded(
+        f"the {plan.name} plan allows {plan.max_websites} Magento websites; "
+        f"{used} are in use and this install has {websites}"
+    )
 
 
 def binding_for_secret(uow: UnitOfWork, secret: str) -> Binding:

@@ -20,7 +20,7 @@ from domain.errors import LockTimeout
 from domain.grant import TokenView
 from domain.schedule import Backlog
 from domain.throttle import EMPTY, Bucket
-from domain.values import BindingStatus, Environment
+from domain.values import BindingStatus, Environment, install_key
 
 REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 
@@ -82,8 +82,13 @@ class FakeBindings(_Table):
         return [b for b in self.all() if b.account_id == account_id]
 
     def live_for_install(self, base_url: str) -> Any:
+        install = install_key(base_url)
         return next(
-            (b for b in self.all() if b.is_live and b.magento and b.magento.base_url == base_url),
+            (
+                b
+                for b in self.all()
+                if b.is_live and b.magento and install_key(b.magento.base_url) == install
+            ),
             None,
         )
 
@@ -262,6 +267,19 @@ class FakePairingCodes(FakeAttempts):
         code.used_at = now
         self.update(code)
         return True
+
+    def refused(self, code_hash: str) -> None:
+        code = self.get(code_hash)
+        if code is not None:
+            code.refusals += 1
+            self.update(code)
+
+    def revoke_for_binding(self, binding_id: str, now: datetime) -> int:
+        live = [c for c in self.all() if c.binding_id == binding_id and c.used_at is None]
+        for code in live:
+            code.used_at = now
+            self.update(code)
+        return len(live)
 
     def delete_created_before(self, before: datetime) -> int:
         old = [c for c in self.all() if c.created_at < before]

@@ -8,7 +8,7 @@ from typing import Any
 from domain.binding import Binding, XeroLink
 from domain.magento import MagentoProfile, MagentoStore, NamedCode
 from domain.policy import SyncPolicy
-from domain.values import BindingStatus, Environment
+from domain.values import BindingStatus, Environment, install_key
 
 Row = Mapping[Any, Any]
 
@@ -22,6 +22,7 @@ def binding_row(binding: Binding) -> dict[str, Any]:
         "status": binding.status.value,
         "status_reason": binding.status_reason,
         "magento_base_url": profile.base_url if profile else None,
+        "magento_install": install_key(profile.base_url) if profile else None,
         "magento": _profile_json(profile) if profile else None,
         "connector_secret_hash": binding.connector_secret_hash,
         "xero_environment": link.environment.value if link else None,

@@ -40,6 +40,7 @@ def pairing_code_row(code: PairingCode) -> dict[str, Any]:
         "account_id": code.account_id,
         "created_at": code.created_at,
         "used_at": code.used_at,
+        "refusals": code.refusals,
     }
 
 
@@ -50,6 +51,7 @@ def pairing_code_from(row: Row) -> PairingCode:
         account_id=row["account_id"],
         created_at=row["created_at"],
         used_at=row["used_at"],
+        refusals=row["refusals"],
     )
 
 

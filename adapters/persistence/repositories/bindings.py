@@ -14,9 +14,10 @@ from adapters.persistence.transaction import Tx
 from domain.binding import Binding
 from domain.errors import InstallAlreadyPaired, NotFound
 from domain.ports import BindingRepository
-from domain.values import BindingStatus, Environment
+from domain.values import BindingStatus, Environment, install_key
 
 LIVE = bindings.c.status != BindingStatus.DISCONNECTED.value
+INSTALL_INDEX = "uq_bindings_live_install"
 WITH_XERO = [s.value for s in BindingStatus if s.has_xero]
 
 
@@ -44,7 +45,8 @@ class SqlBindingRepository(BindingRepository):
         return self._many(select(bindings).where(bindings.c.account_id == account_id))
 
     def live_for_install(self, base_url: str) -> Binding | None:
-        return self._one(select(bindings).where(bindings.c.magento_base_url == base_url, LIVE))
+        install = install_key(base_url)
+        return self._one(select(bindings).where(bindings.c.magento_install == install, LIVE))
 
     def live_for_xero_user(self, environment: Environment, xero_user_id: str) -> list[Binding]:
         return self._many(
@@ -106,7 +108,7 @@ def _one_live_binding_per_install(binding: Binding) -> Iterator[None]:
     try:
         yield
     except IntegrityError as error:
-        if "magento_base_url" not in str(error.orig):
+        if "magento_install" not in str(error.orig) and INSTALL_INDEX not in str(error.orig):
             raise
         url = binding.magento.base_url if binding.magento else "this install"
         raise InstallAlreadyPaired(

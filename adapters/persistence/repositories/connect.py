@@ -80,6 +80,16 @@ class SqlPairingCodeRepository(PairingCodeRepository):
         statement = update(codes).where(codes.c.code_hash == code_hash, codes.c.used_at.is_(None))
         return bool(self._tx.run(statement.values(used_at=now)).rowcount)
 
+    def refused(self, code_hash: str) -> None:
+        self._tx.writing()
+        statement = update(codes).where(codes.c.code_hash == code_hash)
+        self._tx.run(statement.values(refusals=codes.c.refusals + 1))
+
+    def revoke_for_binding(self, binding_id: str, now: datetime) -> int:
+        self._tx.writing()
+        statement = update(codes).where(codes.c.binding_id == binding_id, codes.c.used_at.is_(None))
+        return self._tx.run(statement.values(used_at=now)).rowcount
+
     def update(self, code: PairingCode) -> None:
         self._tx.writing()
         statement = update(codes).where(codes.c.code_hash == code.code_hash)

@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from adapters.persistence import migrator
 from adapters.persistence.database import Database
@@ -55,3 +56,44 @@ class TestUrls:
         for bad in ("sqlite://", "sqlite:///:memory:", "mysql://db/x", "not a url"):
             with pytest.raises(ConfigurationError):
                 normalise_url(bad)
+
+
+class TestInstallKeyMigration:
+    def test_existing_bindings_get_install_keys_without_a_conflict(self, tmp_path: Path) -> None:
+        database = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+        migrator.upgrade(database, "0004_throttles")
+        rows = [
+            ("b-1", "https://shop.example.com", "PAIRED"),
+            ("b-2", "http://shop.example.com", "PAIRED"),
+            ("b-3", "http://gone.example.com", "DISCONNECTED"),
+        ]
+        with database.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, email, plan, password_hash, environment) "
+                    "VALUES ('a-1', 'm@example.com', 'growth', 'x', 'production')"
+                )
+            )
+            for n, (binding_id, url, status) in enumerate(rows):
+                conn.execute(
+                    text(
+                        "INSERT INTO bindings (id, account_id, created_at, status, status_reason,"
+                        " magento_base_url, magento, connector_secret_hash, policy) VALUES "
+                        "(:id, 'a-1', :at, :status, '', :url, '{}', '', '{}')"
+                    ),
+                    {
+                        "id": binding_id,
+                        "at": f"2026-11-0{n + 1} 09:00:00",
+                        "status": status,
+                        "url": url,
+                    },
+                )
+        database.migrate()
+        with database.engine.connect() as conn:
+            keys = dict(conn.execute(text("SELECT id, magento_install FROM bindings")).all())
+        assert keys == {
+            "b-1": "shop.example.com",
+            "b-2": "http://shop.example.com",
+            "b-3": "gone.example.com",
+        }
+        database.dispose()

@@ -90,6 +90,15 @@ class TestBindings:
         with uow() as u, pytest.raises(InstallAlreadyPaired):
             u.bindings.add(b.binding("b-2"))
 
+    def test_http_and_https_of_one_shop_are_one_install(self, uow: SqlUnitOfWorkFactory) -> None:
+        b.store(uow, b.binding("b-1"), grants=False)
+        with uow() as u:
+            found = u.bindings.live_for_install("http://SHOP.example.com:80/")
+            assert found is not None and found.id == "b-1"
+            assert u.bindings.live_for_install("https://shop.example.com:8443") is None
+        with uow() as u, pytest.raises(InstallAlreadyPaired):
+            u.bindings.add(b.binding("b-2", url="http://shop.example.com"))
+
     def test_a_disconnected_binding_frees_its_install(self, uow: SqlUnitOfWorkFactory) -> None:
         gone = b.binding("b-1", status=BindingStatus.DISCONNECTED)
         b.store(uow, gone, b.binding("b-2"), grants=False)
@@ -232,6 +241,29 @@ class TestPairingCodes:
             assert u.pairing_codes.get("code-hash-1") == b.pairing_code()
             assert u.pairing_codes.delete_created_before(T0 + timedelta(seconds=1)) == 1
             assert u.pairing_codes.get("code-hash-1") is None
+
+
+class TestPairingCodeRevocation:
+    def test_refusals_count_and_a_new_code_revokes_the_unused_ones(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        b.store(uow, grants=False)
+        older = replace(b.pairing_code("old"), used_at=None)
+        spent = b.pairing_code("spent")
+        with uow() as u:
+            u.pairing_codes.add(older)
+            u.pairing_codes.add(spent)
+            u.pairing_codes.refused("old")
+            u.pairing_codes.refused("old")
+            u.commit()
+        with uow() as u:
+            assert u.pairing_codes.get("old") == replace(older, refusals=2)
+            assert u.pairing_codes.revoke_for_binding("b-1", T0 + timedelta(minutes=2)) == 1
+            u.commit()
+        with uow() as u:
+            revoked = u.pairing_codes.get("old")
+            assert revoked is not None and revoked.used_at == T0 + timedelta(minutes=2)
+            assert u.pairing_codes.get("spent") == spent
 
 
 class TestEvents:
