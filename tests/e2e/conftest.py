@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import waitress
@@ -99,3 +100,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server.close()
     emulator.stop()
     container.close()
+
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core as pinned in tests/e2e/package-lock.json (`make test` runs `npm ci`)."""
+    if not AXE.exists():
+        message = f"{AXE} is missing: npm ci --prefix tests/e2e"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
+def serious_violations(page: Any, axe_source: str) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each.
+    Injected through the debugging protocol, so the page's own CSP stays in force."""
+    page.evaluate(f"() => {{ {axe_source}\n }}")
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in results["violations"]
+        if v["impact"] in SERIOUS
+    ]

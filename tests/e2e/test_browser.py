@@ -4,13 +4,20 @@ settings, reference refresh, activity, disconnect."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, EMAIL, PASSWORD, Stack
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    EMAIL,
+    PASSWORD,
+    Stack,
+    serious_violations,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +32,7 @@ def browser(chromium_path: str) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    """A page that fails the test on any Content Security Policy report."""
     context = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -35,12 +43,31 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
-def new_binding(page: Page, stack: Stack, shop: str) -> str:
+@pytest.fixture
+def look(axe_source: str) -> Iterator[Callable[[Page, str], None]]:
+    """`look(page, name)`: a screenshot for people, and axe-core's audit of the page as it is
+    now; every serious or critical finding fails the test at its end, all of them listed."""
+    findings: list[str] = []
+
+    def look_at(page: Page, name: str) -> None:
+        page.wait_for_load_state()
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        findings.extend(f"{name}: {line}" for line in serious_violations(page, axe_source))
+
+    yield look_at
+    assert not findings, "axe-core found:\n" + "\n".join(findings)
+
+
+Look = Callable[[Page, str], None]
+
+
+def new_binding(page: Page, stack: Stack, shop: str, look: Look) -> str:
     page.goto("/dashboard/bindings")
+    look(page, "bindings")
     page.get_by_role("button", name="New binding").click()
     code = page.locator("#pairing-code").inner_text()
     expect(page.get_by_text(f"ledger-connect pair {code} --magento-url")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "pairing-code.png"), full_page=True)
+    look(page, "pairing-code")
     answer = httpx.post(
         f"{stack.base_url}/api/v1/pairings",
         json={
@@ -64,24 +91,27 @@ def row(page: Page, binding_id: str):  # noqa: ANN201 - playwright Locator
     return page.locator(f'li[data-binding="{binding_id}"]')
 
 
-def test_merchant_journey(page: Page, stack: Stack) -> None:
+def test_merchant_journey(page: Page, stack: Stack, look: Look) -> None:
     page.goto("/login")
+    look(page, "login")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    first = new_binding(page, stack, "https://shop-one.example.com")
+    first = new_binding(page, stack, "https://shop-one.example.com", look)
     page.goto("/dashboard")
-    page.screenshot(path=str(ARTIFACTS / "home-paired.png"), full_page=True)
+    look(page, "home-paired")
     page.get_by_role("link", name="Connect your Xero account").click()
+    look(page, "connect")
     page.get_by_role("button", name="Connect Xero").click()
+    expect(page.get_by_role("button", name="Allow access")).to_be_visible()
+    look(page, "consent")
     page.get_by_role("button", name="Cancel").click()
     expect(
         page.get_by_text("You cancelled the connection at Xero; nothing was changed.")
     ).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "cancelled.png"), full_page=True)
+    look(page, "cancelled")
     page.get_by_role("link", name="Try again").click()
     page.get_by_role("button", name="Connect Xero").click()
     page.get_by_label("Organisation").select_option(label="Demo Company (UK)")
@@ -90,26 +120,26 @@ def test_merchant_journey(page: Page, stack: Stack) -> None:
     expect(row(page, first)).to_have_attribute("data-status", "CONNECTED")
     expect(row(page, first).locator(".chip-green")).to_have_text("Connected")
     expect(row(page, first)).to_contain_text("Demo Company (UK)")
-    page.screenshot(path=str(ARTIFACTS / "green-row.png"), full_page=True)
+    look(page, "green-row")
 
     httpx.post(f"{stack.emulator.base_url}/_emulator/bulk", json={"enabled": True})
-    second = new_binding(page, stack, "https://shop-two.example.com")
+    second = new_binding(page, stack, "https://shop-two.example.com", look)
     page.goto(f"/dashboard/connect-xero?binding={second}")
     page.get_by_role("button", name="Connect Xero").click()
     page.get_by_label("Kiwi Kitchenware Ltd").check()
     page.get_by_label("Wattle Web Supplies Pty Ltd").check()
     page.get_by_role("button", name="Allow access").click()
     expect(page.get_by_role("heading", name="Choose an organisation")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "organisation-picker.png"), full_page=True)
+    look(page, "organisation-picker")
     page.get_by_label("Kiwi Kitchenware Ltd").check()
     page.get_by_role("button", name="Connect this organisation").click()
     expect(row(page, second)).to_have_attribute("data-status", "CONNECTED")
     expect(row(page, second)).to_contain_text("Kiwi Kitchenware Ltd")
-    page.screenshot(path=str(ARTIFACTS / "two-green-rows.png"), full_page=True)
+    look(page, "two-green-rows")
 
     row(page, first).get_by_role("link", name="Settings").click()
     expect(page.get_by_label("Default income account")).not_to_have_value("")
-    page.screenshot(path=str(ARTIFACTS / "settings.png"), full_page=True)
+    look(page, "settings")
     stripe = page.locator('select[name="pm:stripe"]')
     last_option = stripe.locator("option").last.get_attribute("value")
     stripe.select_option(last_option)
@@ -125,13 +155,15 @@ def test_merchant_journey(page: Page, stack: Stack) -> None:
     expect(page.locator(".timeline")).to_contain_text("Settings changed")
     expect(page.locator(".timeline")).to_contain_text("Xero connected")
     expect(events.last).to_have_text("Binding created")
-    page.screenshot(path=str(ARTIFACTS / "activity.png"), full_page=True)
+    look(page, "activity")
 
     page.goto(f"/dashboard/bindings/{first}")
+    look(page, "binding")
     page.get_by_role("link", name="Disconnect this binding…").click()
+    look(page, "disconnect-confirm")
     page.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_text("The binding is disconnected.")).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "disconnected.png"), full_page=True)
+    look(page, "disconnected")
     page.goto("/dashboard/bindings")
     expect(row(page, first)).to_have_attribute("data-status", "DISCONNECTED")
     expect(row(page, second)).to_have_attribute("data-status", "CONNECTED")
