@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +66,10 @@ def authenticate(state: EmulatorState) -> Principal | Response:
     exp = float(claims.get("exp", 0))
     if exp <= state.clock.now():
         return unauthorized(_expired_detail(exp))
+    with state.lock:
+        rejected = hashlib.sha256(token.strip().encode()).hexdigest() in state.store.rejected_access
+    if rejected:
+        return unauthorized("AuthenticationUnsuccessful")
     return Principal(str(claims.get("xero_userid")), str(claims.get("client_id")))
 
 

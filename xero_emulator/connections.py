@@ -42,6 +42,9 @@ def _list(state: EmulatorState, who: Principal) -> Response:
 @bp.get("/Connections")
 def list_connections() -> Response:
     """The user's live connections to the app, optionally from one consent only."""
+    state = get_state()
+    with state.lock:
+        state.store.stats.connection_lists += 1
     return _tenantless(_list)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify
 
 from xero_emulator.consent import (
@@ -14,6 +16,7 @@ from xero_emulator.control import ControlError, bp, payload
 from xero_emulator.state import get_state
 
 __all__ = ["bp"]
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @bp.post("/disconnect")
@@ -31,6 +34,19 @@ def disconnect() -> Response:
         for connection in hits:
             connection.active = False
     return jsonify(disconnected=[c.id for c in hits])
+
+
+@bp.post("/reject_access_token")
+def reject_access_token() -> Response:
+    """As if Xero stopped accepting one access token before its expiry: every API call with
+    it answers 401 from now on. Body: {"access_token_sha256": "<hex SHA-256 of the token>"}."""
+    fingerprint = str(payload().get("access_token_sha256", "")).strip().lower()
+    if not HEX_SHA256.fullmatch(fingerprint):
+        raise ControlError("access_token_sha256 must be 64 hex characters")
+    state = get_state()
+    with state.lock:
+        state.store.rejected_access.add(fingerprint)
+    return jsonify(rejected=fingerprint)
 
 
 @bp.get("/users")

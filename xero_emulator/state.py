@@ -35,6 +35,8 @@ class Store:
     refresh_index: dict[str, str] = field(default_factory=dict, repr=False)
     connections: dict[tuple[str, str, str], Connection] = field(default_factory=dict)
     scopes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # SHA-256 (hex) of access tokens refused with 401 before their expiry.
+    rejected_access: set[str] = field(default_factory=set, repr=False)
 
     def active_connections(self, user_id: str, client_id: str) -> list[Connection]:
         """The user's live connections to the app, oldest first."""

@@ -16,6 +16,7 @@ class Stats:
     consents: Counter[str] = field(default_factory=Counter)
     rate_limited: int = 0
     revocations: int = 0
+    connection_lists: int = 0
 
     def token(self, grant_type: str, ok: bool) -> None:
         """Count one token-endpoint request by grant type and outcome."""
@@ -35,5 +36,6 @@ class Stats:
             "rate_limited": self.rate_limited,
             "consents": dict(self.consents),
             "revocations": self.revocations,
+            "connection_lists": self.connection_lists,
             "connections": connections,
         }
