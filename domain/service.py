@@ -27,7 +27,9 @@ class LedgerConnect:
             cache_ttl=tunables.token_cache_ttl,
         )
         self.checker = ConnectionChecker(deps, self.tokens)
-        self.reference = ReferenceService(deps, self.tokens, self.checker.check)
+        self.reference = ReferenceService(
+            deps, self.tokens, self.checker.check, self.checker.report_token_failure
+        )
         self.settler = settler = ConnectionSettler(deps, self._after_connect)
         self.create_binding = CreateBinding(deps)
         self.new_pairing_code = NewPairingCode(deps)

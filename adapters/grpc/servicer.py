@@ -13,8 +13,10 @@ gets DEADLINE_EXCEEDED on time.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
@@ -31,6 +33,7 @@ MAX_ID_LENGTH = 128
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
 T = TypeVar("T")
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
@@ -40,6 +43,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self._ref_data = service.reference.cached
         self._binding = service.queries.binding
         self._report_auth_failure = service.checker.report_auth_failure
+        self._report_token_failure = service.checker.report_token_failure
         self._pool = pool
 
     @guarded(pb.GetFreshTokenResponse())
@@ -47,10 +51,12 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self, request: pb.GetFreshTokenRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetFreshTokenResponse:
         binding_id = _binding_id(request.binding_id)
-        cached = self._cached_token(binding_id)
+        min_valid_for = _min_valid_for(request)
+        cached = self._cached_token(binding_id, min_valid_for)
         if cached is None:
             budget = _budget(context)
-            cached = await self._blocking(context, self._fresh_token, binding_id, budget)
+            work = self._fresh_token
+            cached = await self._blocking(context, work, binding_id, budget, min_valid_for)
         return convert.fresh_token(cached)
 
     @guarded(pb.GetRefDataResponse())
@@ -75,6 +81,15 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         binding_id = _binding_id(request.binding_id)
         if request.http_status not in AUTH_FAILURE_STATUSES:
             raise ValidationFailed("http_status must be 401 or 403, what Xero answered")
+        if request.token_sha256:
+            fingerprint = _sha256(request.token_sha256)
+            found = await self._blocking(
+                context, self._report_token_failure, binding_id, fingerprint
+            )
+            return pb.ReportXeroAuthFailureResponse(
+                binding_status=convert.STATUS[found.status],
+                newer_token_available=found.newer_token,
+            )
         report = self._report_auth_failure
         status = await self._blocking(context, report, binding_id, request.http_status)
         return pb.ReportXeroAuthFailureResponse(binding_status=convert.STATUS[status])
@@ -107,6 +122,24 @@ def _binding_id(value: str) -> str:
     if not value or len(value) > MAX_ID_LENGTH:
         raise ValidationFailed(f"binding_id is required, at most {MAX_ID_LENGTH} characters")
     return value
+
+
+def _min_valid_for(request: pb.GetFreshTokenRequest) -> timedelta | None:
+    """Unset or zero: no minimum beyond the skew; the use case checks the range."""
+    if not request.HasField("min_valid_for"):
+        return None
+    try:
+        value = request.min_valid_for.ToTimedelta()
+    except (OverflowError, ValueError):
+        raise ValidationFailed("min_valid_for is not a valid duration") from None
+    return value or None
+
+
+def _sha256(value: str) -> str:
+    fingerprint = value.strip().lower()
+    if not HEX_SHA256.fullmatch(fingerprint):
+        raise ValidationFailed("token_sha256 must be the 64 hex digits of a SHA-256")
+    return fingerprint
 
 
 def _budget(context: grpc.aio.ServicerContext) -> float | None:

@@ -8,21 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.binding import Binding
+from domain.digests import digest
 from domain.errors import (
     AccessTokenRejected,
     BindingDisconnected,
     DomainError,
     NotFound,
     ProviderError,
+    ProviderUnavailable,
     ReauthRequired,
 )
 from domain.events import BindingEvent
+from domain.flight import SingleFlight
 from domain.grant import OAuthGrant
 from domain.ports import UnitOfWork, record
 from domain.usecases.deps import Deps
 from domain.usecases.locking import lock_binding
 from domain.usecases.pairing import account_and_plan, binding_for_secret, owned_binding
-from domain.usecases.tokens import TokenService
+from domain.usecases.tokens import FreshToken, Rotation, TokenService
 from domain.values import BindingStatus, Environment, EventKind
 
 log = logging.getLogger(__name__)
@@ -119,6 +122,14 @@ class Disconnect:
         return leftovers
 
 
+@dataclass(frozen=True, slots=True)
+class AuthFailureReport:
+    """What a report of Xero refusing one access token found."""
+
+    status: BindingStatus
+    newer_token: bool = False  # the stored access token is not the refused one: fetch it
+
+
 class ConnectionChecker:
     """Confirms with /connections whether Xero still lets us reach a binding's organisation."""
 
@@ -126,6 +137,7 @@ class ConnectionChecker:
         self._d = deps
         self._tokens = tokens
         self._last_check: dict[str, datetime] = {}
+        self._reports: SingleFlight[AuthFailureReport] = SingleFlight()
 
     def report_auth_failure(self, binding_id: str, http_status: int) -> BindingStatus:
         """A sync service got 401/403; check at most once per binding per short interval."""
@@ -136,11 +148,49 @@ class ConnectionChecker:
         self._last_check[binding_id] = now
         return self.check(binding_id)
 
+    def report_token_failure(self, binding_id: str, token_sha256: str) -> AuthFailureReport:
+        """Xero refused the access token with this SHA-256 (hex): refresh-if-current (DESIGN
+        §5 step 7). The compare under the row lock bounds the cost across replicas (one
+        refresh per stored token); one flight per token bounds it within this process (one
+        connections check per refresh)."""
+        key = f"{binding_id} {token_sha256}"
+        return self._reports.run(key, lambda: self._refresh_if_current(binding_id, token_sha256))
+
     def check(self, binding_id: str) -> BindingStatus:
         try:
             token = self._tokens.fresh_token(binding_id)
         except ReauthRequired:
             return BindingStatus.NEEDS_RECONNECT
+        try:
+            return self._confirm(binding_id, token)
+        except AccessTokenRejected:
+            if token.expires_at <= self._d.clock.now():
+                raise
+            return self.report_token_failure(binding_id, digest(token.access_token)).status
+
+    def _refresh_if_current(self, binding_id: str, token_sha256: str) -> AuthFailureReport:
+        """The order matters: Xero's refusal of the grant is final whatever token is stored;
+        a stored token that moved on means someone already did this work, so Xero is not
+        asked; only a refresh this report made is worth a connections check, because a
+        refresh can succeed for an organisation that was removed inside Xero."""
+        try:
+            refresh = self._tokens.refresh_if_current(binding_id, token_sha256)
+        except ReauthRequired:
+            return AuthFailureReport(BindingStatus.NEEDS_RECONNECT)
+        if refresh.rotation is Rotation.REFUSED:
+            return AuthFailureReport(BindingStatus.NEEDS_RECONNECT)
+        if refresh.rotation is Rotation.NOT_DUE:
+            return AuthFailureReport(refresh.status, newer_token=True)
+        if refresh.rotation is Rotation.FAILED or refresh.token is None:
+            raise ProviderUnavailable(
+                "Xero is not answering token refreshes; report again shortly",
+                refresh.retry_after_s,
+            )
+        status = self._confirm(binding_id, refresh.token)
+        return AuthFailureReport(status, newer_token=status is not BindingStatus.NEEDS_RECONNECT)
+
+    def _confirm(self, binding_id: str, token: FreshToken) -> BindingStatus:
+        """Whether /connections, asked with `token`, still lists the binding's organisation."""
         binding = self._binding(binding_id)
         assert binding.xero is not None
         found = self._d.xero.list_connections(binding.xero.environment, token.access_token)

@@ -6,14 +6,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from domain.binding import Binding
-from domain.errors import DomainError, NotFound, OrganisationDisconnected
+from domain.binding import Binding, XeroLink
+from domain.digests import digest
+from domain.errors import AccessTokenRejected, DomainError, NotFound, OrganisationDisconnected
 from domain.events import BindingEvent
 from domain.ports import record
-from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
+from domain.reference import CRITICAL, EXTENDED, ReferenceBundle, ReferenceCache, RefKind
 from domain.usecases.deps import Deps
 from domain.usecases.locking import lock_binding
-from domain.usecases.tokens import TokenService, require_tokens_allowed
+from domain.usecases.tokens import FreshToken, TokenService, require_tokens_allowed
 from domain.values import EventKind
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,18 @@ PARTNER_REASON = (
 
 class ReferenceService:
     def __init__(
-        self, deps: Deps, tokens: TokenService, on_disconnected: Callable[[str], object]
+        self,
+        deps: Deps,
+        tokens: TokenService,
+        on_disconnected: Callable[[str], object],
+        on_rejected: Callable[[str, str], object],
     ) -> None:
-        """`on_disconnected(binding_id)` confirms a 403 with /connections (ConnectionChecker)."""
+        """`on_disconnected(binding_id)` confirms a 403 with /connections; `on_rejected(
+        binding_id, token_sha256)` is refresh-if-current (both of ConnectionChecker)."""
         self._d = deps
         self._tokens = tokens
         self._on_disconnected = on_disconnected
+        self._on_rejected = on_rejected
 
     def refresh(
         self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...] = (CRITICAL, EXTENDED)
@@ -55,17 +62,10 @@ class ReferenceService:
         return cache or ReferenceCache(binding.xero.tenant_id, binding.xero.environment)
 
     def _wave(self, binding_id: str, kinds: tuple[RefKind, ...]) -> ReferenceCache:
-        token = self._tokens.fresh_token(binding_id)
         binding = self._binding(binding_id)
         assert binding.xero is not None
         link = binding.xero
-        try:
-            bundle = self._d.xero.fetch_reference(
-                link.environment, token.access_token, link.tenant_id, kinds
-            )
-        except OrganisationDisconnected:
-            self._on_disconnected(binding_id)
-            raise
+        bundle = self._fetch(binding_id, link, kinds)
         now = self._d.clock.now()
         with self._d.uow() as uow:
             current = uow.references.get(link.tenant_id, link.environment)
@@ -84,6 +84,32 @@ class ReferenceService:
         if cache.organisation is not None and not cache.organisation.can_invoice:
             self._tokens.forget(binding_id)
         return cache
+
+    def _fetch(
+        self, binding_id: str, link: XeroLink, kinds: tuple[RefKind, ...]
+    ) -> ReferenceBundle:
+        """One wave; a 401 on a token that has not expired is refresh-if-current (DESIGN §5
+        step 7), then one more try with the new token, or the binding's true state."""
+        token = self._tokens.fresh_token(binding_id)
+        try:
+            return self._fetch_with(token, binding_id, link, kinds)
+        except AccessTokenRejected:
+            if token.expires_at <= self._d.clock.now():
+                raise
+            self._on_rejected(binding_id, digest(token.access_token))
+        self._binding(binding_id)  # raises the refusal if it needs reconnecting now
+        return self._fetch_with(self._tokens.fresh_token(binding_id), binding_id, link, kinds)
+
+    def _fetch_with(
+        self, token: FreshToken, binding_id: str, link: XeroLink, kinds: tuple[RefKind, ...]
+    ) -> ReferenceBundle:
+        try:
+            return self._d.xero.fetch_reference(
+                link.environment, token.access_token, link.tenant_id, kinds
+            )
+        except OrganisationDisconnected:
+            self._on_disconnected(binding_id)
+            raise
 
     def _binding(self, binding_id: str) -> Binding:
         with self._d.uow() as uow:

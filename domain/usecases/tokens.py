@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.binding import Binding
+from domain.digests import matches
 from domain.errors import (
     BindingDisconnected,
     BindingNotConnected,
@@ -24,6 +25,7 @@ from domain.errors import (
     NotFound,
     ProviderUnavailable,
     ReauthRequired,
+    ValidationFailed,
 )
 from domain.events import BindingEvent
 from domain.flight import ShortCache, SingleFlight
@@ -39,6 +41,11 @@ StillDue = Callable[[OAuthGrant, datetime], bool]
 HANDED_OUT = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 REAUTH_REASON = "Xero refused the stored refresh token (invalid_grant); reconnect Xero"
 PENDING_RETRY_S = 30.0
+# The longest `min_valid_for` a caller may ask for. Xero's access tokens live 30 minutes, so a
+# token just refreshed serves such a caller for 5 minutes: at most one refresh per binding
+# per 5 minutes however long the jobs asking are, and room for clock drift and slow answers.
+MAX_MIN_VALID_FOR = timedelta(minutes=25)
+_TOO_SHORT = "Xero cannot give a token that lives that long right now; retry shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +120,27 @@ class TokenService:
         self._flights: SingleFlight[Refresh] = SingleFlight()
         self._cache: ShortCache[FreshToken] = ShortCache(cache_ttl)
 
-    def cached_token(self, binding_id: str) -> FreshToken | None:
-        """The in-process cached token if it has more than the skew left; memory only."""
+    def cached_token(
+        self, binding_id: str, min_valid_for: timedelta | None = None
+    ) -> FreshToken | None:
+        """The in-process cached token if it has more than the skew (and `min_valid_for`)
+        left; memory only."""
         now = self._clock.now()
         cached = self._cache.get(binding_id, now)
-        if cached is not None and cached.expires_at - now > self._skew:
+        if cached is not None and cached.expires_at - now > self._need(min_valid_for):
             return cached
         return None
 
-    def fresh_token(self, binding_id: str, timeout_s: float | None = None) -> FreshToken:
-        cached = self.cached_token(binding_id)
+    def fresh_token(
+        self,
+        binding_id: str,
+        timeout_s: float | None = None,
+        min_valid_for: timedelta | None = None,
+    ) -> FreshToken:
+        """A token with more than the skew left; with `min_valid_for` (at most
+        MAX_MIN_VALID_FOR), one that lives at least that long, or none at all."""
+        need = self._need(min_valid_for)
+        cached = self.cached_token(binding_id, min_valid_for)
         if cached is not None:
             return cached
         with self._uow() as uow:
@@ -130,17 +148,57 @@ class TokenService:
         now = self._clock.now()
         if view is None or view.status not in HANDED_OUT:
             self._refuse(binding_id)
-        elif view.is_fresh(now, self._skew):
+        elif view.is_fresh(now, need):
             return self._hand_out_view(view)
         elif view.backing_off(now):
-            # A failed refresh scheduled its retry (a sweep makes it) and the token still
-            # works: hand it out rather than ask Xero again before the backoff is over.
-            return self._hand_out_view(view, cache=False)
-        lock_timeout = self._lock_timeout(timeout_s)
-        refresh = self._flights.run(
-            binding_id, lambda: self._refresh(binding_id, lock_timeout, self._expiring)
-        )
-        return refresh.token_or_raise()
+            # A failed refresh scheduled its retry (a sweep makes it): hand out the token
+            # that still works rather than ask Xero again before the backoff is over.
+            if min_valid_for is None:
+                return self._hand_out_view(view, cache=False)
+            assert view.next_retry_at is not None
+            wait = (view.next_retry_at - now).total_seconds()
+            raise ProviderUnavailable(_TOO_SHORT, retry_after=max(wait, 0.0))
+        return self._refreshed_for(binding_id, self._lock_timeout(timeout_s), min_valid_for)
+
+    def _refreshed_for(
+        self, binding_id: str, lock_timeout: float, min_valid_for: timedelta | None
+    ) -> FreshToken:
+        """One flight per binding; a caller that joined a flight led by one who needed less
+        (whose token may not last long enough for this one) leads the next."""
+        need = self._need(min_valid_for)
+
+        def expiring(grant: OAuthGrant, now: datetime) -> bool:
+            return not grant.is_fresh(now, need)
+
+        for _ in range(2):
+            refresh = self._flights.run(
+                binding_id, lambda: self._refresh(binding_id, lock_timeout, expiring)
+            )
+            token = refresh.token_or_raise()
+            if min_valid_for is None or token.expires_at - self._clock.now() >= min_valid_for:
+                return token
+        raise ProviderUnavailable(_TOO_SHORT, retry_after=refresh.retry_after_s)
+
+    def refresh_if_current(self, binding_id: str, token_sha256: str) -> Refresh:
+        """Refresh-if-current (DESIGN §5 step 7): Xero refused an access token (its hex
+        SHA-256 given) before its expiry. Refresh once, if, under the row lock, it is still
+        the stored token; if the stored token has moved on, the outcome is NOT_DUE with the
+        newer token and Xero is not called. Concurrent reports share one flight."""
+
+        def current(grant: OAuthGrant, now: datetime) -> bool:
+            return matches(grant.access_token, token_sha256)
+
+        for _ in range(2):
+            refresh = self._flights.run(
+                binding_id, lambda: self._refresh(binding_id, self._lock_timeout_s, current)
+            )
+            # A flight led by a caller who found the token fresh did not look at ours.
+            still_failing = refresh.token is not None and matches(
+                refresh.token.access_token, token_sha256
+            )
+            if refresh.rotation is not Rotation.NOT_DUE or not still_failing:
+                return refresh
+        return refresh
 
     def refresh_now(self, binding_id: str, still_due: StillDue | None = None) -> FreshToken:
         """Refresh even a fresh token (keep-alive, tests), unless `still_due`, asked about the
@@ -161,8 +219,16 @@ class TokenService:
     def forget(self, binding_id: str) -> None:
         self._cache.drop(binding_id)
 
-    def _expiring(self, grant: OAuthGrant, now: datetime) -> bool:
-        return not grant.is_fresh(now, self._skew)
+    def _need(self, min_valid_for: timedelta | None) -> timedelta:
+        """How long a token handed out must still live: the skew, or more if asked."""
+        if min_valid_for is None:
+            return self._skew
+        if min_valid_for < timedelta(0) or min_valid_for > MAX_MIN_VALID_FOR:
+            raise ValidationFailed(
+                f"min_valid_for must be between 0 and {MAX_MIN_VALID_FOR.total_seconds():.0f} s "
+                "(Xero access tokens live 30 minutes)"
+            )
+        return max(self._skew, min_valid_for)
 
     def _lock_timeout(self, timeout_s: float | None) -> float:
         budget = self._lock_timeout_s

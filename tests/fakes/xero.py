@@ -84,6 +84,7 @@ class FakeXero(XeroProvider):
     drop_next_answer: bool = False
     on_refresh: Callable[[str], None] | None = None
     disconnected: set[str] = field(default_factory=set)
+    rejected: set[str] = field(default_factory=set, repr=False)
     archived_accounts: set[str] = field(default_factory=set)
     deleted_accounts: set[str] = field(default_factory=set)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
@@ -118,6 +119,11 @@ class FakeXero(XeroProvider):
         with self._lock:
             self._kill(lambda r: r.user == user and r.environment is environment)
             self._connections[(environment, user)] = []
+
+    def reject(self, access_token: str) -> None:
+        """Xero stops accepting this access token before its expiry: 401 on every call."""
+        with self._lock:
+            self.rejected.add(access_token)
 
     def connections_of(
         self, user: str, environment: Environment = PRODUCTION
@@ -278,6 +284,8 @@ class FakeXero(XeroProvider):
         access = self._access.get(access_token)
         if access is None or access.environment is not environment:
             raise AccessTokenRejected("Xero answered 401 (unknown access token)")
+        if access_token in self.rejected:
+            raise AccessTokenRejected("Xero answered 401 (AuthenticationUnsuccessful)")
         if self.clock.now() >= access.expires_at:
             raise AccessTokenRejected("Xero answered 401 (TokenExpired)")
         return access.user

@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ledger/xero/v1/xero_connect.proto\x12\x0eledger.xero.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"*\n\x14GetFreshTokenRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\"\xbd\x01\n\x15GetFreshTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61pi_base_url\x18\x04 \x01(\t\x12\x35\n\x0e\x62inding_status\x18\x05 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus\">\n\x11GetRefDataRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12\x15\n\rforce_refresh\x18\x02 \x01(\x08\"\xb3\x05\n\x12GetRefDataResponse\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x30\n\x0b\x65nvironment\x18\x02 \x01(\x0e\x32\x1b.ledger.xero.v1.Environment\x12\x32\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1c.ledger.xero.v1.Organisation\x12\x30\n\x0fincome_accounts\x18\x04 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12.\n\rbank_accounts\x18\x05 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12\x38\n\x17payment_target_accounts\x18\x06 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12)\n\x08\x61\x63\x63ounts\x18\x07 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12*\n\ttax_rates\x18\x08 \x03(\x0b\x32\x17.ledger.xero.v1.TaxRate\x12=\n\x13tracking_categories\x18\t \x03(\x0b\x32 .ledger.xero.v1.TrackingCategory\x12#\n\x05items\x18\n \x03(\x0b\x32\x14.ledger.xero.v1.Item\x12\x36\n\x0f\x62randing_themes\x18\x0b \x03(\x0b\x32\x1d.ledger.xero.v1.BrandingTheme\x12,\n\ncurrencies\x18\x0c \x03(\x0b\x32\x18.ledger.xero.v1.Currency\x12.\n\nfetched_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x65xtended_fetched_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x0cOrganisation\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nlegal_name\x18\x03 \x01(\t\x12\x15\n\rbase_currency\x18\x04 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x05 \x01(\t\x12\x12\n\nshort_code\x18\x06 \x01(\t\x12\x17\n\x0fis_demo_company\x18\x07 \x01(\x08\x12\x0f\n\x07\x65\x64ition\x18\x08 \x01(\t\"\xee\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x15\n\raccount_class\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x19\n\x11\x62\x61nk_account_type\x18\x07 \x01(\t\x12\"\n\x1a\x65nable_payments_to_account\x18\x08 \x01(\x08\x12\x16\n\x0esystem_account\x18\t \x01(\t\x12\x10\n\x08tax_type\x18\n \x01(\t\x12\x15\n\rcurrency_code\x18\x0b \x01(\t\"o\n\x07TaxRate\x12\x10\n\x08tax_type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x1c\n\x14\x63\x61n_apply_to_revenue\x18\x04 \x01(\x08\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_rate\x18\x05 \x01(\t\"\x7f\n\x10TrackingCategory\x12\x1c\n\x14tracking_category_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12/\n\x07options\x18\x04 \x03(\x0b\x32\x1e.ledger.xero.v1.TrackingOption\"J\n\x0eTrackingOption\x12\x1a\n\x12tracking_option_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\"x\n\x04Item\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07is_sold\x18\x04 \x01(\x08\x12\x1a\n\x12sales_account_code\x18\x05 \x01(\t\x12\x16\n\x0esales_tax_type\x18\x06 \x01(\t\"L\n\rBrandingTheme\x12\x19\n\x11\x62randing_theme_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nsort_order\x18\x03 \x01(\x05\"-\n\x08\x43urrency\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\'\n\x11GetBindingRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\">\n\x12GetBindingResponse\x12(\n\x07\x62inding\x18\x01 \x01(\x0b\x32\x17.ledger.xero.v1.Binding\"\x8e\x03\n\x07\x42inding\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus\x12\x15\n\rstatus_reason\x18\x03 \x01(\t\x12\x36\n\x0corganisation\x18\x04 \x01(\x0b\x32 .ledger.xero.v1.XeroOrganisation\x12\x30\n\x0b\x65nvironment\x18\x05 \x01(\x0e\x32\x1b.ledger.xero.v1.Environment\x12\x14\n\x0cmagento_host\x18\x06 \x01(\t\x12/\n\x0bsync_policy\x18\x07 \x01(\x0b\x32\x1a.ledger.xero.v1.SyncPolicy\x12\x38\n\x14reference_fetched_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12>\n\x13unavailable_choices\x18\t \x03(\x0b\x32!.ledger.xero.v1.UnavailableChoice\"\x8f\x01\n\x11UnavailableChoice\x12\x0f\n\x07setting\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x03 \x01(\t\x12.\n\x07problem\x18\x04 \x01(\x0e\x32\x1d.ledger.xero.v1.ChoiceProblem\x12\x0f\n\x07message\x18\x05 \x01(\t\":\n\x10XeroOrganisation\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0btenant_name\x18\x02 \x01(\t\"\xa2\x03\n\nSyncPolicy\x12\x15\n\rwebsite_codes\x18\x01 \x03(\t\x12\x13\n\x0bstore_codes\x18\x02 \x03(\t\x12!\n\x19\x64\x65\x66\x61ult_income_account_id\x18\x03 \x01(\t\x12\x1f\n\x17\x64\x65\x66\x61ult_bank_account_id\x18\x04 \x01(\t\x12V\n\x17payment_method_accounts\x18\x05 \x03(\x0b\x32\x35.ledger.xero.v1.SyncPolicy.PaymentMethodAccountsEntry\x12R\n\x15product_type_accounts\x18\x06 \x03(\x0b\x32\x33.ledger.xero.v1.SyncPolicy.ProductTypeAccountsEntry\x1a<\n\x1aPaymentMethodAccountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a:\n\x18ProductTypeAccountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"G\n\x1cReportXeroAuthFailureRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\"V\n\x1dReportXeroAuthFailureResponse\x12\x35\n\x0e\x62inding_status\x18\x01 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus*\xef\x01\n\rBindingStatus\x12\x1e\n\x1a\x42INDING_STATUS_UNSPECIFIED\x10\x00\x12#\n\x1f\x42INDING_STATUS_AWAITING_PAIRING\x10\x01\x12\x19\n\x15\x42INDING_STATUS_PAIRED\x10\x02\x12\x1c\n\x18\x42INDING_STATUS_CONNECTED\x10\x03\x12\x1b\n\x17\x42INDING_STATUS_DEGRADED\x10\x04\x12\"\n\x1e\x42INDING_STATUS_NEEDS_RECONNECT\x10\x05\x12\x1f\n\x1b\x42INDING_STATUS_DISCONNECTED\x10\x06*_\n\x0b\x45nvironment\x12\x1b\n\x17\x45NVIRONMENT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NVIRONMENT_PRODUCTION\x10\x01\x12\x17\n\x13\x45NVIRONMENT_SANDBOX\x10\x02*\x88\x01\n\rChoiceProblem\x12\x1e\n\x1a\x43HOICE_PROBLEM_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43HOICE_PROBLEM_ARCHIVED\x10\x01\x12\x1a\n\x16\x43HOICE_PROBLEM_DELETED\x10\x02\x12\x1e\n\x1a\x43HOICE_PROBLEM_NOT_ALLOWED\x10\x03\x32\x92\x03\n\x12XeroConnectService\x12\\\n\rGetFreshToken\x12$.ledger.xero.v1.GetFreshTokenRequest\x1a%.ledger.xero.v1.GetFreshTokenResponse\x12S\n\nGetRefData\x12!.ledger.xero.v1.GetRefDataRequest\x1a\".ledger.xero.v1.GetRefDataResponse\x12S\n\nGetBinding\x12!.ledger.xero.v1.GetBindingRequest\x1a\".ledger.xero.v1.GetBindingResponse\x12t\n\x15ReportXeroAuthFailure\x12,.ledger.xero.v1.ReportXeroAuthFailureRequest\x1a-.ledger.xero.v1.ReportXeroAuthFailureResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ledger/xero/v1/xero_connect.proto\x12\x0eledger.xero.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x14GetFreshTokenRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12\x30\n\rmin_valid_for\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xbd\x01\n\x15GetFreshTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61pi_base_url\x18\x04 \x01(\t\x12\x35\n\x0e\x62inding_status\x18\x05 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus\">\n\x11GetRefDataRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12\x15\n\rforce_refresh\x18\x02 \x01(\x08\"\xb3\x05\n\x12GetRefDataResponse\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x30\n\x0b\x65nvironment\x18\x02 \x01(\x0e\x32\x1b.ledger.xero.v1.Environment\x12\x32\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1c.ledger.xero.v1.Organisation\x12\x30\n\x0fincome_accounts\x18\x04 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12.\n\rbank_accounts\x18\x05 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12\x38\n\x17payment_target_accounts\x18\x06 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12)\n\x08\x61\x63\x63ounts\x18\x07 \x03(\x0b\x32\x17.ledger.xero.v1.Account\x12*\n\ttax_rates\x18\x08 \x03(\x0b\x32\x17.ledger.xero.v1.TaxRate\x12=\n\x13tracking_categories\x18\t \x03(\x0b\x32 .ledger.xero.v1.TrackingCategory\x12#\n\x05items\x18\n \x03(\x0b\x32\x14.ledger.xero.v1.Item\x12\x36\n\x0f\x62randing_themes\x18\x0b \x03(\x0b\x32\x1d.ledger.xero.v1.BrandingTheme\x12,\n\ncurrencies\x18\x0c \x03(\x0b\x32\x18.ledger.xero.v1.Currency\x12.\n\nfetched_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x13\x65xtended_fetched_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x0cOrganisation\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nlegal_name\x18\x03 \x01(\t\x12\x15\n\rbase_currency\x18\x04 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x05 \x01(\t\x12\x12\n\nshort_code\x18\x06 \x01(\t\x12\x17\n\x0fis_demo_company\x18\x07 \x01(\x08\x12\x0f\n\x07\x65\x64ition\x18\x08 \x01(\t\"\xee\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x15\n\raccount_class\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x19\n\x11\x62\x61nk_account_type\x18\x07 \x01(\t\x12\"\n\x1a\x65nable_payments_to_account\x18\x08 \x01(\x08\x12\x16\n\x0esystem_account\x18\t \x01(\t\x12\x10\n\x08tax_type\x18\n \x01(\t\x12\x15\n\rcurrency_code\x18\x0b \x01(\t\"o\n\x07TaxRate\x12\x10\n\x08tax_type\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x1c\n\x14\x63\x61n_apply_to_revenue\x18\x04 \x01(\x08\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_rate\x18\x05 \x01(\t\"\x7f\n\x10TrackingCategory\x12\x1c\n\x14tracking_category_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12/\n\x07options\x18\x04 \x03(\x0b\x32\x1e.ledger.xero.v1.TrackingOption\"J\n\x0eTrackingOption\x12\x1a\n\x12tracking_option_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\"x\n\x04Item\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07is_sold\x18\x04 \x01(\x08\x12\x1a\n\x12sales_account_code\x18\x05 \x01(\t\x12\x16\n\x0esales_tax_type\x18\x06 \x01(\t\"L\n\rBrandingTheme\x12\x19\n\x11\x62randing_theme_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nsort_order\x18\x03 \x01(\x05\"-\n\x08\x43urrency\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\'\n\x11GetBindingRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\">\n\x12GetBindingResponse\x12(\n\x07\x62inding\x18\x01 \x01(\x0b\x32\x17.ledger.xero.v1.Binding\"\x8e\x03\n\x07\x42inding\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus\x12\x15\n\rstatus_reason\x18\x03 \x01(\t\x12\x36\n\x0corganisation\x18\x04 \x01(\x0b\x32 .ledger.xero.v1.XeroOrganisation\x12\x30\n\x0b\x65nvironment\x18\x05 \x01(\x0e\x32\x1b.ledger.xero.v1.Environment\x12\x14\n\x0cmagento_host\x18\x06 \x01(\t\x12/\n\x0bsync_policy\x18\x07 \x01(\x0b\x32\x1a.ledger.xero.v1.SyncPolicy\x12\x38\n\x14reference_fetched_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12>\n\x13unavailable_choices\x18\t \x03(\x0b\x32!.ledger.xero.v1.UnavailableChoice\"\x8f\x01\n\x11UnavailableChoice\x12\x0f\n\x07setting\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x03 \x01(\t\x12.\n\x07problem\x18\x04 \x01(\x0e\x32\x1d.ledger.xero.v1.ChoiceProblem\x12\x0f\n\x07message\x18\x05 \x01(\t\":\n\x10XeroOrganisation\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0btenant_name\x18\x02 \x01(\t\"\xa2\x03\n\nSyncPolicy\x12\x15\n\rwebsite_codes\x18\x01 \x03(\t\x12\x13\n\x0bstore_codes\x18\x02 \x03(\t\x12!\n\x19\x64\x65\x66\x61ult_income_account_id\x18\x03 \x01(\t\x12\x1f\n\x17\x64\x65\x66\x61ult_bank_account_id\x18\x04 \x01(\t\x12V\n\x17payment_method_accounts\x18\x05 \x03(\x0b\x32\x35.ledger.xero.v1.SyncPolicy.PaymentMethodAccountsEntry\x12R\n\x15product_type_accounts\x18\x06 \x03(\x0b\x32\x33.ledger.xero.v1.SyncPolicy.ProductTypeAccountsEntry\x1a<\n\x1aPaymentMethodAccountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a:\n\x18ProductTypeAccountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"]\n\x1cReportXeroAuthFailureRequest\x12\x12\n\nbinding_id\x18\x01 \x01(\t\x12\x13\n\x0bhttp_status\x18\x02 \x01(\x05\x12\x14\n\x0ctoken_sha256\x18\x03 \x01(\t\"u\n\x1dReportXeroAuthFailureResponse\x12\x35\n\x0e\x62inding_status\x18\x01 \x01(\x0e\x32\x1d.ledger.xero.v1.BindingStatus\x12\x1d\n\x15newer_token_available\x18\x02 \x01(\x08*\xef\x01\n\rBindingStatus\x12\x1e\n\x1a\x42INDING_STATUS_UNSPECIFIED\x10\x00\x12#\n\x1f\x42INDING_STATUS_AWAITING_PAIRING\x10\x01\x12\x19\n\x15\x42INDING_STATUS_PAIRED\x10\x02\x12\x1c\n\x18\x42INDING_STATUS_CONNECTED\x10\x03\x12\x1b\n\x17\x42INDING_STATUS_DEGRADED\x10\x04\x12\"\n\x1e\x42INDING_STATUS_NEEDS_RECONNECT\x10\x05\x12\x1f\n\x1b\x42INDING_STATUS_DISCONNECTED\x10\x06*_\n\x0b\x45nvironment\x12\x1b\n\x17\x45NVIRONMENT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NVIRONMENT_PRODUCTION\x10\x01\x12\x17\n\x13\x45NVIRONMENT_SANDBOX\x10\x02*\x88\x01\n\rChoiceProblem\x12\x1e\n\x1a\x43HOICE_PROBLEM_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43HOICE_PROBLEM_ARCHIVED\x10\x01\x12\x1a\n\x16\x43HOICE_PROBLEM_DELETED\x10\x02\x12\x1e\n\x1a\x43HOICE_PROBLEM_NOT_ALLOWED\x10\x03\x32\x92\x03\n\x12XeroConnectService\x12\\\n\rGetFreshToken\x12$.ledger.xero.v1.GetFreshTokenRequest\x1a%.ledger.xero.v1.GetFreshTokenResponse\x12S\n\nGetRefData\x12!.ledger.xero.v1.GetRefDataRequest\x1a\".ledger.xero.v1.GetRefDataResponse\x12S\n\nGetBinding\x12!.ledger.xero.v1.GetBindingRequest\x1a\".ledger.xero.v1.GetBindingResponse\x12t\n\x15ReportXeroAuthFailure\x12,.ledger.xero.v1.ReportXeroAuthFailureRequest\x1a-.ledger.xero.v1.ReportXeroAuthFailureResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,56 +37,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SYNCPOLICY_PAYMENTMETHODACCOUNTSENTRY']._serialized_options = b'8\001'
   _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._loaded_options = None
   _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._serialized_options = b'8\001'
-  _globals['_BINDINGSTATUS']._serialized_start=3364
-  _globals['_BINDINGSTATUS']._serialized_end=3603
-  _globals['_ENVIRONMENT']._serialized_start=3605
-  _globals['_ENVIRONMENT']._serialized_end=3700
-  _globals['_CHOICEPROBLEM']._serialized_start=3703
-  _globals['_CHOICEPROBLEM']._serialized_end=3839
-  _globals['_GETFRESHTOKENREQUEST']._serialized_start=86
-  _globals['_GETFRESHTOKENREQUEST']._serialized_end=128
-  _globals['_GETFRESHTOKENRESPONSE']._serialized_start=131
-  _globals['_GETFRESHTOKENRESPONSE']._serialized_end=320
-  _globals['_GETREFDATAREQUEST']._serialized_start=322
-  _globals['_GETREFDATAREQUEST']._serialized_end=384
-  _globals['_GETREFDATARESPONSE']._serialized_start=387
-  _globals['_GETREFDATARESPONSE']._serialized_end=1078
-  _globals['_ORGANISATION']._serialized_start=1081
-  _globals['_ORGANISATION']._serialized_end=1261
-  _globals['_ACCOUNT']._serialized_start=1264
-  _globals['_ACCOUNT']._serialized_end=1502
-  _globals['_TAXRATE']._serialized_start=1504
-  _globals['_TAXRATE']._serialized_end=1615
-  _globals['_TRACKINGCATEGORY']._serialized_start=1617
-  _globals['_TRACKINGCATEGORY']._serialized_end=1744
-  _globals['_TRACKINGOPTION']._serialized_start=1746
-  _globals['_TRACKINGOPTION']._serialized_end=1820
-  _globals['_ITEM']._serialized_start=1822
-  _globals['_ITEM']._serialized_end=1942
-  _globals['_BRANDINGTHEME']._serialized_start=1944
-  _globals['_BRANDINGTHEME']._serialized_end=2020
-  _globals['_CURRENCY']._serialized_start=2022
-  _globals['_CURRENCY']._serialized_end=2067
-  _globals['_GETBINDINGREQUEST']._serialized_start=2069
-  _globals['_GETBINDINGREQUEST']._serialized_end=2108
-  _globals['_GETBINDINGRESPONSE']._serialized_start=2110
-  _globals['_GETBINDINGRESPONSE']._serialized_end=2172
-  _globals['_BINDING']._serialized_start=2175
-  _globals['_BINDING']._serialized_end=2573
-  _globals['_UNAVAILABLECHOICE']._serialized_start=2576
-  _globals['_UNAVAILABLECHOICE']._serialized_end=2719
-  _globals['_XEROORGANISATION']._serialized_start=2721
-  _globals['_XEROORGANISATION']._serialized_end=2779
-  _globals['_SYNCPOLICY']._serialized_start=2782
-  _globals['_SYNCPOLICY']._serialized_end=3200
-  _globals['_SYNCPOLICY_PAYMENTMETHODACCOUNTSENTRY']._serialized_start=3080
-  _globals['_SYNCPOLICY_PAYMENTMETHODACCOUNTSENTRY']._serialized_end=3140
-  _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._serialized_start=3142
-  _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._serialized_end=3200
-  _globals['_REPORTXEROAUTHFAILUREREQUEST']._serialized_start=3202
-  _globals['_REPORTXEROAUTHFAILUREREQUEST']._serialized_end=3273
-  _globals['_REPORTXEROAUTHFAILURERESPONSE']._serialized_start=3275
-  _globals['_REPORTXEROAUTHFAILURERESPONSE']._serialized_end=3361
-  _globals['_XEROCONNECTSERVICE']._serialized_start=3842
-  _globals['_XEROCONNECTSERVICE']._serialized_end=4244
+  _globals['_BINDINGSTATUS']._serialized_start=3499
+  _globals['_BINDINGSTATUS']._serialized_end=3738
+  _globals['_ENVIRONMENT']._serialized_start=3740
+  _globals['_ENVIRONMENT']._serialized_end=3835
+  _globals['_CHOICEPROBLEM']._serialized_start=3838
+  _globals['_CHOICEPROBLEM']._serialized_end=3974
+  _globals['_GETFRESHTOKENREQUEST']._serialized_start=118
+  _globals['_GETFRESHTOKENREQUEST']._serialized_end=210
+  _globals['_GETFRESHTOKENRESPONSE']._serialized_start=213
+  _globals['_GETFRESHTOKENRESPONSE']._serialized_end=402
+  _globals['_GETREFDATAREQUEST']._serialized_start=404
+  _globals['_GETREFDATAREQUEST']._serialized_end=466
+  _globals['_GETREFDATARESPONSE']._serialized_start=469
+  _globals['_GETREFDATARESPONSE']._serialized_end=1160
+  _globals['_ORGANISATION']._serialized_start=1163
+  _globals['_ORGANISATION']._serialized_end=1343
+  _globals['_ACCOUNT']._serialized_start=1346
+  _globals['_ACCOUNT']._serialized_end=1584
+  _globals['_TAXRATE']._serialized_start=1586
+  _globals['_TAXRATE']._serialized_end=1697
+  _globals['_TRACKINGCATEGORY']._serialized_start=1699
+  _globals['_TRACKINGCATEGORY']._serialized_end=1826
+  _globals['_TRACKINGOPTION']._serialized_start=1828
+  _globals['_TRACKINGOPTION']._serialized_end=1902
+  _globals['_ITEM']._serialized_start=1904
+  _globals['_ITEM']._serialized_end=2024
+  _globals['_BRANDINGTHEME']._serialized_start=2026
+  _globals['_BRANDINGTHEME']._serialized_end=2102
+  _globals['_CURRENCY']._serialized_start=2104
+  _globals['_CURRENCY']._serialized_end=2149
+  _globals['_GETBINDINGREQUEST']._serialized_start=2151
+  _globals['_GETBINDINGREQUEST']._serialized_end=2190
+  _globals['_GETBINDINGRESPONSE']._serialized_start=2192
+  _globals['_GETBINDINGRESPONSE']._serialized_end=2254
+  _globals['_BINDING']._serialized_start=2257
+  _globals['_BINDING']._serialized_end=2655
+  _globals['_UNAVAILABLECHOICE']._serialized_start=2658
+  _globals['_UNAVAILABLECHOICE']._serialized_end=2801
+  _globals['_XEROORGANISATION']._serialized_start=2803
+  _globals['_XEROORGANISATION']._serialized_end=2861
+  _globals['_SYNCPOLICY']._serialized_start=2864
+  _globals['_SYNCPOLICY']._serialized_end=3282
+  _globals['_SYNCPOLICY_PAYMENTMETHODACCOUNTSENTRY']._serialized_start=3162
+  _globals['_SYNCPOLICY_PAYMENTMETHODACCOUNTSENTRY']._serialized_end=3222
+  _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._serialized_start=3224
+  _globals['_SYNCPOLICY_PRODUCTTYPEACCOUNTSENTRY']._serialized_end=3282
+  _globals['_REPORTXEROAUTHFAILUREREQUEST']._serialized_start=3284
+  _globals['_REPORTXEROAUTHFAILUREREQUEST']._serialized_end=3377
+  _globals['_REPORTXEROAUTHFAILURERESPONSE']._serialized_start=3379
+  _globals['_REPORTXEROAUTHFAILURERESPONSE']._serialized_end=3496
+  _globals['_XEROCONNECTSERVICE']._serialized_start=3977
+  _globals['_XEROCONNECTSERVICE']._serialized_end=4379
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -48,10 +49,12 @@ CHOICE_PROBLEM_DELETED: ChoiceProblem
 CHOICE_PROBLEM_NOT_ALLOWED: ChoiceProblem
 
 class GetFreshTokenRequest(_message.Message):
-    __slots__ = ("binding_id",)
+    __slots__ = ("binding_id", "min_valid_for")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_VALID_FOR_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
-    def __init__(self, binding_id: _Optional[str] = ...) -> None: ...
+    min_valid_for: _duration_pb2.Duration
+    def __init__(self, binding_id: _Optional[str] = ..., min_valid_for: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class GetFreshTokenResponse(_message.Message):
     __slots__ = ("access_token", "expires_at", "tenant_id", "api_base_url", "binding_status")
@@ -310,15 +313,19 @@ class SyncPolicy(_message.Message):
     def __init__(self, website_codes: _Optional[_Iterable[str]] = ..., store_codes: _Optional[_Iterable[str]] = ..., default_income_account_id: _Optional[str] = ..., default_bank_account_id: _Optional[str] = ..., payment_method_accounts: _Optional[_Mapping[str, str]] = ..., product_type_accounts: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ReportXeroAuthFailureRequest(_message.Message):
-    __slots__ = ("binding_id", "http_status")
+    __slots__ = ("binding_id", "http_status", "token_sha256")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
     HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_SHA256_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
     http_status: int
-    def __init__(self, binding_id: _Optional[str] = ..., http_status: _Optional[int] = ...) -> None: ...
+    token_sha256: str
+    def __init__(self, binding_id: _Optional[str] = ..., http_status: _Optional[int] = ..., token_sha256: _Optional[str] = ...) -> None: ...
 
 class ReportXeroAuthFailureResponse(_message.Message):
-    __slots__ = ("binding_status",)
+    __slots__ = ("binding_status", "newer_token_available")
     BINDING_STATUS_FIELD_NUMBER: _ClassVar[int]
+    NEWER_TOKEN_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     binding_status: BindingStatus
-    def __init__(self, binding_status: _Optional[_Union[BindingStatus, str]] = ...) -> None: ...
+    newer_token_available: bool
+    def __init__(self, binding_status: _Optional[_Union[BindingStatus, str]] = ..., newer_token_available: _Optional[bool] = ...) -> None: ...

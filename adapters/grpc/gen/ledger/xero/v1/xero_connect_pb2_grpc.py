@@ -63,11 +63,12 @@ class XeroConnectServiceServicer:
 
     def GetFreshToken(self, request, context):
         """A usable access token for the binding's Xero organisation, refreshed when it has less
-        than two minutes left. Never the refresh token.
+        than two minutes (or the request's min_valid_for) left. Never the refresh token.
 
-        Errors: NOT_FOUND (unknown binding); FAILED_PRECONDITION with reason
-        BINDING_NOT_CONNECTED, BINDING_REAUTH_REQUIRED or BINDING_DISCONNECTED; UNAVAILABLE
-        with RetryInfo when Xero or the database does not answer.
+        Errors: NOT_FOUND (unknown binding); INVALID_ARGUMENT (min_valid_for out of range);
+        FAILED_PRECONDITION with reason BINDING_NOT_CONNECTED, BINDING_REAUTH_REQUIRED or
+        BINDING_DISCONNECTED; UNAVAILABLE with RetryInfo when Xero or the database does not
+        answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -88,9 +89,10 @@ class XeroConnectServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReportXeroAuthFailure(self, request, context):
-        """A sync service got 401 or 403 from Xero. The service confirms with Xero's connections
-        list (at most once per binding per short interval) and moves the binding to
-        NEEDS_RECONNECT when the organisation is gone.
+        """A sync service got 401 or 403 from Xero. Without token_sha256 the service confirms
+        with Xero's connections list (at most once per binding per short interval) and moves
+        the binding to NEEDS_RECONNECT when the organisation is gone. With token_sha256 it is
+        compare-and-refresh: see ReportXeroAuthFailureRequest.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
