@@ -177,6 +177,8 @@ class TokenService:
             token = refresh.token_or_raise()
             if min_valid_for is None or token.expires_at - self._clock.now() >= min_valid_for:
                 return token
+            if refresh.rotation is not Rotation.NOT_DUE:
+                break  # Xero was just asked: its failure or short token is the answer
         raise ProviderUnavailable(_TOO_SHORT, retry_after=refresh.retry_after_s)
 
     def refresh_if_current(self, binding_id: str, token_sha256: str) -> Refresh:

@@ -50,9 +50,7 @@ class TestAReportedToken:
         fresh = world.service.tokens.fresh_token(binding_id)
         assert fresh.access_token == stored_token(world, binding_id) != failing
 
-    def test_a_token_that_moved_on_costs_no_xero_call(
-        self, world: World, binding_id: str
-    ) -> None:
+    def test_a_token_that_moved_on_costs_no_xero_call(self, world: World, binding_id: str) -> None:
         failing = stored_token(world, binding_id)
         world.service.tokens.refresh_now(binding_id)
         before = xero_calls(world)
