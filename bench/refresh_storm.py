@@ -34,7 +34,7 @@ CACHE_TTL_S = Tunables().token_cache_ttl.total_seconds()
 HOW_EXPIRED = (
     "between storms the emulator clock moves on by the access token's life (30 min) and the "
     "stored grant's access_expires_at is set to the past by SQL; then the bench waits out the "
-    f"{CACHE_TTL_S:.0f} s in-process token cache. A huge LEDGER_TOKEN_SKEW_S was not used: "
+    f"{CACHE_TTL_S:g} s in-process token cache. A huge LEDGER_TOKEN_SKEW_S was not used: "
     "it makes every token stale, including the one just refreshed, so each caller behind the "
     "row lock would refresh again and the storm would measure the skew setting, not coalescing"
 )

@@ -22,7 +22,10 @@ from domain.sessions import SessionLifetimes
 class Tunables:
     token_skew: timedelta = timedelta(seconds=120)
     lock_timeout_s: float = 5.0
-    token_cache_ttl: timedelta = timedelta(seconds=3)
+    # How long a replica may hand out a token from memory after the binding changed on
+    # another replica: a grant refused or an organisation gone stops every replica within
+    # a second (issue 15), for at most two fast reads per binding per second per replica.
+    token_cache_ttl: timedelta = timedelta(seconds=0.5)
     auth_check_interval: timedelta = timedelta(seconds=10)
     keepalive_after: timedelta = timedelta(days=7)
     reference_max_age: timedelta = timedelta(hours=24)

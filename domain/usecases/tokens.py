@@ -299,6 +299,8 @@ class TokenService:
             else:
                 rotation = self._refused(uow, binding, grant, now)
             uow.commit()
+        # A fast read that began before this commit may have cached the old state meanwhile.
+        self._cache.drop(binding_id)
         retry_after = answer.silence.retry_after if answer.silence else None
         return self._refresh_outcome(rotation, binding, grant, now, retry_after)
 

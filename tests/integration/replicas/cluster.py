@@ -54,6 +54,7 @@ from app.settings import Settings
 from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile
 from domain.ports import XeroProvider
+from domain.usecases.deps import Tunables
 from domain.usecases.settle import Connected
 from domain.values import BindingStatus, Environment
 from xero_emulator import ClientRegistration, EmulatorSettings, RunningEmulator, start_in_thread
@@ -520,7 +521,7 @@ class Replica:
 
 # Each replica may hand out a token from its in-process cache for this long after the binding
 # changed elsewhere (DESIGN §5 step 1; domain Tunables.token_cache_ttl); plus scheduling slack.
-CACHE_LAG_S = 3.0
+CACHE_LAG_S = Tunables().token_cache_ttl.total_seconds()
 LAG_SLACK_S = 3.0
 
 

@@ -103,7 +103,7 @@ def test_a_revoked_grant_needs_reconnecting_only_once_xero_really_refuses_it(
     assert no.reason == "BINDING_REAUTH_REQUIRED"
     assert cluster.status(revoked) is BindingStatus.NEEDS_RECONNECT
     assert cluster.grant(revoked).version == stored.version
-    for replica in cluster.replicas:  # replica 0 may still have the token cached for 3 s
+    for replica in cluster.replicas:  # replica 0 may still have the token cached briefly
         refused_within(replica, revoked, "BINDING_REAUTH_REQUIRED")
 
     # Another Xero user's binding is untouched, even after a refresh.
