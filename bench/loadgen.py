@@ -9,6 +9,9 @@ same client drives the real service and the bare baseline. Modes:
 - `storm`: `calls` GetFreshToken calls for `bindings[0]` fired at once as futures, spread
   round-robin over `targets`.
 - `probe`: one call; the sizes of the answer's fields, never their contents.
+- `report`: one GetFreshToken for `bindings[0]`, the emulator told (`emulator_url`) to
+  refuse that access token, then `reporters` ReportXeroAuthFailure(401) calls released at
+  once, spread round-robin over `targets`, with the token's SHA-256 if `with_hash`.
 
 With `server_pid`, `timed` also reports the server's CPU time per call (from /proc), next to
 the client's own: on a shared 2-core machine the client may saturate before the server does,
@@ -29,6 +32,7 @@ from collections import Counter
 from typing import Any
 
 import grpc
+import httpx
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
@@ -149,6 +153,46 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
     return _summary(samples) | {"distinct_tokens": len(digests), "calls": calls}
 
 
+def report(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
+    binding_id, reporters = spec["bindings"][0], int(spec["reporters"])
+    code, answer = client.call(0, binding_id)
+    assert answer is not None, code
+    fingerprint = hashlib.sha256(answer.access_token.encode()).hexdigest()
+    reject = {"access_token_sha256": fingerprint}
+    httpx.post(f"{spec['emulator_url']}/_emulator/reject_access_token", json=reject, timeout=10)
+    request = pb.ReportXeroAuthFailureRequest(
+        binding_id=binding_id,
+        http_status=401,
+        token_sha256=fingerprint if spec["with_hash"] else "",
+    )
+    barrier, lock = threading.Barrier(reporters), threading.Lock()
+    samples: list[Sample] = []
+    answers: Counter[str] = Counter()
+
+    def one(n: int) -> None:
+        stub = client.stubs[n % len(client.stubs)]
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            got = stub.ReportXeroAuthFailure(
+                request, metadata=client.metadata, timeout=client.timeout
+            )
+            code, what = "OK", f"{pb.BindingStatus.Name(got.binding_status)}"
+            what += " newer" if got.newer_token_available else ""
+        except grpc.RpcError as error:
+            code = what = error.code().name
+        with lock:
+            samples.append((started, time.perf_counter(), code))
+            answers[what] += 1
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(reporters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=client.timeout + 30)
+    return _summary(samples) | {"answers": dict(answers)}
+
+
 def probe(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
     code, answer = client.call(0, spec["bindings"][0])
     if answer is None:
@@ -184,7 +228,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
-MODES = {"timed": timed, "each": each, "storm": storm, "probe": probe}
+MODES = {"timed": timed, "each": each, "storm": storm, "probe": probe, "report": report}
 
 
 def main() -> None:

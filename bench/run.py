@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fast_path, fast_path_streams, prefetch, refresh_storm, scale
+from bench import fast_path, fast_path_streams, prefetch, refresh_storm, report_herd, scale
 from bench.context import Context
 from bench.pg import unavailable
 from bench.report import Outcome, machine, markdown, save
@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     refresh_storm.NAME: refresh_storm.run,
     prefetch.NAME: prefetch.run,
     scale.NAME: scale.run,
+    report_herd.NAME: report_herd.run,
 }
 
 
