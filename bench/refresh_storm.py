@@ -22,7 +22,7 @@ from bench.context import Context
 from bench.emulator import Emulator
 from bench.procs import loadgen
 from bench.report import Outcome, Row, ms
-from bench.stack import Service, connect_binding, database_url, settle
+from bench.stack import Service, connect_binding, database_url, lacks_postgres, settle
 from bench.stats import median
 from domain.usecases.deps import Tunables
 
@@ -42,8 +42,7 @@ HOW_EXPIRED = (
 
 def run(ctx: Context) -> Outcome:
     outcome = Outcome(NAME)
-    if "postgres" not in ctx.backends:
-        outcome.note("skipped: needs PostgreSQL (SQLite refuses more than one replica)")
+    if lacks_postgres(ctx, outcome):
         return outcome
     storms = ctx.pick(3, 10)
     outcome.note(HOW_EXPIRED)

@@ -19,7 +19,7 @@ from bench.context import Context
 from bench.emulator import Emulator
 from bench.procs import loadgen
 from bench.report import Outcome, Row, ms, times
-from bench.stack import Service, connect_binding, database_url, settle
+from bench.stack import Service, connect_binding, database_url, lacks_postgres, settle
 from bench.stats import median
 
 NAME = "report_herd"
@@ -28,8 +28,7 @@ REPLICAS, REPORTERS = 3, 20
 
 def run(ctx: Context) -> Outcome:
     outcome = Outcome(NAME)
-    if "postgres" not in ctx.backends:
-        outcome.note("skipped: needs PostgreSQL (SQLite refuses more than one replica)")
+    if lacks_postgres(ctx, outcome):
         return outcome
     rounds = ctx.pick(2, 5)
     with Emulator(ctx.workdir) as emulator, database_url("postgres", ctx.workdir, "herd") as url:

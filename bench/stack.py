@@ -19,9 +19,11 @@ from adapters.persistence.keyring import generate_entry
 from app.bootstrap import Container, bootstrap
 from app.demo import sample_profile
 from app.settings import Settings
+from bench.context import Context
 from bench.emulator import CLIENT_ID, PUBLIC_URL, Emulator
 from bench.pg import temporary_database
 from bench.procs import PY, Proc, clean_env, free_port
+from bench.report import Outcome
 from domain.magento import MagentoProfile
 from domain.ports import XeroProvider
 from domain.values import Environment
@@ -125,3 +127,11 @@ def settle(built: Container, binding_id: str, timeout_s: float = 15.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError(f"the second prefetch wave of {binding_id} did not land")
+
+
+def lacks_postgres(ctx: Context, outcome: Outcome) -> bool:
+    """Several replicas need PostgreSQL (SQLite refuses more than one): note the skip."""
+    if "postgres" in ctx.backends:
+        return False
+    outcome.note("skipped: needs PostgreSQL (SQLite refuses more than one replica)")
+    return True
