@@ -9,7 +9,9 @@ from datetime import timedelta
 from adapters.observability.metrics import Metrics
 from adapters.observability.tracing import Tracing
 from adapters.observability.xero import CountingTransport, InstrumentedXero
+from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
+from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
 from adapters.xero.config import XeroEnvironmentConfig
@@ -77,6 +79,7 @@ def bootstrap(
         tracing = tracing_from(settings)
     closers.append(tracing.close)
     database: Database | None = None
+    views: SqlTokenViews | None = None
     healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
     if uow is None:
         database = Database(settings.database_url)
@@ -86,6 +89,8 @@ def bootstrap(
         keyring = load_keyring(settings, create_dev=create_dev_keys)
         verify_stored_key_ids(database, keyring)
         uow = SqlUnitOfWorkFactory(database, keyring, tracing.tracer)
+        views = SqlTokenViews(database, Sealer(keyring))
+        closers.append(views.dispose)
         healthy = database.ping
     metrics = Metrics()
     if xero is None:
@@ -111,6 +116,7 @@ def bootstrap(
         plans=StaticPlans(settings.plans),
         tasks=tasks,
         codes=CodeDigest.derived(session_secret(settings)),
+        views=views,
         tunables=Tunables(
             token_skew=timedelta(seconds=settings.token_skew_s),
             lock_timeout_s=settings.lock_timeout_s,

@@ -154,6 +154,13 @@ class TokenStore(Protocol):
         ...
 
 
+class TokenViews(Protocol):
+    """The token fast path's read outside any unit of work: the last committed state, read
+    once, nothing locked (`TokenStore.view` without the transaction around it)."""
+
+    def view(self, binding_id: str) -> TokenView | None: ...
+
+
 class ReferenceCacheStore(Protocol):
     def get(self, tenant_id: str, environment: Environment) -> ReferenceCache | None: ...
 

@@ -25,6 +25,7 @@ class LedgerConnect:
             skew=tunables.token_skew,
             lock_timeout_s=tunables.lock_timeout_s,
             cache_ttl=tunables.token_cache_ttl,
+            views=deps.views,
         )
         self.checker = ConnectionChecker(deps, self.tokens)
         self.reference = ReferenceService(

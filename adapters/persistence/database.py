@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import URL, Connection, Engine, create_engine, text
 
 from adapters.persistence import migrator, sqlite
 from adapters.persistence.errors import ConfigurationError, translated
@@ -29,6 +30,17 @@ class Database:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def url(self) -> URL:
+        return self._url
+
+    def connect_options(self) -> dict[str, Any]:
+        """`create_engine` arguments every engine on this database needs."""
+        if self.is_sqlite:
+            timeout = self.busy_timeout_ms / 1000
+            return {"connect_args": {"check_same_thread": False, "timeout": timeout}}
+        return {"connect_args": {"connect_timeout": 5, "application_name": "ledger-connect"}}
 
     @property
     def display_url(self) -> str:
@@ -75,18 +87,12 @@ class Database:
         assert self._url.database is not None
         Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            self._url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            connect_args={"check_same_thread": False, "timeout": self.busy_timeout_ms / 1000},
+            self._url, pool_size=pool_size, max_overflow=pool_size, **self.connect_options()
         )
         sqlite.install(engine, self.busy_timeout_ms)
         return engine
 
     def _postgres_engine(self, pool_size: int) -> Engine:
         return create_engine(
-            self._url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            connect_args={"connect_timeout": 5, "application_name": "ledger-connect"},
+            self._url, pool_size=pool_size, max_overflow=pool_size, **self.connect_options()
         )

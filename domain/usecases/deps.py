@@ -12,6 +12,7 @@ from domain.ports import (
     PlanCatalogue,
     SecretGenerator,
     TaskRunner,
+    TokenViews,
     UnitOfWorkFactory,
     XeroProvider,
 )
@@ -43,3 +44,4 @@ class Deps:
     tasks: TaskRunner
     tunables: Tunables = field(default_factory=Tunables)
     codes: CodeDigest = field(default_factory=CodeDigest.random)
+    views: TokenViews | None = None

@@ -30,7 +30,14 @@ from domain.errors import (
 from domain.events import BindingEvent
 from domain.flight import ShortCache, SingleFlight
 from domain.grant import OAuthGrant, TokenSet, TokenView
-from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, XeroProvider, record
+from domain.ports import (
+    Clock,
+    TokenViews,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    XeroProvider,
+    record,
+)
 from domain.values import BindingStatus, EventKind
 
 log = logging.getLogger(__name__)
@@ -101,6 +108,15 @@ class _XeroAnswer:
     silence: ProviderUnavailable | None = None
 
 
+class _ViewsInUnitOfWork(TokenViews):
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def view(self, binding_id: str) -> TokenView | None:
+        with self._uow() as uow:
+            return uow.grants.view(binding_id)
+
+
 class TokenService:
     def __init__(
         self,
@@ -111,8 +127,11 @@ class TokenService:
         skew: timedelta,
         lock_timeout_s: float,
         cache_ttl: timedelta,
+        views: TokenViews | None = None,
     ) -> None:
+        """`views` serves the cache miss's one read; without it, a unit of work does."""
         self._uow = uow
+        self._views = views or _ViewsInUnitOfWork(uow)
         self._xero = xero
         self._clock = clock
         self._skew = skew
@@ -143,8 +162,7 @@ class TokenService:
         cached = self.cached_token(binding_id, min_valid_for)
         if cached is not None:
             return cached
-        with self._uow() as uow:
-            view = uow.grants.view(binding_id)
+        view = self._views.view(binding_id)
         now = self._clock.now()
         if view is None or view.status not in HANDED_OUT:
             self._refuse(binding_id)
