@@ -21,7 +21,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import fast_path, fast_path_streams, prefetch, refresh_storm, report_herd, scale
+from bench import (
+    cache_miss,
+    fast_path,
+    fast_path_streams,
+    prefetch,
+    refresh_storm,
+    report_herd,
+    scale,
+)
 from bench.context import Context
 from bench.pg import unavailable
 from bench.report import Outcome, machine, markdown, save
@@ -30,6 +38,7 @@ from bench.stack import BACKENDS
 BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     fast_path.NAME: fast_path.run,
     fast_path_streams.NAME: fast_path_streams.run,
+    cache_miss.NAME: cache_miss.run,
     refresh_storm.NAME: refresh_storm.run,
     prefetch.NAME: prefetch.run,
     scale.NAME: scale.run,
