@@ -270,3 +270,31 @@ class TestChoicesAreKept:
             "acc-other",
             "acc-savings",
         )
+
+
+class TestRefreshMeetingARefusedToken:
+    """Issue 12 item 2: Xero refuses the stored access token before its expiry; pressing
+    "Refresh reference data" refreshes once and the page tells the truth at once."""
+
+    def test_a_refusal_the_refresh_cures_stays_green(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        grant = world.grant(binding_id)
+        assert grant is not None
+        world.xero.reject(grant.access_token)
+        browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
+        page = browser.body(settings_url(binding_id))
+        assert "Reference data refreshed from Xero." in page
+        assert "Reconnect Xero" not in page and world.xero.refresh_calls == 1
+
+    def test_a_revoked_grant_shows_reconnect_at_once(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        grant = world.grant(binding_id)
+        assert grant is not None
+        world.xero.reject(grant.access_token)
+        world.xero.revoke_user("user-avery")
+        browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
+        page = browser.body(settings_url(binding_id))
+        assert "Reconnect Xero" in page
+        assert "Reconnect Xero" in browser.body(f"/dashboard/bindings/{binding_id}")
