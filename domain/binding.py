@@ -68,6 +68,11 @@ class Binding:
         follow = f"; settings follow it: {'; '.join(changes)}" if changes else ""
         return self._event(EventKind.PROFILE_UPDATED, f"Magento profile updated{follow}", now)
 
+    def refuse_pairing(self, reason: str, now: datetime) -> BindingEvent:
+        """The plan refused a Magento install's pairing: kept on the binding, and shown."""
+        self.status_reason = f"the last pairing attempt was refused: {reason}"
+        return self._event(EventKind.PAIRING_REFUSED, self.status_reason, now)
+
     def connect(self, link: XeroLink, now: datetime) -> BindingEvent:
         self._require(S.PAIRED, S.CONNECTED, S.DEGRADED, S.NEEDS_RECONNECT, action="connect")
         locked = self.locked_tenant(link.environment)

@@ -49,6 +49,7 @@ _WITH_XERO = frozenset(
 class EventKind(enum.StrEnum):
     CREATED = "created"
     PAIRED = "paired"
+    PAIRING_REFUSED = "pairing_refused"
     PROFILE_UPDATED = "profile_updated"
     CONNECTED = "connected"
     TOKEN_REFRESHED = "token_refreshed"

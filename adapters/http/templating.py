@@ -24,6 +24,7 @@ STATUS: dict[BindingStatus, tuple[str, str]] = {
 EVENT_LABELS = {
     EventKind.CREATED: "Binding created",
     EventKind.PAIRED: "Magento paired",
+    EventKind.PAIRING_REFUSED: "Pairing refused by the plan",
     EventKind.PROFILE_UPDATED: "Magento profile updated",
     EventKind.CONNECTED: "Xero connected",
     EventKind.TOKEN_REFRESHED: "Token refreshed",

@@ -13,6 +13,7 @@ from domain.errors import (
     AccessTokenRejected,
     BindingDisconnected,
     DomainError,
+    InvalidTransition,
     NotFound,
     ProviderError,
     ProviderUnavailable,
@@ -49,6 +50,16 @@ class Disconnect:
         with self._d.uow() as uow:
             owned_binding(uow, account_id, binding_id)
         return self._disconnect(binding_id, "disconnected by the merchant", unpaired=False)
+
+    def delete_unpaired(self, account_id: str, binding_id: str) -> DisconnectOutcome:
+        """A binding whose code was never redeemed: gone from the list, kept in the archive."""
+        with self._d.uow() as uow:
+            binding = owned_binding(uow, account_id, binding_id)
+        if binding.status is not BindingStatus.AWAITING_PAIRING:
+            raise InvalidTransition(
+                "only a binding that was never paired can be deleted; disconnect this one instead"
+            )
+        return self._disconnect(binding_id, "deleted before it was paired", unpaired=False)
 
     def unpair(self, connector_secret: str) -> DisconnectOutcome:
         with self._d.uow() as uow:

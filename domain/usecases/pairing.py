@@ -18,6 +18,7 @@ from domain.errors import (
     PlanLimitExceeded,
 )
 from domain.events import BindingEvent
+from domain.limits import websites_full
 from domain.magento import MagentoProfile
 from domain.ports import UnitOfWork
 from domain.usecases.deps import Deps
@@ -67,7 +68,10 @@ class CreateBinding:
         now = self._d.clock.now()
         code = pairing_code(self._d.secrets.token(16))
         with self._d.uow() as uow:
-            account_and_plan(uow, self._d, account_id)
+            _, plan = account_and_plan(uow, self._d, account_id)
+            refusal = websites_full(_websites_used(uow, account_id, ""), plan.max_websites)
+            if refusal is not None:
+                raise PlanLimitExceeded(refusal)
             binding = Binding(id=self._d.ids.new_id(), account_id=account_id, created_at=now)
             uow.bindings.add(binding)
             uow.pairing_codes.add(_stored(self._d, code, binding.id, account_id, now))
@@ -117,6 +121,9 @@ class RedeemPairing:
                 # Counted and committed before the refusal is told, so a valid code answers
                 # only MAX_REFUSALS questions about other installs.
                 uow.pairing_codes.refused(pairing.code_hash)
+                if isinstance(refusal, PlanLimitExceeded):
+                    uow.events.add(binding.refuse_pairing(refusal.message, now))
+                    uow.bindings.update(binding)
                 uow.commit()
                 raise refusal
             if not uow.pairing_codes.consume(pairing.code_hash, now):
@@ -151,16 +158,20 @@ def website_limit_problem(
     uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
 ) -> PlanLimitExceeded | None:
     _, plan = account_and_plan(uow, deps, account_id)
-    used = sum(
-        len(b.magento.websites)
-        for b in uow.bindings.for_account(account_id)
-        if b.is_live and b.magento is not None and b.id != binding_id
-    )
+    used = _websites_used(uow, account_id, binding_id)
     if used + websites <= plan.max_websites:
         return None
     return PlanLimitExceeded(
         f"the {plan.name} plan allows {plan.max_websites} Magento websites; "
         f"{used} are in use and this install has {websites}"
+    )
+
+
+def _websites_used(uow: UnitOfWork, account_id: str, except_binding: str) -> int:
+    return sum(
+        len(b.magento.websites)
+        for b in uow.bindings.for_account(account_id)
+        if b.is_live and b.magento is not None and b.id != except_binding
     )
 
 

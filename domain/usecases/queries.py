@@ -9,6 +9,7 @@ from domain.binding import Binding
 from domain.choices import chosen_accounts, offered
 from domain.errors import NotFound, ValidationFailed
 from domain.events import BindingEvent
+from domain.limits import organisations_note, websites_full
 from domain.policy import SyncPolicy
 from domain.reference import ReferenceCache
 from domain.usecases.deps import Deps
@@ -29,6 +30,15 @@ class PlanUsage:
     organisations_allowed: int
     websites_used: int
     websites_allowed: int
+
+    @property
+    def new_binding_refusal(self) -> str | None:
+        """Why "New binding" cannot work right now, or None."""
+        return websites_full(self.websites_used, self.websites_allowed)
+
+    @property
+    def organisations_note(self) -> str:
+        return organisations_note(self.organisations_used, self.organisations_allowed)
 
 
 class Queries:

@@ -27,7 +27,8 @@ def start() -> str:
     if not binding_id:
         raise NotFound("no binding was given")
     view = service().queries.owned(g.account.id, binding_id)
-    return render_template("connect.html", binding=view.binding)
+    usage = service().queries.usage(g.account.id)
+    return render_template("connect.html", binding=view.binding, usage=usage)
 
 
 @bp.post("/dashboard/connect-xero")

@@ -13,6 +13,7 @@ from domain.errors import (
     PairingCodeInvalid,
     PlanLimitExceeded,
 )
+from domain.limits import websites_full
 from domain.values import BindingStatus
 from tests.fakes.misc import FakePlans
 from tests.fakes.world import World, profile
@@ -157,6 +158,31 @@ class TestPlanWebsites:
         assert (code.refusals, code.used_at) == (1, None)
         assert world.binding(created.binding_id).status is BindingStatus.AWAITING_PAIRING
         world.service.redeem_pairing(created.pairing_code, profile("https://b.example", 1))
+
+    def test_a_refused_pairing_is_recorded_on_the_binding(
+        self, world: World, account: Account
+    ) -> None:
+        world.paired(account, "https://a.example", websites=2)
+        created = world.service.create_binding(account.id)
+        with pytest.raises(PlanLimitExceeded):
+            world.service.redeem_pairing(created.pairing_code, profile("https://b.example", 2))
+        binding = world.binding(created.binding_id)
+        assert "pairing_refused" in world.events(created.binding_id)
+        assert binding.status_reason.startswith("the last pairing attempt was refused: the small")
+
+    def test_at_the_limit_no_binding_is_created_whose_code_could_never_pair(
+        self, world: World, account: Account
+    ) -> None:
+        world.paired(account, "https://a.example", websites=3)
+        with pytest.raises(PlanLimitExceeded, match="3 of 3 websites used: upgrade your plan"):
+            world.service.create_binding(account.id)
+        assert len(world.uow().bindings.for_account(account.id)) == 1
+
+    def test_the_limit_counts_one_website_in_words(self) -> None:
+        assert websites_full(1, 1) == (
+            "1 of 1 website used: upgrade your plan or disconnect one before adding a shop"
+        )
+        assert websites_full(0, 1) is None
 
     def test_disconnected_bindings_free_their_websites(
         self, world: World, account: Account

@@ -22,7 +22,7 @@ class TestHome:
     ) -> None:
         binding_id = world.paired(account)
         page = browser.body("/dashboard")
-        assert "Connect your Xero account" in page
+        assert "Connect to Xero" in page
         assert f'href="/dashboard/connect-xero?binding={binding_id}"' in page
 
     def test_connected_binding_has_no_call_to_action(
@@ -30,7 +30,7 @@ class TestHome:
     ) -> None:
         world.connected(account)
         page = browser.body("/dashboard")
-        assert "Connect your Xero account" not in page and "chip-green" in page
+        assert "Connect to Xero" not in page and "chip-green" in page
 
     def test_plan_usage(self, browser: Browser, world: World, account: Account) -> None:
         world.connected(account)
@@ -45,7 +45,9 @@ class TestHome:
         binding_id = world.paired(account)
         world.service.disconnect(account.id, binding_id)
         assert "shop.example.com" not in browser.body("/dashboard")
-        assert "shop.example.com" in browser.body("/dashboard/bindings")
+        assert "shop.example.com" not in browser.body("/dashboard/bindings")
+        assert "Disconnected bindings (1)" in browser.body("/dashboard/bindings")
+        assert "shop.example.com" in browser.body("/dashboard/bindings?view=archive")
 
 
 class TestBindingsList:
@@ -57,7 +59,9 @@ class TestBindingsList:
         world.xero.fail_next.append(ProviderUnavailable("down"))
         world.clock.advance(minutes=29)
         world.service.tokens.fresh_token(degraded)
+        world.clock.advance(seconds=1)
         paired = world.paired(account, "https://paired.example.com")
+        world.clock.advance(seconds=1)
         awaiting = world.service.create_binding(account.id).binding_id
         page = browser.body("/dashboard/bindings")
         for binding_id, status, colour in [
@@ -68,8 +72,11 @@ class TestBindingsList:
         ]:
             row = _row(page, binding_id)
             assert f'data-status="{status}"' in row and f"chip-{colour}" in row
-            assert f"/dashboard/bindings/{binding_id}/settings" in row
             assert f"/dashboard/bindings/{binding_id}/activity" in row
+            assert (f"/dashboard/bindings/{binding_id}/settings" in row) is (colour != "grey")
+        assert "Connect to Xero" in _row(page, paired)
+        assert "Get a pairing code" in _row(page, awaiting) and "Delete" in _row(page, awaiting)
+        assert page.index(awaiting) < page.index(paired) < page.index(connected)
         assert "shop.example.com" in _row(page, connected)
         assert "Demo Company (UK)" in _row(page, connected)
 
@@ -89,18 +96,58 @@ class TestBindingsList:
 
 class TestNewBinding:
     def test_shows_a_one_time_code_and_how_to_pair(self, browser: Browser, world: World):
-        response = browser.post("/dashboard/bindings")
-        assert response.status_code == 201
+        created = browser.post("/dashboard/bindings")
+        assert created.status_code == 303
+        response = browser.get(created.location)
         page = response.get_data(as_text=True)
         code = CODE.search(page).group(1)
+        assert "Ledger Connect page of your Magento admin" in page
+        assert "Demo mode: pair from the command line" in page
         assert f"ledger-connect pair {code} --magento-url" in page
         assert "http://127.0.0.1:8080/api/v1/pairings" in page
         assert response.headers["Cache-Control"] == "no-store"
         for path in ("/dashboard", "/dashboard/bindings"):
             assert code not in browser.body(path)
 
+    def test_a_reload_neither_creates_a_binding_nor_shows_the_code_again(
+        self, browser: Browser, world: World
+    ) -> None:
+        created = browser.post("/dashboard/bindings")
+        code = CODE.search(browser.body(created.location)).group(1)
+        again = browser.body(created.location)
+        assert code not in again and "Get a new pairing code" in again
+        assert len(world.uow().bindings.all()) == 1
+
+    def test_at_the_website_limit_new_binding_says_why(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        world.paired(account, "https://big.example.com", websites=5)
+        page = browser.body("/dashboard/bindings")
+        assert "5 of 5 websites used: upgrade your plan or disconnect one" in page
+        assert 'disabled aria-describedby="new-binding-reason"' in page
+        response = browser.post("/dashboard/bindings")
+        assert response.status_code == 303
+        assert "5 of 5 websites used" in browser.body(response.location)
+        assert len(world.uow().bindings.all()) == 1
+
+    def test_an_unpaired_binding_can_be_deleted(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        created = world.service.create_binding(account.id)
+        response = browser.post(f"/dashboard/bindings/{created.binding_id}/delete")
+        assert response.status_code == 303
+        assert "The binding was deleted" in browser.body(response.location)
+        assert world.binding(created.binding_id).status.value == "DISCONNECTED"
+
+    def test_a_paired_binding_is_not_deleted(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        binding_id = world.paired(account)
+        browser.post(f"/dashboard/bindings/{binding_id}/delete")
+        assert world.binding(binding_id).status.value == "PAIRED"
+
     def test_code_pairs_through_the_api(self, browser: Browser, app) -> None:  # noqa: ANN001
-        code = CODE.search(browser.post("/dashboard/bindings").get_data(as_text=True)).group(1)
+        code = CODE.search(browser.body(browser.post("/dashboard/bindings").location)).group(1)
         answer = app.test_client().post(
             "/api/v1/pairings",
             json={
@@ -123,7 +170,7 @@ class TestNewBinding:
         page = browser.body(f"/dashboard/bindings/{binding_id}")
         assert "Waiting for Magento" in page and ">New pairing code</button>" in page
         response = browser.post(f"/dashboard/bindings/{binding_id}/pairing-code")
-        assert response.status_code == 200 and CODE.search(response.get_data(as_text=True))
+        assert response.status_code == 303 and CODE.search(browser.body(response.location))
 
     def test_no_new_code_once_paired(self, browser: Browser, world: World, account: Account):
         binding_id = world.paired(account)
@@ -143,7 +190,7 @@ class TestBindingPage:
         binding_id = world.connected(account)
         world.needs_reconnect(binding_id)
         page = browser.body(f"/dashboard/bindings/{binding_id}")
-        assert "Reconnect Xero." in page and "no longer connected to this app" in page
+        assert "Reconnect Demo Company (UK)." in page and "no longer connected to this app" in page
 
     def test_reference_pending(self, browser: Browser, world: World, account: Account) -> None:
         binding_id = world.paired(account)

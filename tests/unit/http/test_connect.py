@@ -25,7 +25,7 @@ def text(response) -> str:  # noqa: ANN001 - werkzeug TestResponse
 class TestConnectPage:
     def test_shows_the_button(self, browser: Browser, binding_id: str) -> None:
         page = browser.body(f"/dashboard/connect-xero?binding={binding_id}")
-        assert ">Connect Xero</button>" in page and 'name="csrf_token"' in page
+        assert ">Connect to Xero</button>" in page and 'name="csrf_token"' in page
 
     def test_button_redirects_to_xero_with_state(self, browser: Browser, binding_id: str):
         response = browser.post("/dashboard/connect-xero", {"binding": binding_id})
@@ -194,7 +194,7 @@ class TestReconnect:
         assert browser.connect(binding_id, "user-avery", ["tenant-uk"]).status_code == 303
         world.needs_reconnect(binding_id)
         page = browser.body(f"/dashboard/bindings/{binding_id}")
-        assert "Reconnect Xero" in page and "chip-red" in page
+        assert "Reconnect Demo Company (UK)" in page and "chip-red" in page
         world.xero.remove_app("user-avery", "tenant-uk")
         response = browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
         assert response.location == f"/dashboard/bindings?connected={binding_id}"
@@ -216,7 +216,7 @@ class TestReconnect:
     ) -> None:
         browser.connect(binding_id, "user-avery", ["tenant-uk"])
         world.service.set_environment(account.id, Environment.SANDBOX)
-        assert "Reconnect Xero" in browser.body("/dashboard")
+        assert "Reconnect to Xero" in browser.body("/dashboard")
         response = browser.post("/dashboard/connect-xero", {"binding": binding_id})
         assert response.location.startswith("https://xero.test/sandbox/")
 

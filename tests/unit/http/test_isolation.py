@@ -14,6 +14,7 @@ GETS = [
     "/dashboard/bindings/{id}/settings",
     "/dashboard/bindings/{id}/activity",
     "/dashboard/bindings/{id}/disconnect",
+    "/dashboard/bindings/{id}/pairing-code",
     "/dashboard/connect-xero?binding={id}",
 ]
 POSTS = [
@@ -21,6 +22,7 @@ POSTS = [
     "/dashboard/bindings/{id}/settings",
     "/dashboard/bindings/{id}/settings/refresh",
     "/dashboard/bindings/{id}/disconnect",
+    "/dashboard/bindings/{id}/delete",
 ]
 
 

@@ -44,7 +44,7 @@ class Journey:
 
     def run(self) -> tuple[str, dict[str, str]]:
         b = self.browser
-        created = b.post("/dashboard/bindings")
+        created = b.get(b.post("/dashboard/bindings").location)
         pairing_code = CODE.search(created.text).group(1)
         answer = b.client.post("/api/v1/pairings", json=_profile(pairing_code)).get_json()
         first = answer["binding_id"]
