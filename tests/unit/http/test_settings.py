@@ -285,7 +285,7 @@ class TestRefreshMeetingARefusedToken:
         browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
         page = browser.body(settings_url(binding_id))
         assert "Reference data refreshed from Xero." in page
-        assert "Reconnect Xero" not in page and world.xero.refresh_calls == 1
+        assert "Reconnect Demo Company (UK)" not in page and world.xero.refresh_calls == 1
 
     def test_a_revoked_grant_shows_reconnect_at_once(
         self, browser: Browser, binding_id: str, world: World
@@ -296,5 +296,5 @@ class TestRefreshMeetingARefusedToken:
         world.xero.revoke_user("user-avery")
         browser.post(f"/dashboard/bindings/{binding_id}/settings/refresh")
         page = browser.body(settings_url(binding_id))
-        assert "Reconnect Xero" in page
-        assert "Reconnect Xero" in browser.body(f"/dashboard/bindings/{binding_id}")
+        assert "Reconnect Demo Company (UK)" in page
+        assert "Reconnect Demo Company (UK)" in browser.body(f"/dashboard/bindings/{binding_id}")
