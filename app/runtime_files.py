@@ -8,7 +8,31 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.persistence.urls import sqlite_file
 from app.settings import Settings
+
+PRIVATE_UMASK = 0o077
+
+
+def make_private(settings: Settings) -> None:
+    """From now on this process creates files 0600 and directories 0700, and what an older
+    release left under LEDGER_VAR_DIR (or the SQLite file elsewhere) is tightened to match:
+    tokens, keys and secrets are nobody else's business on a shared host."""
+    os.umask(PRIVATE_UMASK)
+    var = settings.var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    for path in [var, *var.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    database = sqlite_file(settings.database_url) if settings.is_sqlite else None
+    if database is None:
+        return
+    for path in (database, *(database.with_name(database.name + s) for s in SQLITE_SIDES)):
+        if path.exists() and not path.is_symlink():
+            path.chmod(0o600)
+
+
+SQLITE_SIDES = ("-wal", "-shm", "-journal", ".lock")
 
 
 def session_secret(settings: Settings) -> str:

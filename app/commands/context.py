@@ -10,12 +10,15 @@ from contextlib import contextmanager
 from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
 from app.logs import configure_logging
+from app.runtime_files import make_private
 from app.settings import Settings
 
 
 @contextmanager
 def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterator[Container]:
-    built = bootstrap(Settings.from_env(), create_dev_keys=create_dev_keys, migrate=migrate)
+    settings = Settings.from_env()
+    make_private(settings)
+    built = bootstrap(settings, create_dev_keys=create_dev_keys, migrate=migrate)
     try:
         yield built
     finally:
@@ -28,6 +31,7 @@ def service_process(command: str) -> Iterator[tuple[Settings, Container, threadi
     keeping warnings only), SIGINT/SIGTERM setting the returned event,
     the single-process lock on SQLite, and a container closed on the way out."""
     settings = Settings.from_env()
+    make_private(settings)
     log_file = settings.var_dir / "log" / f"ledger-connect-{command}.log" if settings.demo else None
     configure_logging(settings.log_level, log_file)
     stopping = threading.Event()

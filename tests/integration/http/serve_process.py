@@ -48,8 +48,8 @@ def serve(var_dir: Path, **extra: str) -> Iterator[Served]:
         LEDGER_DEMO="1",
         LEDGER_SWEEP="0",
         LEDGER_SECRET_KEY="s" * 48,
-        **extra,
     )
+    env.update(extra)
     log = (var_dir.parent / f"serve-{http_port}.log").open("wb")
     process = subprocess.Popen(
         ledger_connect() + ["serve"],
