@@ -3,26 +3,24 @@
 What feeds them, none of it needing the domain to know about Prometheus: `InstrumentedXero`
 and `CountingTransport` (adapters.observability.xero) for token refreshes and Xero calls,
 `FleetCollector` (adapters.observability.fleet) for gauges read at scrape time, and
-`record_sweeps`, fed by the sweeper after every tick. `MetricsRoute` serves /metrics beside
-the HTTP app; `MetricsServer` serves it on a port of its own (for `worker`).
+`record_sweeps`, fed by the sweeper after every tick. `MetricsServer` serves them on a port of
+their own, for `serve` and `worker` alike.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    make_wsgi_app,
-    start_http_server,
-)
+import waitress
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 
+from adapters.http.security import HEADERS
 from adapters.observability.fleet import FleetCollector
 from domain.usecases.sweeps import FleetStatus, SweepResult
 
+NO_STORE = {"Cache-Control": "no-store"}
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -79,29 +77,39 @@ class Metrics:
         return make_wsgi_app(self.registry)
 
 
+class MetricsApp:
+    """WSGI: GET /metrics from the registry and nothing else, with the dashboard's headers."""
+
+    def __init__(self, metrics: Metrics, path: str = "/metrics") -> None:
+        self._exposition, self._path = metrics.wsgi_app(), path
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def with_headers(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            names = {name.lower() for name, _ in headers}
+            extra = [(n, v) for n, v in {**HEADERS, **NO_STORE}.items() if n.lower() not in names]
+            return start_response(status, headers + extra, *exc)
+
+        if environ.get("PATH_INFO", "").rstrip("/") != self._path:
+            with_headers("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"not found\n"]
+        return self._exposition(environ, with_headers)
+
+
 class MetricsServer:
-    """A small HTTP port serving only /metrics (for `worker`, which has no HTTP app)."""
+    """Prometheus metrics on a port of their own (LEDGER_METRICS_HOST:LEDGER_METRICS_PORT),
+    never the merchant-facing one: scrapes stay off the internet and off its thread pool."""
 
     def __init__(self, metrics: Metrics, host: str, port: int) -> None:
-        self._server, self._thread = start_http_server(port, host, metrics.registry)
+        self._server = waitress.create_server(
+            MetricsApp(metrics), host=host, port=port, threads=2, ident="ledger-connect"
+        )
+        self._thread = threading.Thread(target=self._server.run, name="metrics", daemon=True)
+        self._thread.start()
 
     @property
     def port(self) -> int:
-        return int(self._server.server_port)
+        return int(self._server.effective_port)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
         self._thread.join(timeout=5)
-
-
-class MetricsRoute:
-    """WSGI: `/metrics` answered from the registry, everything else by the app."""
-
-    def __init__(self, app: Any, metrics: Metrics, path: str = "/metrics") -> None:
-        self._app, self._metrics_app, self._path = app, metrics.wsgi_app(), path
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO", "").rstrip("/") == self._path:
-            return self._metrics_app(environ, start_response)
-        return self._app(environ, start_response)

@@ -1,5 +1,6 @@
 """`ledger-connect serve`: dashboard, Magento API, gRPC, the background sweeps (unless
-LEDGER_SWEEP=0), /metrics on the HTTP port and (in demo mode) the Xero emulator."""
+LEDGER_SWEEP=0), Prometheus metrics on LEDGER_METRICS_PORT when set, and (in demo mode) the
+Xero emulator."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from adapters.grpc.callers import parse_callers
 from adapters.grpc.server import TlsConfig, build_server, stop
 from adapters.http import create_app
 from adapters.http.config import HttpConfig
-from adapters.observability.metrics import MetricsRoute, MetricsServer
+from adapters.observability.metrics import MetricsServer
 from app.bootstrap import Container
 from app.commands.context import service_process
 from app.commands.emulator import emulator_settings
@@ -90,7 +91,7 @@ def _start_grpc(
 
 
 def wsgi_app(settings: Settings, built: Container) -> Any:
-    """The dashboard and Magento API, with Prometheus metrics at /metrics."""
+    """The dashboard and Magento API (metrics are on their own port, never here)."""
     config = HttpConfig(
         secret_key=session_secret(settings),
         cookie_secure=settings.cookie_secure,
@@ -100,7 +101,7 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
     )
     app = create_app(built.service, config)
     built.tracing.instrument_flask(app)
-    return MetricsRoute(app, built.metrics)
+    return app
 
 
 def _start_http(settings: Settings, built: Container, stack: ExitStack) -> None:
@@ -118,10 +119,16 @@ def _start_sweeps(settings: Settings, built: Container, stack: ExitStack, lines:
     if settings.sweep:
         stack.callback(Sweeper(sweeps, built).start().stop)
         lines.append(f"sweeps      every {settings.sweep_tick_s:g} s")
-    if settings.metrics_port:
-        server = MetricsServer(built.metrics, settings.metrics_host, settings.metrics_port)
-        stack.callback(server.stop)
-    lines.append(f"metrics     {settings.public_url}/metrics")
+    if not settings.metrics_port:
+        lines.append("metrics     off (set LEDGER_METRICS_PORT)")
+        return
+    host, port = settings.metrics_host, settings.metrics_port
+    try:
+        server = MetricsServer(built.metrics, host, port)
+    except OSError:
+        raise CommandError(_busy("metrics", host, port)) from None
+    stack.callback(server.stop)
+    lines.append(f"metrics     http://{host}:{server.port}/metrics")
 
 
 def _busy(what: str, host: str, port: int) -> str:

@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics on the HTTP app: refreshes by outcome and latency, Xero calls
+"""Prometheus metrics at /metrics on the metrics port: refreshes by outcome and latency, Xero calls
 by endpoint and status, 429s, bindings by status, refresh exhausted, sweep runs and lag."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.test import Client
 
 from adapters.observability.fleet import FleetCollector
+from adapters.observability.metrics import MetricsApp
 from adapters.observability.xero import endpoint_of
 from app.commands.serve import wsgi_app
 from app.settings import Settings
@@ -24,7 +25,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def scrape(stack: Stack) -> Samples:
-    client = Client(wsgi_app(Settings.from_env(stack.env), stack.built))
+    client = Client(MetricsApp(stack.built.metrics))
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
@@ -87,10 +88,11 @@ def test_the_lag_is_the_age_of_the_oldest_due_item(stack: Stack, sweeps: Sweeps)
     )
 
 
-def test_the_app_itself_is_still_served_beside_the_metrics(stack: Stack) -> None:
-    client = Client(wsgi_app(Settings.from_env(stack.env), stack.built))
-    response = client.get("/login")
-    assert response.status_code == 200 and len(response.headers["X-Request-ID"]) == 32
+def test_the_dashboard_and_the_metrics_do_not_share_a_port(stack: Stack) -> None:
+    dashboard = Client(wsgi_app(Settings.from_env(stack.env), stack.built))
+    assert dashboard.get("/metrics").status_code == 404
+    assert dashboard.get("/login").status_code == 200
+    assert Client(MetricsApp(stack.built.metrics)).get("/login").status_code == 404
 
 
 class TestFleetCollector:

@@ -159,6 +159,7 @@ def test_no_secret_reaches_the_logs_at_debug(
         stub.GetFreshToken(pb.GetFreshTokenRequest(binding_id=a), metadata=metadata)
         stub.GetRefData(pb.GetRefDataRequest(binding_id=a), metadata=metadata)
         journey.remember()
+        journey.login()  # a week later: the dashboard session has long ended
         journey.post(f"/dashboard/bindings/{a}/settings/refresh")
 
         stack.control("disconnect", {"tenant_id": NZ.tenant_id, "user_id": SAM.user_id})
@@ -166,6 +167,7 @@ def test_no_secret_reaches_the_logs_at_debug(
         stack.advance(hours=6, seconds=1)
         assert sweeps.connections()["needs_reconnect"] == 1
         journey.remember()
+        journey.login()
         journey.page(f"/dashboard/bindings/{b}/activity")
         journey.post(
             f"/dashboard/bindings/{a}/disconnect", page=f"/dashboard/bindings/{a}/disconnect"
