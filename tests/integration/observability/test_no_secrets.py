@@ -71,8 +71,9 @@ class Journey:
         assert self.post("/login", form, page="/login").status_code == 303
 
     def pair(self, shop: str) -> str:
-        created = self.post("/dashboard/bindings").get_data(as_text=True)
-        found = PAIRING_CODE.search(created)
+        created = self.post("/dashboard/bindings")
+        assert created.status_code == 303, created.status_code
+        found = PAIRING_CODE.search(self.page(created.location).get_data(as_text=True))
         assert found
         code = found.group(1)
         answer = self.client.post("/api/v1/pairings", json=_profile(code, shop)).get_json()
