@@ -123,6 +123,7 @@ def bootstrap(
             keepalive_after=timedelta(days=settings.keepalive_days),
             reference_max_age=timedelta(hours=settings.reference_max_age_h),
             sessions=settings.session_lifetimes,
+            tiers=settings.tiers,
         ),
     )
     return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics, tracing)

@@ -26,6 +26,7 @@ COMMANDS = (
     "token",
     "worker",
     "demo",
+    "status",
 )
 
 

@@ -12,7 +12,10 @@ from typing import TypedDict
 from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Plan
+from domain.errors import ValidationFailed
 from domain.sessions import SessionLifetimes
+from domain.tier import GB, Tier, tier_named
+from domain.values import Environment
 from xero_emulator.settings import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
 from xero_emulator.settings import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 
@@ -68,6 +71,7 @@ class Settings:
     grpc_tls_key: str = ""
     grpc_tls_client_ca: str = ""
     grpc_allow_insecure: bool = False
+    tiers: Mapping[Environment, Tier] = field(default_factory=dict)
 
     @property
     def app_budget_per_minute(self) -> int:
@@ -153,7 +157,60 @@ class Settings:
             trace_sample_ratio=_ratio(e, "LEDGER_TRACE_SAMPLE_RATIO", 0.01),
             **_grpc_tls_settings(e),
             **_sweep_settings(e),
+            tiers={env: parse_tier(e, env) for env in Environment},
         )
+
+
+DEFAULT_TIERS = {Environment.PRODUCTION: "starter", Environment.SANDBOX: "enterprise"}
+_UNLIMITED = ("none", "unlimited")
+
+
+def parse_tier(e: Mapping[str, str], environment: Environment) -> Tier:
+    """`LEDGER_XERO_<ENV>_TIER` names Xero's tier; plain numbers override each of its limits:
+    `_CONNECTION_CAP` (or `none`), `_DAILY_LIMIT`, `_EGRESS_GB` (or `none`) and
+    `_REFERENCE_DAILY_SHARE` (our own calls per organisation per day)."""
+    prefix = f"LEDGER_XERO_{environment.name}_"
+    try:
+        tier = tier_named(e.get(prefix + "TIER", DEFAULT_TIERS[environment]))
+    except ValidationFailed as error:
+        raise SettingsError(f"{prefix}TIER: {error}") from None
+    cap = _optional_count(e, prefix + "CONNECTION_CAP")
+    egress_gb = _optional_count(e, prefix + "EGRESS_GB")
+    daily = _optional_count(e, prefix + "DAILY_LIMIT", unlimited_ok=False)
+    share = _optional_count(e, prefix + "REFERENCE_DAILY_SHARE", unlimited_ok=False)
+    if cap is _NONE:
+        tier = replace(tier, connection_cap=None)
+    if egress_gb is _NONE:
+        tier = replace(tier, monthly_egress_bytes=None)
+    try:
+        return tier.with_overrides(
+            connection_cap=cap if isinstance(cap, int) else None,
+            daily_limit=daily if isinstance(daily, int) else None,
+            monthly_egress_bytes=egress_gb * GB if isinstance(egress_gb, int) else None,
+            reference_daily_share=share if isinstance(share, int) else None,
+        )
+    except ValidationFailed as error:
+        raise SettingsError(f"{prefix}*: {error}") from None
+
+
+_NONE = object()
+
+
+def _optional_count(e: Mapping[str, str], key: str, unlimited_ok: bool = True) -> object:
+    """None when unset, _NONE for `none`/`unlimited`, else a whole number >= 0."""
+    raw = e.get(key, "").strip().lower()
+    if not raw:
+        return None
+    if raw in _UNLIMITED and unlimited_ok:
+        return _NONE
+    try:
+        value = int(raw)
+    except ValueError:
+        hint = " or none" if unlimited_ok else ""
+        raise SettingsError(f"{key} must be a whole number{hint}") from None
+    if value < 0:
+        raise SettingsError(f"{key} cannot be negative")
+    return value
 
 
 def parse_plans(text: str) -> tuple[Plan, ...]:

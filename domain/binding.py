@@ -39,6 +39,9 @@ class Binding:
     xero: XeroLink | None = None
     policy: SyncPolicy = field(default_factory=SyncPolicy)
     status_reason: str = ""
+    # Set when a connect attempt expired without Xero ever sending the merchant back (Xero's
+    # connection-limit page does that); cleared by the next successful connect.
+    connect_problem: str = ""
 
     @property
     def is_live(self) -> bool:
@@ -83,7 +86,16 @@ class Binding:
                 "connect that organisation, or create a new binding for another one"
             )
         self.xero = link
+        self.connect_problem = ""
         return self._move(S.CONNECTED, EventKind.CONNECTED, f"connected to {link.tenant_name}", now)
+
+    def connect_never_returned(self, reason: str, now: datetime) -> BindingEvent | None:
+        """A consent Xero never sent back: recorded unless the binding got connected anyway
+        (by another attempt) or is gone."""
+        if self.status is not S.PAIRED and self.status is not S.NEEDS_RECONNECT:
+            return None
+        self.connect_problem = reason
+        return self._event(EventKind.CONNECT_REFUSED, reason, now)
 
     def degrade(self, reason: str, now: datetime) -> BindingEvent | None:
         """Transient Xero trouble; returns an event only on the way in."""

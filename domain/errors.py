@@ -41,6 +41,12 @@ class PlanLimitExceeded(DomainError):
     code = "PLAN_LIMIT_EXCEEDED"
 
 
+class ConnectionCapReached(DomainError):
+    """The Xero app holds as many organisations as its tier allows; Xero would refuse more."""
+
+    code = "XERO_CONNECTION_CAP"
+
+
 class OrganisationLocked(DomainError):
     code = "ORGANISATION_LOCKED"
 
@@ -129,6 +135,12 @@ class ProviderUnavailable(ProviderError):
 
 class RateLimited(ProviderUnavailable):
     code = "XERO_RATE_LIMITED"
+
+
+class DayLimitReached(RateLimited):
+    """Xero's 429 for the organisation's daily call limit: nothing more until its day resets."""
+
+    code = "XERO_DAY_LIMIT"
 
 
 class ProviderRejected(ProviderError):

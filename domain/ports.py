@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -10,6 +10,7 @@ from typing import Protocol
 from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import ConnectAttempt, PairingCode, XeroConnection
+from domain.egress import EgressRow
 from domain.events import BindingEvent
 from domain.grant import OAuthGrant, TokenSet, TokenView
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
@@ -70,8 +71,13 @@ class XeroProvider(Protocol):
         access_token: str,
         tenant_id: str,
         kinds: Collection[RefKind],
+        since: Mapping[RefKind, datetime] | None = None,
     ) -> ReferenceBundle:
-        """Fetch the kinds concurrently (one wave), within Xero's per-organisation limits."""
+        """Fetch the kinds concurrently (one wave), within Xero's per-organisation limits.
+
+        A kind in `since` is asked with If-Modified-Since that date and comes back with only
+        the rows changed after it (none when nothing changed, whether Xero answered 304 or
+        an empty list)."""
         ...
 
     def api_base_url(self, environment: Environment) -> str: ...
@@ -123,6 +129,11 @@ class BindingRepository(Protocol):
         ...
 
     def count_by_status(self) -> dict[BindingStatus, int]: ...
+
+    def count_connected_organisations(self, environment: Environment) -> int:
+        """Distinct organisations that live bindings hold a Xero connection to (connected,
+        degraded or needing a reconnect), demo companies aside: what Xero's cap counts."""
+        ...
 
 
 class TokenStore(Protocol):
@@ -195,6 +206,10 @@ class ConnectAttemptRepository(Protocol):
         """Attempts created before `before` still holding a consent nobody picked from."""
         ...
 
+    def never_returned(self, before: datetime, limit: int) -> list[ConnectAttempt]:
+        """Attempts created before `before` whose callback never came (unused, no consent)."""
+        ...
+
 
 class PairingCodeRepository(Protocol):
     def get(self, code_hash: str) -> PairingCode | None: ...
@@ -230,6 +245,16 @@ class LeaseRepository(Protocol):
         ...
 
     def purge(self, ended_before: datetime) -> int: ...
+
+
+class EgressLog(Protocol):
+    """Bytes received from Xero per month, environment, organisation and endpoint."""
+
+    def add(self, month: str, rows: Sequence[EgressRow]) -> None:
+        """Add these to the month's running totals."""
+        ...
+
+    def month(self, month: str) -> list[EgressRow]: ...
 
 
 class EventLog(Protocol):
@@ -283,6 +308,7 @@ class UnitOfWork(Protocol):
     leases: LeaseRepository
     sessions: SessionRepository
     throttles: ThrottleStore
+    egress: EgressLog
 
     def __enter__(self) -> UnitOfWork: ...
 

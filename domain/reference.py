@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from domain.day_budget import DayBudget
 from domain.values import Environment
 
 
@@ -127,9 +129,25 @@ class Currency:
     description: str = ""
 
 
+# Xero answers these with only what changed since an If-Modified-Since date (xero-facts §11).
+INCREMENTAL: frozenset[RefKind] = frozenset({RefKind.ACCOUNTS, RefKind.ITEMS})
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One kind's answer: bytes received, the If-Modified-Since sent (None: a full list came
+    back) and the newest `UpdatedDateUTC` among the rows received."""
+
+    kind: RefKind
+    received_bytes: int
+    modified_since: datetime | None = None
+    newest_update: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceBundle:
-    """What one fetch wave returned; kinds not asked for stay None."""
+    """What one fetch wave returned; kinds not asked for stay None. A kind asked with
+    If-Modified-Since carries only the rows changed since (none: unchanged)."""
 
     organisation: OrganisationSummary | None = None
     accounts: tuple[LedgerAccount, ...] | None = None
@@ -138,6 +156,16 @@ class ReferenceBundle:
     tracking_categories: tuple[TrackingCategory, ...] | None = None
     branding_themes: tuple[BrandingTheme, ...] | None = None
     currencies: tuple[Currency, ...] | None = None
+    receipts: tuple[Receipt, ...] = ()
+    # The lowest X-DayLimit-Remaining Xero sent with this wave, when it sent one.
+    day_remaining: int | None = None
+
+    @property
+    def received_bytes(self) -> int:
+        return sum(r.received_bytes for r in self.receipts)
+
+    def is_delta(self, kind: RefKind) -> bool:
+        return any(r.kind is kind and r.modified_since is not None for r in self.receipts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +181,17 @@ class ReferenceCache:
     currencies: tuple[Currency, ...] = ()
     fetched_at: datetime | None = None
     extended_fetched_at: datetime | None = None
+    # Per incremental kind, the newest UpdatedDateUTC seen: Xero's clock, never ours.
+    watermarks: tuple[tuple[RefKind, datetime], ...] = ()
+    day: DayBudget = DayBudget()
+
+    def watermark(self, kind: RefKind) -> datetime | None:
+        return dict(self.watermarks).get(kind)
+
+    def since(self, kinds: Collection[RefKind]) -> dict[RefKind, datetime]:
+        """If-Modified-Since per kind that can be asked for changes only."""
+        marks = dict(self.watermarks)
+        return {k: marks[k] for k in kinds if k in INCREMENTAL and k in marks}
 
     @property
     def income_accounts(self) -> tuple[LedgerAccount, ...]:
@@ -179,10 +218,37 @@ class ReferenceCache:
         changes: dict[str, Any] = {
             f.name: getattr(bundle, f.name)
             for f in fields(ReferenceBundle)
-            if getattr(bundle, f.name) is not None
+            if f.name in _KINDS and getattr(bundle, f.name) is not None
         }
+        if bundle.is_delta(RefKind.ACCOUNTS) and bundle.accounts is not None:
+            changes["accounts"] = _upsert(self.accounts, bundle.accounts, "account_id")
+        if bundle.is_delta(RefKind.ITEMS) and bundle.items is not None:
+            changes["items"] = _upsert(self.items, bundle.items, "item_id")
+        changes["watermarks"] = self._advanced(bundle.receipts)
         changes["extended_fetched_at" if extended else "fetched_at"] = now
         return replace(self, **changes)
 
+    def _advanced(self, receipts: tuple[Receipt, ...]) -> tuple[tuple[RefKind, datetime], ...]:
+        marks = dict(self.watermarks)
+        for receipt in receipts:
+            newest = receipt.newest_update
+            if receipt.kind in INCREMENTAL and newest is not None:
+                old = marks.get(receipt.kind)
+                marks[receipt.kind] = newest if old is None else max(old, newest)
+        return tuple(sorted(marks.items()))
+
     def has_account(self, account_id: str) -> bool:
         return any(a.account_id == account_id for a in self.accounts)
+
+
+# The bundle fields that carry a kind (each RefKind's value names its field).
+_KINDS = frozenset(kind.value for kind in RefKind)
+R = TypeVar("R")
+
+
+def _upsert(old: tuple[R, ...], changed: tuple[R, ...], key: str) -> tuple[R, ...]:
+    """`old` with each changed row replacing the one of the same id (archived rows too), and
+    rows new to us appended."""
+    by_id = {getattr(row, key): row for row in changed}
+    kept = tuple(by_id.pop(getattr(row, key), row) for row in old)
+    return kept + tuple(by_id.values())

@@ -7,10 +7,11 @@ from domain.usecases.deps import Deps
 from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironment
 from domain.usecases.pairing import CreateBinding, NewPairingCode, RedeemPairing, UpdateProfile
 from domain.usecases.queries import Accounts, Queries, SaveSettings
-from domain.usecases.reference import ReferenceService
+from domain.usecases.reference import EgressReport, ReferenceService
 from domain.usecases.sessions import Sessions
 from domain.usecases.settle import ConnectionSettler
 from domain.usecases.throttles import Throttles
+from domain.usecases.tiers import ConnectionTiers
 from domain.usecases.tokens import TokenService
 
 
@@ -46,6 +47,8 @@ class LedgerConnect:
         self.accounts = Accounts(deps)
         self.sessions = Sessions(deps.uow, deps.clock, deps.secrets, deps.tunables.sessions)
         self.throttles = Throttles(deps.uow, deps.clock, deps.tunables.lock_timeout_s)
+        self.tiers = ConnectionTiers(deps)
+        self.egress = EgressReport(deps)
 
     def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
         """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""

@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     RECOVERED = "recovered"
     NEEDS_RECONNECT = "needs_reconnect"
     REFERENCE_REFRESHED = "reference_refreshed"
+    CONNECT_REFUSED = "connect_refused"
     SETTINGS_CHANGED = "settings_changed"
     CHOICE_UNAVAILABLE = "choice_unavailable"
     DISCONNECTED = "disconnected"

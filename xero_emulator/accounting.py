@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from xero_emulator.bearer import Principal, authenticate, forbidden, problem, too_many_requests
-from xero_emulator.clock import ms_date
+from xero_emulator.clock import ms_date, parse_http_or_iso, parse_ms_date
 from xero_emulator.limits import RateLimiter
 from xero_emulator.ordering import sort_records
 from xero_emulator.resources import RESOURCES, Resource
@@ -102,6 +102,14 @@ def _listing(resource: Resource, org: SeedOrg, provider: str) -> Response:
             records = _filtered(resource, records)
         except WhereError as e:
             return _validation_error(str(e))
+    since = request.headers.get("If-Modified-Since", "").strip()
+    if resource.modified_since and since:
+        after = parse_http_or_iso(since)
+        if after is None:
+            return _validation_error(f"If-Modified-Since {since[:40]!r} is not a date-time")
+        records = [r for r in records if parse_ms_date(r.get("UpdatedDateUTC")) > after]
+        if not records and get_state().store.unchanged_answer == "304":
+            return Response(status=304)
     return jsonify(_envelope(resource.collection, records, provider))
 
 

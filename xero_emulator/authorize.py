@@ -5,10 +5,11 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from xero_emulator.consent import (
+    ConnectionLimitReached,
     ConsentError,
     FatalAuthorizeError,
     RedirectAuthorizeError,
@@ -61,6 +62,14 @@ def decide() -> ResponseReturnValue:
         return _allow(state, form["pending"], found)
 
 
+@bp.get("/connectionLimit")
+def connection_limit() -> ResponseReturnValue:
+    """Where a consent over the app's cap ends: no code, no error, no way back to the app."""
+    client = get_state().settings.client(request.args.get("client_id", ""))
+    app_name = client.app_name if client else "This app"
+    return render_template("connection_limit.html", app_name=app_name)
+
+
 def _pending(state: EmulatorState, pending_id: str) -> AuthorizeRequest | None:
     entry = state.store.pending.get(pending_id)
     if entry is None or state.clock.now() > entry[1] + PENDING_LIFETIME_S:
@@ -76,6 +85,10 @@ def _allow(
         code = grant_consent(state.store, auth_request, user_id, tenant_ids, state.clock.now())
     except ConsentError as e:
         return _page(state, pending_id, auth_request, error=str(e), user_id=user_id), 400
+    except ConnectionLimitReached:
+        # As authorize.xero.com/connectionLimit: Xero's own page, never back to the app.
+        del state.store.pending[pending_id]
+        return redirect(url_for("authorize.connection_limit", client_id=auth_request.client_id))
     del state.store.pending[pending_id]
     session_state = f"{secrets.token_urlsafe(32)}.{secrets.token_hex(16)}"
     scope = " ".join(auth_request.scope)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.utils
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -43,6 +45,30 @@ def ms_date(ts: float, with_offset: bool = True) -> str:
     """Microsoft JSON date as Xero writes it, e.g. /Date(1552404447003+0000)/."""
     suffix = "+0000" if with_offset else ""
     return f"/Date({int(ts * 1000)}{suffix})/"
+
+
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+def parse_ms_date(value: object) -> float:
+    """Epoch seconds of a /Date(ms+0000)/ value; a missing or odd one counts as long ago."""
+    found = _MS_DATE.match(value) if isinstance(value, str) else None
+    return int(found.group(1)) / 1000 if found else float("-inf")
+
+
+def parse_http_or_iso(value: str) -> float | None:
+    """Epoch seconds of an ISO 8601 date-time (as Xero's OpenAPI says) or an HTTP-date;
+    a value without a zone is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 def xero_utc(ts: float) -> str:

@@ -32,6 +32,10 @@ class ConsentError(Exception):
     """What the user picked is not allowed."""
 
 
+class ConnectionLimitReached(Exception):
+    """The app is at its tier's connection cap and the consent would add an organisation."""
+
+
 def validate_request(settings: EmulatorSettings, params: Mapping[str, str]) -> AuthorizeRequest:
     """Check an authorize request the way login.xero.com does."""
     client = settings.client(params.get("client_id", ""))
@@ -78,12 +82,23 @@ def grant_consent(
         raise ConsentError("Only one organisation can be connected at a time")
     if not set(chosen) <= set(user.tenant_ids):
         raise ConsentError("You do not have access to that organisation")
+    _check_cap(store, request.client_id, chosen)
     code = secrets.token_hex(32)
     auth_event = str(uuid.uuid4())
     _forget_stale_codes(store, now)
     store.codes[code] = AuthCode(request, user_id, chosen, auth_event, uuid.uuid4().hex, now)
     store.stats.consents["allowed"] += 1
     return code
+
+
+def _check_cap(store: Store, client_id: str, chosen: tuple[str, ...]) -> None:
+    if store.connection_cap is None:
+        return
+    live = store.connected_tenants(client_id)
+    new = [t for t in chosen if t not in live and not store.is_demo(t)]
+    if new and len(live) + len(new) > store.connection_cap:
+        store.stats.consents["connection_limit"] += 1
+        raise ConnectionLimitReached(client_id)
 
 
 def _forget_stale_codes(store: Store, now: float) -> None:

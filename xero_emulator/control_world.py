@@ -6,13 +6,16 @@ import re
 
 from flask import Response, jsonify
 
+from xero_emulator.clock import ms_date
 from xero_emulator.consent import (
+    ConnectionLimitReached,
     FatalAuthorizeError,
     RedirectAuthorizeError,
     grant_consent,
     validate_request,
 )
-from xero_emulator.control import ControlError, bp, payload
+from xero_emulator.control import ControlError, bp, json_response, payload
+from xero_emulator.seed.changes import add_orgs, change
 from xero_emulator.state import get_state
 
 __all__ = ["bp"]
@@ -88,5 +91,59 @@ def consent() -> Response:
     if not isinstance(tenant_ids, list):
         raise ControlError("tenant_ids must be a list")
     with state.lock:
-        code = grant_consent(state.store, auth_request, user_id, tenant_ids, state.clock.now())
+        try:
+            code = grant_consent(state.store, auth_request, user_id, tenant_ids, state.clock.now())
+        except ConnectionLimitReached:
+            return json_response({"error": "connection_limit", "redirected": False}, 403)
     return jsonify(code=code, state=auth_request.state)
+
+
+@bp.get("/tier")
+def tier() -> Response:
+    """The connection cap and how unchanged If-Modified-Since answers look."""
+    store = get_state().store
+    return jsonify(connection_cap=store.connection_cap, unchanged_answer=store.unchanged_answer)
+
+
+@bp.post("/tier")
+def set_tier() -> Response:
+    """Set `connection_cap` (a whole number, or null for none) and/or `unchanged_answer`."""
+    body, state = payload(), get_state()
+    cap = body.get("connection_cap", state.store.connection_cap)
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 0):
+        raise ControlError("connection_cap must be a whole number >= 0 or null")
+    answer = body.get("unchanged_answer", state.store.unchanged_answer)
+    if answer not in ("304", "empty"):
+        raise ControlError('unchanged_answer must be "304" or "empty"')
+    with state.lock:
+        state.store.connection_cap, state.store.unchanged_answer = cap, answer
+    return tier()
+
+
+@bp.post("/organisations")
+def add_organisations() -> Response:
+    """Add `count` organisations like the seeded `like` one (default au) for `user_id`."""
+    body, state = payload(), get_state()
+    count, like = body.get("count"), str(body.get("like", "au"))
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 20_000:
+        raise ControlError("count must be a whole number from 1 to 20000")
+    with state.lock:
+        try:
+            added = add_orgs(state.store.seed, str(body.get("user_id", "")), like, count)
+        except KeyError as e:
+            raise ControlError(f"unknown {e.args[0]}") from None
+    return jsonify(tenant_ids=added)
+
+
+@bp.post("/organisations/<tenant_id>/<collection>/<key>")
+def change_record(tenant_id: str, collection: str, key: str) -> Response:
+    """Change an account or item (found by id or code) as a user editing it in Xero would:
+    the fields given are set and its UpdatedDateUTC becomes now."""
+    body, state = payload(), get_state()
+    with state.lock:
+        try:
+            record = change(state.store.seed, tenant_id.lower(), collection, key, body)
+        except KeyError as e:
+            raise ControlError(f"unknown {e.args[0]}") from None
+        record["UpdatedDateUTC"] = ms_date(state.clock.now())
+        return jsonify(record)

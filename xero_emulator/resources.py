@@ -13,6 +13,8 @@ class Resource:
     type_name: str
     fields: tuple[str, ...]
     filterable: bool = True
+    # Xero's OpenAPI description gives these GETs the If-Modified-Since header.
+    modified_since: bool = False
 
 
 def _fields(names: str) -> tuple[str, ...]:
@@ -40,6 +42,7 @@ RESOURCES = {
             " CurrencyCode TaxType EnablePaymentsToAccount ShowInExpenseClaims Class SystemAccount"
             " ReportingCode ReportingCodeName HasAttachments UpdatedDateUTC AddToWatchlist"
         ),
+        modified_since=True,
     ),
     "taxrates": Resource(
         "TaxRates",
@@ -62,6 +65,7 @@ RESOURCES = {
             " IsTrackedAsInventory InventoryAssetAccountCode SalesDetails PurchaseDetails"
             " TotalCostPool QuantityOnHand UpdatedDateUTC"
         ),
+        modified_since=True,
     ),
     "brandingthemes": Resource(
         "BrandingThemes",

@@ -54,6 +54,13 @@ class EmulatorSettings:
     code_lifetime_s: int = 300
     limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     bulk_connections: bool = False
+    # The developer tier's cap on organisations connected to each app (demo companies do
+    # not count); None is unlimited. At the cap, consent for a new organisation ends on
+    # Xero's "connection limit" page and never returns to the app.
+    connection_cap: int | None = None
+    # How "nothing changed since If-Modified-Since" is answered: "304" or "empty" (200 and
+    # an empty list); Xero has been seen doing both.
+    unchanged_answer: str = "304"
     timeout_sleep_s: float = 30.0
     issuer: str = "https://identity.xero.com"
     session_secret: str | None = field(default=None, repr=False)

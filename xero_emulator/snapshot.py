@@ -1,10 +1,11 @@
 """The emulator's world kept in a file, so a demo that restarts finds its grants again.
 
 Kept: the token-signing key, refresh-token chains, connections, granted scopes, the clock's
-offset, the Bulk Connections switch and the organisations' reference data (the root page can
-archive accounts). Not kept: faults (a restart switches them off), rate-limit windows, pending
-consents, codes and counters. The file is written whole to a temporary name, then renamed
-over the old one (mode 0600: it holds the emulator's refresh tokens).
+offset, the Bulk Connections switch, the connection cap and the organisations' reference data
+(the root page can archive accounts). Not kept: faults (a restart switches them off),
+rate-limit windows, pending consents, codes, counters and organisations added for benchmarks.
+The file is written whole to a temporary name, then renamed over the old one (mode 0600: it
+holds the emulator's refresh tokens).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def dump(store: Store, clock_offset: float) -> dict[str, Any]:
         "format": FORMAT,
         "clock_offset": clock_offset,
         "bulk": store.bulk,
+        "connection_cap": store.connection_cap,
+        "unchanged_answer": store.unchanged_answer,
         "signing_key": store.signing_key.hex(),
         "chains": [dataclasses.asdict(c) for c in store.chains.values()],
         "connections": [dataclasses.asdict(c) for c in store.connections.values()],
@@ -41,6 +44,8 @@ def load(data: dict[str, Any], store: Store) -> float:
     if data.get("format") != FORMAT:
         raise ValueError(f"unknown emulator state format {data.get('format')!r}")
     store.bulk = bool(data["bulk"])
+    store.connection_cap = data.get("connection_cap", store.connection_cap)
+    store.unchanged_answer = data.get("unchanged_answer", store.unchanged_answer)
     store.signing_key = bytes.fromhex(data["signing_key"])
     for raw in data["chains"]:
         chain = Chain(**{**raw, "scope": tuple(raw["scope"])})

@@ -27,6 +27,8 @@ class Store:
     faults: Faults
     limiter: RateLimiter
     bulk: bool
+    connection_cap: int | None = None
+    unchanged_answer: str = "304"
     stats: Stats = field(default_factory=Stats)
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     pending: dict[str, tuple[AuthorizeRequest, float]] = field(default_factory=dict)
@@ -52,6 +54,18 @@ class Store:
         connection = self.connections.get((user_id, client_id, tenant_id))
         return connection is not None and connection.active
 
+    def is_demo(self, tenant_id: str) -> bool:
+        org = self.seed.orgs.get(tenant_id)
+        return bool(org and org.resources["Organisations"][0].get("IsDemoCompany"))
+
+    def connected_tenants(self, client_id: str) -> set[str]:
+        """Organisations connected to the app by anyone, as the tier's cap counts them."""
+        return {
+            c.tenant_id
+            for c in self.connections.values()
+            if c.client_id == client_id and c.active and not self.is_demo(c.tenant_id)
+        }
+
 
 class EmulatorState:
     """Settings, clock, lock and the resettable store of one emulator app."""
@@ -68,6 +82,8 @@ class EmulatorState:
             faults=Faults(timeout_sleep_s=self.settings.timeout_sleep_s),
             limiter=RateLimiter(self.settings.limits),
             bulk=self.settings.bulk_connections,
+            connection_cap=self.settings.connection_cap,
+            unchanged_answer=self.settings.unchanged_answer,
         )
 
     def reset(self) -> None:

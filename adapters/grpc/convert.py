@@ -67,6 +67,8 @@ def binding(view: BindingView) -> pb.GetBindingResponse:
             sync_policy=sync_policy(b.policy),
             reference_fetched_at=view.reference.fetched_at if view.reference else None,
             unavailable_choices=map(unavailable_choice, b.unavailable_choices(view.reference)),
+            granted_scopes=view.granted_scopes,
+            broad_scopes=bool(view.broad_scopes),
         )
     )
 

@@ -38,6 +38,7 @@ PROBLEMS: dict[type[e.DomainError], Problem] = {
     e.BindingDisconnected: Problem(409, "This binding is disconnected"),
     e.PlanLimitExceeded: Problem(403, "Your plan's limit is reached"),
     e.OrganisationLocked: Problem(409, "A different organisation is locked in"),
+    e.ConnectionCapReached: Problem(409, "Xero's connection limit is reached"),
     e.PartnerEditionRefused: Problem(409, "This organisation cannot be connected"),
     e.NoOrganisation: Problem(400, "No organisation was chosen"),
     e.ConsentDenied: Problem(400, "Connection cancelled"),

@@ -33,6 +33,7 @@ EVENT_LABELS = {
     EventKind.RECOVERED: "Recovered",
     EventKind.NEEDS_RECONNECT: "Needs reconnect",
     EventKind.REFERENCE_REFRESHED: "Reference data refreshed",
+    EventKind.CONNECT_REFUSED: "Xero did not send you back",
     EventKind.SETTINGS_CHANGED: "Settings changed",
     EventKind.CHOICE_UNAVAILABLE: "Setting needs a new account",
     EventKind.DISCONNECTED: "Disconnected",

@@ -58,6 +58,22 @@ class FleetCollector(Collector):
             lag.add_metric([sweep], due.lag(now).total_seconds())
         yield backlog
         yield lag
+        live = GaugeMetricFamily(
+            "ledger_xero_connected_organisations",
+            "Distinct organisations connected to the Xero app (demo companies aside)",
+            labels=["environment"],
+        )
+        cap = GaugeMetricFamily(
+            "ledger_xero_connection_cap",
+            "The Xero app's connection cap by its tier (absent when unlimited)",
+            labels=["environment"],
+        )
+        for env, usage in sorted(status.connections.items()):
+            live.add_metric([env.value], usage.live)
+            if usage.cap is not None:
+                cap.add_metric([env.value], usage.cap)
+        yield live
+        yield cap
 
     def _snapshot(self) -> FleetStatus | None:
         with self._lock:

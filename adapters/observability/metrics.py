@@ -43,6 +43,12 @@ class Metrics:
             ["endpoint", "status"],
             registry=r,
         )
+        self.received_bytes = Counter(
+            "ledger_xero_received_bytes",
+            "Bytes received from Xero's Accounting API, by environment, endpoint and organisation",
+            ["environment", "endpoint", "tenant"],
+            registry=r,
+        )
         self.rate_limited = Counter(
             "ledger_xero_rate_limited", "429 answers from Xero", ["endpoint"], registry=r
         )

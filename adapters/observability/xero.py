@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -141,12 +142,18 @@ class InstrumentedXero(XeroProvider):
         access_token: str,
         tenant_id: str,
         kinds: Collection[RefKind],
+        since: Mapping[RefKind, datetime] | None = None,
     ) -> ReferenceBundle:
         names = ",".join(sorted(k.value for k in kinds))
         with self._span(
             "fetch_reference", environment, **{"xero.tenant_id": tenant_id, "xero.kinds": names}
         ):
-            return self._inner.fetch_reference(environment, access_token, tenant_id, kinds)
+            bundle = self._inner.fetch_reference(environment, access_token, tenant_id, kinds, since)
+        for receipt in bundle.receipts:
+            self._metrics.received_bytes.labels(
+                environment.value, receipt.kind.value, tenant_id
+            ).inc(receipt.received_bytes)
+        return bundle
 
     def api_base_url(self, environment: Environment) -> str:
         return self._inner.api_base_url(environment)

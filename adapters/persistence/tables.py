@@ -63,6 +63,8 @@ bindings = Table(
     Column("xero_connection_id", String(ID), index=True),
     Column("xero_user_id", String(ID)),
     Column("policy", JSON, nullable=False),
+    # Why the last connect attempt came to nothing without Xero sending the merchant back.
+    Column("connect_problem", Text, nullable=False, server_default=""),
     Index("ix_bindings_xero_user", "xero_environment", "xero_user_id"),
     # One Magento install, at most one live binding (DESIGN §3), even under racing pairings.
     Index(
@@ -171,6 +173,19 @@ throttles = Table(
     Column("level", Float, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("empty_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Bytes received from Xero per calendar month (YYYY-MM), organisation and endpoint: Xero
+# meters egress against the tier's monthly allowance.
+xero_egress = Table(
+    "xero_egress",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("environment", String(16), primary_key=True),
+    Column("tenant_id", String(ID), primary_key=True),
+    Column("endpoint", String(64), primary_key=True),
+    Column("received_bytes", BigInteger, nullable=False),
+    Column("calls", BigInteger, nullable=False),
 )
 
 

@@ -15,6 +15,7 @@ from adapters.persistence.repositories.connect import (
     SqlConnectAttemptRepository,
     SqlPairingCodeRepository,
 )
+from adapters.persistence.repositories.egress import SqlEgressLog
 from adapters.persistence.repositories.events import SqlEventLog
 from adapters.persistence.repositories.grants import SqlTokenStore
 from adapters.persistence.repositories.leases import SqlLeaseRepository
@@ -38,6 +39,7 @@ class SqlUnitOfWork(UnitOfWork):
     leases: SqlLeaseRepository
     sessions: SqlSessionRepository
     throttles: SqlThrottleStore
+    egress: SqlEgressLog
 
     def __init__(self, database: Database, sealer: Sealer, tracer: Tracer) -> None:
         self._database = database
@@ -60,6 +62,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.leases = SqlLeaseRepository(tx)
         self.sessions = SqlSessionRepository(tx)
         self.throttles = SqlThrottleStore(tx)
+        self.egress = SqlEgressLog(tx)
         return self
 
     def __exit__(

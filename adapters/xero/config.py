@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GRANULAR_SCOPES = (
-    "offline_access openid profile email accounting.contacts accounting.invoices "
-    "accounting.payments accounting.banktransactions accounting.settings.read projects"
-)
-BROAD_SCOPES = (
-    "offline_access openid profile email accounting.contacts accounting.transactions "
-    "accounting.settings.read projects"
-)
+from domain.scopes import LEGACY_SYNC_SCOPES, SYNC_SCOPES
+
+GRANULAR_SCOPES = " ".join(SYNC_SCOPES)
+BROAD_SCOPES = " ".join(LEGACY_SYNC_SCOPES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import httpx
 
 from domain.errors import (
     AccessTokenRejected,
+    DayLimitReached,
     InvalidGrant,
     OrganisationDisconnected,
     ProviderError,
@@ -94,7 +95,8 @@ def _transient(response: httpx.Response, endpoint: str) -> ProviderUnavailable:
     if response.status_code == 429:
         problem = response.headers.get("X-Rate-Limit-Problem", "")
         reason = problem if _SAFE_OAUTH_CODE.match(problem) else ""
-        return RateLimited(_message(endpoint, 429, reason), retry_after(response))
+        limited = DayLimitReached if problem.lower() == "day" else RateLimited
+        return limited(_message(endpoint, 429, reason), retry_after(response))
     return ProviderUnavailable(message, retry_after(response))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 from types import TracebackType
 
 import httpx
@@ -97,9 +98,12 @@ class HttpXeroProvider(XeroProvider):
         access_token: str,
         tenant_id: str,
         kinds: Collection[RefKind],
+        since: Mapping[RefKind, datetime] | None = None,
     ) -> ReferenceBundle:
         config = self._config(environment)
-        return reference.fetch_reference(self._wire, config, access_token, tenant_id, kinds)
+        return reference.fetch_reference(
+            self._wire, config, access_token, tenant_id, kinds, since or {}
+        )
 
     def _config(self, environment: Environment) -> XeroEnvironmentConfig:
         config = self._configs.get(environment)

@@ -42,6 +42,7 @@ class ApiCall:
     tenant_id: str | None = None
     params: Mapping[str, str] | None = None
     also_ok: frozenset[int] = frozenset()
+    headers: Mapping[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"ApiCall({self.method} {self.endpoint}, tenant={self.tenant_id})"
@@ -112,6 +113,7 @@ class Wire:
         headers = {"Authorization": f"Bearer {call.access_token}", "Accept": "application/json"}
         if call.tenant_id is not None:
             headers["xero-tenant-id"] = call.tenant_id
+        headers.update(call.headers or {})
         with self._limiter.call(call.tenant_id):
             started = time.monotonic()
             try:

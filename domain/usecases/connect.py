@@ -20,6 +20,7 @@ from domain.grant import TokenSet
 from domain.usecases.deps import Deps
 from domain.usecases.pairing import account_and_plan, owned_binding
 from domain.usecases.settle import Connected, ConnectionSettler
+from domain.usecases.tiers import refuse_new_organisation_at_cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class StartConnect:
                     f"the {account.environment} Xero environment has no client credentials "
                     "configured; ask the operator to set them"
                 )
+            refuse_new_organisation_at_cap(uow, self._d, binding, account.environment)
             attempt = ConnectAttempt(
                 id=self._d.ids.new_id(),
                 state=self._d.secrets.token(32),

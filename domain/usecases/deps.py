@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ from domain.ports import (
     XeroProvider,
 )
 from domain.sessions import SessionLifetimes
+from domain.tier import UNCAPPED, Tier
+from domain.values import Environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,11 @@ class Tunables:
     keepalive_after: timedelta = timedelta(days=7)
     reference_max_age: timedelta = timedelta(hours=24)
     sessions: SessionLifetimes = field(default_factory=SessionLifetimes)
+    # The Xero app's tier per environment; an environment left out is not capped.
+    tiers: Mapping[Environment, Tier] = field(default_factory=dict)
+
+    def tier(self, environment: Environment) -> Tier:
+        return self.tiers.get(environment, UNCAPPED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from domain.events import BindingEvent
 from domain.limits import organisations_note, websites_full
 from domain.policy import SyncPolicy
 from domain.reference import ReferenceCache
+from domain.scopes import broad_scopes
 from domain.usecases.deps import Deps
 from domain.usecases.locking import lock_binding
 from domain.usecases.pairing import account_and_plan, owned_binding
@@ -21,6 +22,12 @@ from domain.usecases.pairing import account_and_plan, owned_binding
 class BindingView:
     binding: Binding
     reference: ReferenceCache | None
+    granted_scopes: tuple[str, ...] = ()
+
+    @property
+    def broad_scopes(self) -> tuple[str, ...]:
+        """Granted scopes Xero retires after September 2027: the merchant must reconnect."""
+        return broad_scopes(self.granted_scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,8 @@ class Queries:
                 if binding.xero
                 else None
             )
-        return BindingView(binding, cache)
+            grant = uow.grants.get(binding_id) if binding.status.has_xero else None
+        return BindingView(binding, cache, grant.scopes if grant else ())
 
     def owned(self, account_id: str, binding_id: str) -> BindingView:
         view = self.binding(binding_id)

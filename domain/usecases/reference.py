@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from domain.binding import Binding, XeroLink
 from domain.digests import digest
-from domain.errors import AccessTokenRejected, DomainError, NotFound, OrganisationDisconnected
+from domain.egress import EgressTally, month_of
+from domain.errors import (
+    AccessTokenRejected,
+    DayLimitReached,
+    DomainError,
+    NotFound,
+    OrganisationDisconnected,
+)
 from domain.events import BindingEvent
 from domain.ports import record
 from domain.reference import CRITICAL, EXTENDED, ReferenceBundle, ReferenceCache, RefKind
 from domain.usecases.deps import Deps
 from domain.usecases.locking import lock_binding
 from domain.usecases.tokens import FreshToken, TokenService, require_tokens_allowed
+from domain.usecases.wave import store_wave
 from domain.values import EventKind
 
 log = logging.getLogger(__name__)
@@ -40,11 +49,17 @@ class ReferenceService:
         self._on_rejected = on_rejected
 
     def refresh(
-        self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...] = (CRITICAL, EXTENDED)
+        self,
+        binding_id: str,
+        waves: tuple[tuple[RefKind, ...], ...] = (CRITICAL, EXTENDED),
+        *,
+        incremental: bool = False,
     ) -> ReferenceCache:
+        """Fetch the waves; `incremental` asks Accounts and Items only for what changed since
+        the newest UpdatedDateUTC already cached (the daily refresh: far less egress)."""
         cache: ReferenceCache | None = None
         for kinds in waves:
-            cache = self._wave(binding_id, kinds)
+            cache = self._wave(binding_id, kinds, incremental)
         assert cache is not None
         return cache
 
@@ -61,18 +76,21 @@ class ReferenceService:
             cache = uow.references.get(binding.xero.tenant_id, binding.xero.environment)
         return cache or ReferenceCache(binding.xero.tenant_id, binding.xero.environment)
 
-    def _wave(self, binding_id: str, kinds: tuple[RefKind, ...]) -> ReferenceCache:
+    def _wave(
+        self, binding_id: str, kinds: tuple[RefKind, ...], incremental: bool
+    ) -> ReferenceCache:
         binding = self._binding(binding_id)
         assert binding.xero is not None
         link = binding.xero
-        bundle = self._fetch(binding_id, link, kinds)
+        since = self._since(link, kinds) if incremental else {}
+        try:
+            bundle = self._fetch(binding_id, link, kinds, since)
+        except DayLimitReached as limited:
+            self._day_spent(link, limited.retry_after)
+            raise
         now = self._d.clock.now()
         with self._d.uow() as uow:
-            current = uow.references.get(link.tenant_id, link.environment)
-            cache = (current or ReferenceCache(link.tenant_id, link.environment)).merged(
-                bundle, now, extended=kinds != CRITICAL
-            )
-            uow.references.save(cache)
+            current, cache = store_wave(uow, link.environment, link.tenant_id, kinds, bundle, now)
             fresh = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
             if fresh is not None and fresh.is_live:
                 uow.events.add(_refreshed(fresh, kinds, now))
@@ -86,30 +104,53 @@ class ReferenceService:
         return cache
 
     def _fetch(
-        self, binding_id: str, link: XeroLink, kinds: tuple[RefKind, ...]
+        self,
+        binding_id: str,
+        link: XeroLink,
+        kinds: tuple[RefKind, ...],
+        since: dict[RefKind, datetime],
     ) -> ReferenceBundle:
         """One wave; a 401 on a token that has not expired is refresh-if-current (DESIGN §5
         step 7), then one more try with the new token, or the binding's true state."""
         token = self._tokens.fresh_token(binding_id)
         try:
-            return self._fetch_with(token, binding_id, link, kinds)
+            return self._fetch_with(token, binding_id, link, kinds, since)
         except AccessTokenRejected:
             if token.expires_at <= self._d.clock.now():
                 raise
             self._on_rejected(binding_id, digest(token.access_token))
         self._binding(binding_id)  # raises the refusal if it needs reconnecting now
-        return self._fetch_with(self._tokens.fresh_token(binding_id), binding_id, link, kinds)
+        fresh = self._tokens.fresh_token(binding_id)
+        return self._fetch_with(fresh, binding_id, link, kinds, since)
 
     def _fetch_with(
-        self, token: FreshToken, binding_id: str, link: XeroLink, kinds: tuple[RefKind, ...]
+        self,
+        token: FreshToken,
+        binding_id: str,
+        link: XeroLink,
+        kinds: tuple[RefKind, ...],
+        since: dict[RefKind, datetime],
     ) -> ReferenceBundle:
         try:
             return self._d.xero.fetch_reference(
-                link.environment, token.access_token, link.tenant_id, kinds
+                link.environment, token.access_token, link.tenant_id, kinds, since
             )
         except OrganisationDisconnected:
             self._on_disconnected(binding_id)
             raise
+
+    def _since(self, link: XeroLink, kinds: tuple[RefKind, ...]) -> dict[RefKind, datetime]:
+        with self._d.uow() as uow:
+            cache = uow.references.get(link.tenant_id, link.environment)
+        return cache.since(kinds) if cache else {}
+
+    def _day_spent(self, link: XeroLink, retry_after: float | None) -> None:
+        now = self._d.clock.now()
+        with self._d.uow() as uow:
+            cache = uow.references.get(link.tenant_id, link.environment)
+            if cache is not None:
+                uow.references.save(replace(cache, day=cache.day.exhausted(now, retry_after)))
+                uow.commit()
 
     def _binding(self, binding_id: str) -> Binding:
         with self._d.uow() as uow:
@@ -130,3 +171,15 @@ class ReferenceService:
 def _refreshed(binding: Binding, kinds: tuple[RefKind, ...], now: datetime) -> BindingEvent:
     label = "critical reference data" if kinds == CRITICAL else "extended reference data"
     return BindingEvent(binding.id, EventKind.REFERENCE_REFRESHED, f"{label} refreshed", now)
+
+
+class EgressReport:
+    """What Xero sent us this calendar month, for `ledger-connect status`."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._d = deps
+
+    def this_month(self) -> EgressTally:
+        month = month_of(self._d.clock.now())
+        with self._d.uow() as uow:
+            return EgressTally(month, tuple(uow.egress.month(month)))

@@ -17,9 +17,10 @@ from domain.errors import (
 )
 from domain.grant import OAuthGrant, TokenSet
 from domain.ports import UnitOfWork, record
-from domain.reference import CRITICAL, ReferenceBundle, ReferenceCache
+from domain.reference import CRITICAL, ReferenceBundle
 from domain.usecases.deps import Deps
 from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.usecases.wave import store_wave
 from domain.values import Environment
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,9 @@ class ConnectionSettler:
             grant.version = previous.version + 1 if previous else 1
             uow.grants.save(grant)
             if bundle is not None:
-                before = uow.references.get(chosen.tenant_id, attempt.environment)
-                cache = (before or ReferenceCache(chosen.tenant_id, attempt.environment)).merged(
-                    bundle, now, extended=False
+                before, cache = store_wave(
+                    uow, attempt.environment, chosen.tenant_id, CRITICAL, bundle, now
                 )
-                uow.references.save(cache)
                 events += binding.adopt_reference(before, cache, now)
             uow.bindings.update(binding)
             record(uow, events)

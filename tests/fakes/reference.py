@@ -50,6 +50,7 @@ def bundle_for(
     kinds: Collection[RefKind],
     archived: Collection[str] = (),
     deleted: Collection[str] = (),
+    is_demo: bool = True,
 ) -> ReferenceBundle:
     """`archived` and `deleted` name account ids the merchant has archived or deleted in Xero."""
     accounts = tuple(
@@ -58,7 +59,7 @@ def bundle_for(
         if a.account_id not in deleted
     )
     every = {
-        RefKind.ORGANISATION: OrganisationSummary(name, "GBP", "GB", "!abc", True, edition),
+        RefKind.ORGANISATION: OrganisationSummary(name, "GBP", "GB", "!abc", is_demo, edition),
         RefKind.ACCOUNTS: accounts,
         RefKind.ITEMS: (Item("item-1", "TSHIRT", "T-shirt", True, "200", "OUTPUT2"),),
         RefKind.TAX_RATES: TAX_RATES,

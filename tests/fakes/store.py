@@ -122,6 +122,15 @@ class FakeBindings(_Table):
         statuses = [b.status for b in self.all()]
         return {status: statuses.count(status) for status in BindingStatus}
 
+    def count_connected_organisations(self, environment: Environment) -> int:
+        tenants = set()
+        for b in self.all():
+            if b.is_live and b.status.has_xero and b.xero and b.xero.environment is environment:
+                cache = self._uow.read("references", (b.xero.tenant_id, environment))
+                if not (cache and cache.organisation and cache.organisation.is_demo):
+                    tenants.add(b.xero.tenant_id)
+        return len(tenants)
+
     def find_by_secret_hash(self, secret_hash: str) -> Any:
         return next((b for b in self.all() if b.connector_secret_hash == secret_hash), None)
 
@@ -255,6 +264,14 @@ class FakeConnectAttempts(FakeAttempts):
         old = [a for a in self.all() if a.pending is not None and a.created_at < before]
         return sorted(old, key=lambda a: a.created_at)[:limit]
 
+    def never_returned(self, before: datetime, limit: int) -> list[Any]:
+        old = [
+            a
+            for a in self.all()
+            if a.used_at is None and a.pending is None and a.created_at < before
+        ]
+        return sorted(old, key=lambda a: a.created_at)[:limit]
+
 
 class FakePairingCodes(FakeAttempts):
     def consume(self, code_hash: str, now: datetime) -> bool:
@@ -380,6 +397,30 @@ class FakeEvents:
             return [e for e in self._uow.store.events if e.binding_id == binding_id][-limit:]
 
 
+class FakeEgress:
+    """Monthly totals keyed (month, environment, tenant, endpoint), staged until commit."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, month: str, rows: Any) -> None:
+        for row in rows:
+            key = (month, row.environment, row.tenant_id, row.endpoint)
+            old = self._uow.read("egress", key)
+            if old is not None:
+                row = replace(
+                    row,
+                    received_bytes=old.received_bytes + row.received_bytes,
+                    calls=old.calls + row.calls,
+                )
+            self._uow.write("egress", key, row)
+
+    def month(self, month: str) -> list[Any]:
+        with self._uow.store.mutex:
+            keys = [k for k in self._uow.store.tables["egress"] if k[0] == month]
+        return [self._uow.read("egress", k) for k in keys]
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -397,6 +438,7 @@ class FakeUnitOfWork:
         self.leases = FakeLeases(self)
         self.sessions = FakeSessions(self, "sessions", "token_hash")
         self.throttles = FakeThrottles(self)
+        self.egress = FakeEgress(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -12,14 +12,15 @@ separate Xero worlds: a token of one is unknown to the other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.connect import XeroConnection
 from domain.digests import pkce_challenge
 from domain.errors import (
     AccessTokenRejected,
+    DayLimitReached,
     EnvironmentNotConfigured,
     InvalidGrant,
     OrganisationDisconnected,
@@ -78,6 +79,7 @@ class FakeXero(XeroProvider):
     revoked: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     fetches: list[tuple[str, tuple[RefKind, ...]]] = field(default_factory=list)
+    asked_since: list[dict[RefKind, datetime]] = field(default_factory=list)
     fail_next: list[ProviderError] = field(default_factory=list)
     fail_fetch: list[ProviderError] = field(default_factory=list)
     fail_connections: list[ProviderError] = field(default_factory=list)
@@ -87,6 +89,10 @@ class FakeXero(XeroProvider):
     rejected: set[str] = field(default_factory=set, repr=False)
     archived_accounts: set[str] = field(default_factory=set)
     deleted_accounts: set[str] = field(default_factory=set)
+    # Organisations that are not demo companies (the others are, and Xero's cap skips them).
+    real_companies: set[str] = field(default_factory=set)
+    # What X-DayLimit-Remaining says with each fetch, and the day's 429 when it is spent.
+    day_remaining: int | None = None
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
     _access: dict[str, _Access] = field(default_factory=dict)
     _codes: dict[str, _Code] = field(default_factory=dict)
@@ -237,10 +243,12 @@ class FakeXero(XeroProvider):
         access_token: str,
         tenant_id: str,
         kinds: Collection[RefKind],
+        since: Mapping[RefKind, datetime] | None = None,
     ) -> ReferenceBundle:
         with self._lock:
             user = self._user_of(environment, access_token)
             self.fetches.append((tenant_id, tuple(kinds)))
+            self.asked_since.append(dict(since or {}))
             if self.fail_fetch:
                 raise self.fail_fetch.pop(0)
             connected = any(
@@ -250,7 +258,19 @@ class FakeXero(XeroProvider):
                 raise OrganisationDisconnected("Xero answered 403 AuthenticationUnsuccessful")
             name = self.tenants.get(tenant_id, tenant_id)
             edition = self.editions.get(tenant_id, "BUSINESS")
-            return bundle_for(name, edition, kinds, self.archived_accounts, self.deleted_accounts)
+            bundle = bundle_for(
+                name,
+                edition,
+                kinds,
+                self.archived_accounts,
+                self.deleted_accounts,
+                is_demo=tenant_id not in self.real_companies,
+            )
+            if self.day_remaining is not None:
+                if self.day_remaining < len(kinds):
+                    raise DayLimitReached("Xero Accounts API answered 429 (day)", 3600.0)
+                self.day_remaining -= len(kinds)
+            return replace(bundle, day_remaining=self.day_remaining)
 
     def api_base_url(self, environment: Environment) -> str:
         return f"https://xero.test/{environment}/api.xro/2.0"

@@ -28,7 +28,10 @@ def start() -> str:
         raise NotFound("no binding was given")
     view = service().queries.owned(g.account.id, binding_id)
     usage = service().queries.usage(g.account.id)
-    return render_template("connect.html", binding=view.binding, usage=usage)
+    refusal = (
+        service().tiers.refusal_for(g.account.id, binding_id) if view.binding.is_live else None
+    )
+    return render_template("connect.html", binding=view.binding, usage=usage, refusal=refusal)
 
 
 @bp.post("/dashboard/connect-xero")

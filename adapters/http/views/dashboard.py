@@ -23,6 +23,7 @@ from adapters.http.security import require_login, service
 from adapters.http.templating import sentence
 from domain.binding import Binding
 from domain.errors import InvalidTransition, PlanLimitExceeded
+from domain.scopes import BROAD_SCOPE_NOTICE
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 bp.before_request(require_login)
@@ -64,7 +65,13 @@ def new_binding() -> Response:
 @bp.get("/bindings/<binding_id>")
 def binding(binding_id: str) -> str:
     view = service().queries.owned(g.account.id, binding_id)
-    return render_template("binding.html", binding=view.binding, reference=view.reference)
+    return render_template(
+        "binding.html",
+        binding=view.binding,
+        reference=view.reference,
+        broad_scopes=view.broad_scopes,
+        broad_scope_notice=BROAD_SCOPE_NOTICE,
+    )
 
 
 @bp.post("/bindings/<binding_id>/pairing-code")

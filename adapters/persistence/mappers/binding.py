@@ -31,6 +31,7 @@ def binding_row(binding: Binding) -> dict[str, Any]:
         "xero_connection_id": link.connection_id if link else None,
         "xero_user_id": link.xero_user_id if link else None,
         "policy": _policy_json(binding.policy),
+        "connect_problem": binding.connect_problem,
     }
 
 
@@ -45,6 +46,7 @@ def binding_from(row: Row) -> Binding:
         connector_secret_hash=row["connector_secret_hash"],
         xero=_link(row) if row["xero_tenant_id"] is not None else None,
         policy=_policy(row["policy"]),
+        connect_problem=row["connect_problem"],
     )
 
 

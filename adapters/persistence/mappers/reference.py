@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
+from datetime import datetime
 from typing import Any, TypeVar
 
+from domain.day_budget import DayBudget
 from domain.reference import (
     BrandingTheme,
     Currency,
@@ -17,6 +19,7 @@ from domain.reference import (
     LedgerAccount,
     OrganisationSummary,
     ReferenceCache,
+    RefKind,
     TaxRate,
     TrackingCategory,
     TrackingOption,
@@ -40,6 +43,10 @@ def reference_row(cache: ReferenceCache) -> dict[str, Any]:
         "tracking_categories": [asdict(c) for c in cache.tracking_categories],
     }
     payload.update({name: [asdict(item) for item in getattr(cache, name)] for name in LISTS})
+    payload["watermarks"] = {kind.value: at.isoformat() for kind, at in cache.watermarks}
+    payload["day"] = {
+        k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(cache.day).items()
+    }
     return {
         "tenant_id": cache.tenant_id,
         "environment": cache.environment.value,
@@ -60,8 +67,28 @@ def reference_from(row: Row) -> ReferenceCache:
         tracking_categories=tuple(_category(c) for c in payload.get("tracking_categories", ())),
         fetched_at=row["fetched_at"],
         extended_fetched_at=row["extended_fetched_at"],
+        watermarks=_watermarks(payload.get("watermarks")),
+        day=_day(payload.get("day")),
         **lists,
     )
+
+
+def _watermarks(data: Mapping[str, str] | None) -> tuple[tuple[RefKind, datetime], ...]:
+    known = {k.value for k in RefKind}
+    marks = ((RefKind(k), datetime.fromisoformat(v)) for k, v in (data or {}).items() if k in known)
+    return tuple(sorted(marks))
+
+
+_DAY_STAMPS = ("started_at", "reported_at", "resets_at")
+
+
+def _day(data: Mapping[str, Any] | None) -> DayBudget:
+    if not data:
+        return DayBudget()
+    values = {
+        k: datetime.fromisoformat(v) if k in _DAY_STAMPS and v else v for k, v in data.items()
+    }
+    return _known(DayBudget, values)
 
 
 def _category(data: Mapping[str, Any]) -> TrackingCategory:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Select, case, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.persistence.mappers.binding import binding_from, binding_row
-from adapters.persistence.tables import bindings
+from adapters.persistence.tables import bindings, reference_caches
 from adapters.persistence.transaction import Tx
 from domain.binding import Binding
 from domain.errors import InstallAlreadyPaired, NotFound
@@ -92,6 +92,27 @@ class SqlBindingRepository(BindingRepository):
         statement = select(bindings.c.status, func.count().label("n")).group_by(bindings.c.status)
         counts = {BindingStatus(row["status"]): int(row["n"]) for row in self._tx.rows(statement)}
         return {status: counts.get(status, 0) for status in BindingStatus}
+
+    def count_connected_organisations(self, environment: Environment) -> int:
+        """Demo companies are known from the organisation's cached summary."""
+        demo = reference_caches.c.payload["organisation"]["is_demo"].as_boolean()
+        statement = (
+            select(func.count(func.distinct(bindings.c.xero_tenant_id)).label("n"))
+            .select_from(bindings)
+            .outerjoin(
+                reference_caches,
+                (reference_caches.c.tenant_id == bindings.c.xero_tenant_id)
+                & (reference_caches.c.environment == bindings.c.xero_environment),
+            )
+            .where(
+                bindings.c.status.in_(WITH_XERO),
+                bindings.c.xero_environment == environment.value,
+                bindings.c.xero_tenant_id.is_not(None),
+                or_(demo.is_(None), demo.is_(False)),
+            )
+        )
+        row = self._tx.row(statement)
+        return int(row["n"]) if row else 0
 
     def _one(self, statement: Select[tuple[object, ...]]) -> Binding | None:
         row = self._tx.row(statement.limit(1))

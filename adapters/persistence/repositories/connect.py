@@ -61,6 +61,19 @@ class SqlConnectAttemptRepository(ConnectAttemptRepository):
         )
         return [attempt_from(row, self._sealer) for row in self._tx.rows(statement)]
 
+    def never_returned(self, before: datetime, limit: int) -> list[ConnectAttempt]:
+        statement = (
+            select(attempts)
+            .where(
+                attempts.c.used_at.is_(None),
+                attempts.c.pending.is_(None),
+                attempts.c.created_at < before,
+            )
+            .order_by(attempts.c.created_at)
+            .limit(limit)
+        )
+        return [attempt_from(row, self._sealer) for row in self._tx.rows(statement)]
+
 
 class SqlPairingCodeRepository(PairingCodeRepository):
     def __init__(self, tx: Tx) -> None:

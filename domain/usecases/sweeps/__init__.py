@@ -23,12 +23,13 @@ from domain.errors import StorageUnavailable
 from domain.grant import EXHAUSTED_AFTER_DAYS
 from domain.schedule import Backlog, SweepSchedule
 from domain.service import LedgerConnect
+from domain.tier import ConnectionUsage
 from domain.usecases.sweeps.common import SweepContext
 from domain.usecases.sweeps.connections import ConnectionSweep
 from domain.usecases.sweeps.housekeeping import Housekeeping
 from domain.usecases.sweeps.reference import ReferenceSweep
 from domain.usecases.sweeps.tokens import TokenSweep
-from domain.values import BindingStatus
+from domain.values import BindingStatus, Environment
 
 __all__ = ["FleetStatus", "SweepResult", "Sweeps"]
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class FleetStatus:
     exhausted: int
     tokens: Backlog
     reference: Backlog
+    connections: dict[Environment, ConnectionUsage] = field(default_factory=dict)
 
 
 class Sweeps:
@@ -62,6 +64,7 @@ class Sweeps:
         self.connections = ConnectionSweep(context, service.checker)
         self.reference_data = ReferenceSweep(context, service.reference)
         self.housekeeping = Housekeeping(context, service.settler)
+        self._tiers = service.tiers
 
     def halt(self) -> None:
         """Finish the item at hand and start no other (shutdown)."""
@@ -74,8 +77,14 @@ class Sweeps:
             ("connections", self.connections),
             ("reference", self.reference_data),
             ("housekeeping", self.housekeeping),
+            ("tiers", self.connection_cap),
         )
         return [_run(name, sweep) for name, sweep in sweeps]
+
+    def connection_cap(self) -> Counter[str]:
+        """Warn at 80% and at the Xero app's connection cap (once per change of level)."""
+        usage = self._tiers.warn()
+        return Counter(f"{env.value}_{u.level.value}" for env, u in usage.items())
 
     def status(self) -> FleetStatus:
         now = self._d.clock.now()
@@ -87,6 +96,7 @@ class Sweeps:
                 exhausted=uow.grants.count_exhausted(EXHAUSTED_AFTER_DAYS),
                 tokens=uow.grants.backlog(now, now - tunables.keepalive_after),
                 reference=uow.references.backlog(now, now - tunables.reference_max_age),
+                connections=self._tiers.usage(),
             )
 
 

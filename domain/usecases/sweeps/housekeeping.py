@@ -1,6 +1,7 @@
 """Expired connect attempts (10 minutes), pairing codes (15), browser sessions and drained
 throttle buckets, and leases ended a day ago, are deleted; a lease lets one sweeper of many
-do it every `housekeeping_every`."""
+do it every `housekeeping_every`. An attempt for a new organisation that Xero never answered
+is recorded on its binding first."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from domain.connect import ATTEMPT_LIFETIME, PAIRING_CODE_LIFETIME
+from domain.tier import NEVER_CAME_BACK
+from domain.usecases.locking import lock_binding
 from domain.usecases.settle import ConnectionSettler
 from domain.usecases.sweeps.common import SweepContext
 
 LEASES_KEPT = timedelta(days=1)
 ABANDONED_BATCH = 50
+# More than this many unanswered attempts in one minute are deleted unrecorded.
+NEVER_RETURNED_BATCH = 500
 
 
 class Housekeeping:
@@ -25,6 +30,7 @@ class Housekeeping:
         if not self._s.lease("housekeeping", now + self._s.schedule.housekeeping_every):
             return Counter()
         released = self._release_abandoned(now)
+        never_returned = self._record_never_returned(now)
         lifetimes = self._s.deps.tunables.sessions
         with self._s.deps.uow() as uow:
             deleted = Counter(
@@ -37,7 +43,27 @@ class Housekeeping:
                 throttles=uow.throttles.purge(now),
             )
             uow.commit()
-        return +(deleted + Counter(abandoned_choices=released))
+        return +(deleted + Counter(abandoned_choices=released, never_returned=never_returned))
+
+    def _record_never_returned(self, now: datetime) -> int:
+        """An attempt for a new organisation whose callback never came most likely ended on
+        Xero's connection-limit page, which never sends the merchant back: say so on the
+        binding, where the merchant sees it when they return, before the attempt goes."""
+        recorded = 0
+        timeout = self._s.deps.tunables.lock_timeout_s
+        with self._s.deps.uow() as uow:
+            attempts = uow.attempts.never_returned(now - ATTEMPT_LIFETIME, NEVER_RETURNED_BATCH)
+            for attempt in attempts:
+                binding = lock_binding(uow, attempt.binding_id, timeout)
+                if binding is None or binding.locked_tenant(attempt.environment) is not None:
+                    continue
+                event = binding.connect_never_returned(NEVER_CAME_BACK, now)
+                if event is not None:
+                    uow.events.add(event)
+                    uow.bindings.update(binding)
+                    recorded += 1
+            uow.commit()
+        return recorded
 
     def _release_abandoned(self, now: datetime) -> int:
         """A merchant who never picked an organisation leaves the consent's connections at

@@ -1,6 +1,8 @@
 """Reference data older than `reference_max_age` is refetched (only the waves that are old)
-through a connected or degraded binding on that organisation. A lease per organisation makes
-one sweeper do it and spaces out retries after a failure by `reference_retry`."""
+through a connected or degraded binding on that organisation, asking Accounts and Items only
+for what changed. A lease per organisation makes one sweeper do it and spaces out retries
+after a failure by `reference_retry`. A refresh that does not fit our daily share of the
+organisation's Xero calls (or what Xero says is left of its day) is postponed."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from domain.errors import DomainError, LockTimeout, RateLimited, StorageUnavailable
+from domain.errors import (
+    DayLimitReached,
+    DomainError,
+    LockTimeout,
+    RateLimited,
+    StorageUnavailable,
+)
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.reference import ReferenceService
 from domain.usecases.sweeps.common import REFRESHABLE, SweepContext
@@ -59,12 +67,18 @@ class ReferenceSweep:
             return "fresh"
         if not usable:
             return "orphaned"
+        calls = sum(len(kinds) for kinds in waves)
+        share = self._s.deps.tunables.tier(cache.environment).reference_daily_share
+        if not cache.day.fits(calls, share, self._s.now()):
+            return "postponed"
         try:
-            self._reference.refresh(usable[0].id, waves)
+            self._reference.refresh(usable[0].id, waves, incremental=True)
         except LockTimeout:
             return "busy"
         except StorageUnavailable:
             raise
+        except DayLimitReached:
+            return "postponed"
         except RateLimited:
             return "rate_limited"
         except DomainError as error:

@@ -16,7 +16,13 @@ def test_a_tick_runs_every_sweep(world: World, account: Account, sweeps: Sweeps)
     connect(world, account)
     world.clock.advance(days=7, seconds=1)
     results = sweeps.tick()
-    assert [r.sweep for r in results] == ["tokens", "connections", "reference", "housekeeping"]
+    assert [r.sweep for r in results] == [
+        "tokens",
+        "connections",
+        "reference",
+        "housekeeping",
+        "tiers",
+    ]
     assert results[0].outcomes == {"refreshed": 1} and not any(r.failed for r in results)
 
 

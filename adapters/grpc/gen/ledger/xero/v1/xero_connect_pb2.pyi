@@ -239,7 +239,7 @@ class GetBindingResponse(_message.Message):
     def __init__(self, binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
 
 class Binding(_message.Message):
-    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at", "unavailable_choices")
+    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at", "unavailable_choices", "granted_scopes", "broad_scopes")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -249,6 +249,8 @@ class Binding(_message.Message):
     SYNC_POLICY_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
     UNAVAILABLE_CHOICES_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    BROAD_SCOPES_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
     status: BindingStatus
     status_reason: str
@@ -258,7 +260,9 @@ class Binding(_message.Message):
     sync_policy: SyncPolicy
     reference_fetched_at: _timestamp_pb2.Timestamp
     unavailable_choices: _containers.RepeatedCompositeFieldContainer[UnavailableChoice]
-    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unavailable_choices: _Optional[_Iterable[_Union[UnavailableChoice, _Mapping]]] = ...) -> None: ...
+    granted_scopes: _containers.RepeatedScalarFieldContainer[str]
+    broad_scopes: bool
+    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unavailable_choices: _Optional[_Iterable[_Union[UnavailableChoice, _Mapping]]] = ..., granted_scopes: _Optional[_Iterable[str]] = ..., broad_scopes: _Optional[bool] = ...) -> None: ...
 
 class UnavailableChoice(_message.Message):
     __slots__ = ("setting", "account_id", "account_code", "problem", "message")
