@@ -17,6 +17,7 @@ from xero_emulator.settings import (
     DEFAULT_REDIRECT_URI,
     ClientRegistration,
     EmulatorSettings,
+    RateLimitSettings,
 )
 
 
@@ -92,7 +93,11 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     """Settings for the single client described on the command line."""
     redirects = tuple(args.redirect_uri or [DEFAULT_REDIRECT_URI])
     client = ClientRegistration(args.client_id, args.client_secret, redirects)
-    return EmulatorSettings(clients=(client,))
+    return EmulatorSettings(
+        clients=(client,),
+        limits=RateLimitSettings(per_org_day=args.day_limit),
+        connection_cap=args.connection_cap,
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -105,7 +110,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    add_platform_arguments(parser)
     return parser.parse_args(argv)
+
+
+def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
+    """The developer tier's limits, which the control API can also change at run time."""
+    parser.add_argument(
+        "--day-limit", type=int, default=5000, help="calls per organisation per day (5000)"
+    )
+    parser.add_argument(
+        "--connection-cap",
+        type=int,
+        default=None,
+        help="organisations the app may connect, demo companies aside (default: no cap)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
