@@ -28,6 +28,7 @@ __all__ = ["HttpConfig", "create_app"]
 
 def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     from adapters.http import errors, security, templating
+    from adapters.http.progress import ConnectProgress
     from adapters.http.throttle import LoginRules, LoginThrottle, PairingThrottle
     from adapters.http.views import api, auth, connect, dashboard, lifecycle, settings
 
@@ -48,6 +49,7 @@ def create_app(service: LedgerConnect, config: HttpConfig) -> Flask:
     app.extensions["ledger_pairing_throttle"] = PairingThrottle(
         service.throttles, Rule(config.pairing_max_failures, config.pairing_window)
     )
+    app.extensions["ledger_connect_progress"] = ConnectProgress(config.connect_in_background)
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
     for module in (auth, dashboard, connect, settings, lifecycle, api):

@@ -30,6 +30,8 @@ class HttpConfig:
     pairing_window: timedelta = timedelta(minutes=15)
     max_body_bytes: int = 1024 * 1024
     trusted_proxies: tuple[str, ...] = ()
+    connect_in_background: bool = True
+    """Finish Xero's callback off the request behind a progress page (False: inline, tests)."""
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < MIN_SECRET_KEY:

@@ -6,19 +6,38 @@ request, and the callback answers with a 303 to a URL without the code or state.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+import hmac
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from adapters.http.errors import error_page
+from adapters.http.progress import ConnectProgress
 from adapters.http.security import browser_session_id, require_login, service
+from domain.digests import digest
 from domain.errors import ConnectAttemptInvalid, ConsentDenied, NotFound
 from domain.usecases.connect import ChooseOrganisation
 from domain.usecases.settle import Connected
+from domain.values import BindingStatus
 
 bp = Blueprint("connect", __name__)
 bp.before_request(require_login)
 MAX_PARAM = 4096
 CANCELLED = "You cancelled the connection at Xero; nothing was changed."
+ACCOUNT_TRIES = 20
+ELSEWHERE_S = 60.0
 
 
 @bp.get("/dashboard/connect-xero")
@@ -46,16 +65,61 @@ def go_to_xero() -> Response:
 @bp.get("/oauth/xero/callback")
 def callback() -> Response | tuple[str, int]:
     g.try_again = _try_again_url()
-    error = _param("error") or None
-    try:
-        outcome = service().complete_connect(
-            browser_session_id(), _param("state"), _param("code") or None, error
-        )
-    except ConsentDenied:
-        if error != "access_denied":
-            raise
-        return error_page(400, "Connection cancelled", CANCELLED)
+    error, state, code = _param("error") or None, _param("state"), _param("code") or None
+    done = session.get("connected")
+    if done and hmac.compare_digest(done["state"], digest(state)):
+        flash(f"Xero is already connected to {done['name']}.", "success")
+        return redirect(url_for("dashboard.binding", binding_id=done["binding"]), code=303)
+    if error or not code:
+        try:
+            return _after(service().complete_connect(browser_session_id(), state, code, error))
+        except ConsentDenied:
+            if error != "access_denied":
+                raise
+            return error_page(400, "Connection cancelled", CANCELLED)
+    sid, ledger = browser_session_id(), service()
+    job = _progress().start(lambda: ledger.complete_connect(sid, state, code, None))
+    session["progress"] = {"job": job, "state": digest(state), "since": time.time()}
+    return redirect(url_for("connect.progress"), code=303)
+
+
+@bp.get("/dashboard/connect-xero/progress")
+def progress() -> Response | str:
+    """Reloads itself until Xero's part is done, then moves on (or says what went wrong)."""
+    g.try_again = _try_again_url()
+    entry = session.get("progress")
+    if not entry:
+        raise ConnectAttemptInvalid("this connection has finished or expired; connect Xero again")
+    future = _progress().get(entry["job"])
+    if future is None:
+        return _elsewhere(entry)
+    if not future.done():
+        return _progress_page()
+    session.pop("progress", None)
+    _progress().forget(entry["job"])
+    outcome = future.result()
+    if isinstance(outcome, Connected):
+        session["connected"] = {
+            "state": entry["state"],
+            "binding": outcome.binding_id,
+            "name": outcome.tenant_name,
+        }
     return _after(outcome)
+
+
+@bp.get("/dashboard/connect-xero/accounts")
+def accounts() -> Response | str:
+    """Connected; waits (a little) for the first accounts, which a background task fetches."""
+    binding_id = request.args.get("binding", "")
+    view = service().queries.owned(g.account.id, binding_id)
+    ready = view.reference is not None and view.reference.critical_ready
+    tries = min(_int(request.args.get("n")), ACCOUNT_TRIES)
+    if ready or not view.binding.status.has_xero:
+        return redirect(url_for("dashboard.bindings", connected=binding_id), code=303)
+    if tries >= ACCOUNT_TRIES:
+        return render_template("progress.html", binding=view.binding, late=True)
+    again = url_for("connect.accounts", binding=binding_id, n=tries + 1)
+    return render_template("progress.html", binding=view.binding, refresh_url=again)
 
 
 @bp.get("/dashboard/connect-xero/organisation")
@@ -77,6 +141,40 @@ def chosen() -> Response:
     return _after(outcome)
 
 
+def _progress_page() -> str:
+    binding_id = session.get("connecting", "")
+    view = service().queries.owned(g.account.id, binding_id) if binding_id else None
+    binding = view.binding if view else None
+    return render_template(
+        "progress.html", binding=binding, refresh_url=url_for("connect.progress")
+    )
+
+
+def _elsewhere(entry: dict[str, Any]) -> Response | str:
+    """The job ran on another replica: follow the binding's stored status for a minute."""
+    binding_id = session.get("connecting", "")
+    if binding_id:
+        view = service().queries.owned(g.account.id, binding_id)
+        if view.binding.status is BindingStatus.CONNECTED:
+            session.pop("progress", None)
+            return redirect(url_for("connect.accounts", binding=binding_id), code=303)
+    if time.time() - float(entry.get("since", 0)) < ELSEWHERE_S:
+        return _progress_page()
+    session.pop("progress", None)
+    raise ConnectAttemptInvalid(
+        "we lost track of this connection; look at the Bindings page, or connect Xero again"
+    )
+
+
+def _progress() -> ConnectProgress:
+    jobs: ConnectProgress = current_app.extensions["ledger_connect_progress"]
+    return jobs
+
+
+def _int(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 4 else 0
+
+
 def _after(outcome: Connected | ChooseOrganisation) -> Response:
     if isinstance(outcome, ChooseOrganisation):
         session["choice"] = {
@@ -86,6 +184,8 @@ def _after(outcome: Connected | ChooseOrganisation) -> Response:
         }
         return redirect(url_for("connect.choose"), code=303)
     session.pop("connecting", None)
+    if not outcome.reference_ready:
+        return redirect(url_for("connect.accounts", binding=outcome.binding_id), code=303)
     return redirect(url_for("dashboard.bindings", connected=outcome.binding_id), code=303)
 
 

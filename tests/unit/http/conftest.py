@@ -34,6 +34,7 @@ def config() -> HttpConfig:
         cookie_secure=False,
         demo_banner="Demo mode: Xero is emulated.",
         public_url="http://127.0.0.1:8080",
+        connect_in_background=False,
     )
 
 

@@ -103,9 +103,48 @@ class TestCallback:
         state = browser.start_connect(binding_id)
         code = world.xero.consent(state, "user-avery", ["tenant-uk"])
         assert browser.callback(code=code, state=state).status_code == 303
+        with browser.client.session_transaction() as session:
+            del session["connected"]
         replay = browser.callback(code=code, state=state)
         assert replay.status_code == 400
         assert "already used" in text(replay)
+
+    def test_back_after_connecting_says_already_connected(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        state = browser.start_connect(binding_id)
+        code = world.xero.consent(state, "user-avery", ["tenant-uk"])
+        browser.callback(code=code, state=state)
+        back = browser.callback(code=code, state=state)
+        assert back.status_code == 303 and back.location == f"/dashboard/bindings/{binding_id}"
+        assert "Xero is already connected to Demo Company (UK)." in browser.body(back.location)
+        assert world.xero.refresh_calls == 0 and len(world.uow().grants.all()) == 1
+
+    def test_the_callback_answers_with_a_progress_page_that_moves_on(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        state = browser.start_connect(binding_id)
+        code = world.xero.consent(state, "user-avery", ["tenant-uk"])
+        first = browser.get("/oauth/xero/callback", query_string={"code": code, "state": state})
+        assert first.location == "/dashboard/connect-xero/progress"
+        done = browser.get(first.location)
+        assert done.location == f"/dashboard/bindings?connected={binding_id}"
+
+    def test_accounts_still_coming_show_a_page_that_moves_on(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        world.xero.fail_fetch.append(ProviderUnavailable("slow"))
+        response = browser.connect(binding_id, "user-avery", ["tenant-uk"])
+        assert response.location == f"/dashboard/connect-xero/accounts?binding={binding_id}"
+        page = browser.body(response.location)
+        assert "Connecting to Demo Company (UK)… fetching your accounts" in page
+        again = f"/dashboard/connect-xero/accounts?binding={binding_id}&amp;n=1"
+        assert f'<meta http-equiv="refresh" content="1;url={again}">' in page
+        late = browser.body(f"/dashboard/connect-xero/accounts?binding={binding_id}&n=20")
+        assert "Xero has not sent your accounts yet" in late
+        world.tasks.run_all()
+        ready = browser.get(f"/dashboard/connect-xero/accounts?binding={binding_id}&n=3")
+        assert ready.location == f"/dashboard/bindings?connected={binding_id}"
 
     def test_expired_state(self, browser: Browser, binding_id: str, world: World) -> None:
         state = browser.start_connect(binding_id)
