@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from adapters.grpc.binding_ids import echoable
 from domain.errors import (
     BindingDisconnected,
     BindingNotConnected,
@@ -82,7 +83,8 @@ def rule_for(error: BaseException) -> Rule:
 
 
 def refuse(context: grpc.ServicerContext, error: Exception, method: str, binding_id: str) -> None:
-    """Put the status for `error` on `context`; the servicer then returns an empty response."""
+    """Put the status for `error` on `context`; the servicer then returns an empty response.
+    `binding_id` is echoed and logged, so it must have passed `binding_ids.echoable`."""
     rule = rule_for(error)
     if not (rule.explained and isinstance(error, DomainError)):
         _log_internal(error, method, binding_id)
@@ -140,7 +142,7 @@ def guarded(empty: Message) -> Callable[[Handler], Handler]:
             try:
                 return await handler(self, request, context)
             except Exception as error:
-                refuse(context, error, method, request.binding_id)
+                refuse(context, error, method, echoable(request.binding_id))
                 return empty
 
         return run  # type: ignore[return-value]

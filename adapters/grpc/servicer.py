@@ -22,13 +22,13 @@ from typing import Any, TypeVar
 import grpc
 
 from adapters.grpc import convert
+from adapters.grpc.binding_ids import validated
 from adapters.grpc.errors import DeadlinePassed, guarded
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from domain.errors import ValidationFailed
 from domain.service import LedgerConnect
 
-MAX_ID_LENGTH = 128
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
@@ -50,7 +50,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     async def GetFreshToken(
         self, request: pb.GetFreshTokenRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetFreshTokenResponse:
-        binding_id = _binding_id(request.binding_id)
+        binding_id = validated(request.binding_id)
         min_valid_for = _min_valid_for(request)
         cached = self._cached_token(binding_id, min_valid_for)
         if cached is None:
@@ -63,7 +63,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     async def GetRefData(
         self, request: pb.GetRefDataRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetRefDataResponse:
-        binding_id = _binding_id(request.binding_id)
+        binding_id = validated(request.binding_id)
         cache = await self._blocking(context, self._ref_data, binding_id, request.force_refresh)
         return convert.ref_data(cache)
 
@@ -71,14 +71,14 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     async def GetBinding(
         self, request: pb.GetBindingRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBindingResponse:
-        view = await self._blocking(context, self._binding, _binding_id(request.binding_id))
+        view = await self._blocking(context, self._binding, validated(request.binding_id))
         return convert.binding(view)
 
     @guarded(pb.ReportXeroAuthFailureResponse())
     async def ReportXeroAuthFailure(
         self, request: pb.ReportXeroAuthFailureRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportXeroAuthFailureResponse:
-        binding_id = _binding_id(request.binding_id)
+        binding_id = validated(request.binding_id)
         if request.http_status not in AUTH_FAILURE_STATUSES:
             raise ValidationFailed("http_status must be 401 or 403, what Xero answered")
         if request.token_sha256:
@@ -116,12 +116,6 @@ def _retrieve(done: Future[Any]) -> None:
     reported as never retrieved. The use case has already logged what matters."""
     if not done.cancelled():
         done.exception()
-
-
-def _binding_id(value: str) -> str:
-    if not value or len(value) > MAX_ID_LENGTH:
-        raise ValidationFailed(f"binding_id is required, at most {MAX_ID_LENGTH} characters")
-    return value
 
 
 def _min_valid_for(request: pb.GetFreshTokenRequest) -> timedelta | None:

@@ -33,6 +33,7 @@ class Tunables:
     auth_check_interval: timedelta = timedelta(seconds=10)
     keepalive_after: timedelta = timedelta(days=7)
     reference_max_age: timedelta = timedelta(hours=24)
+    forced_reference_interval: timedelta = timedelta(seconds=60)
     sessions: SessionLifetimes = field(default_factory=SessionLifetimes)
     # The Xero app's tier per environment; an environment left out is not capped.
     tiers: Mapping[Environment, Tier] = field(default_factory=dict)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -162,3 +164,65 @@ class TestLateChecks:
         assert "Partner" in binding.status_reason
         with pytest.raises(ReauthRequired):
             world.service.tokens.fresh_token(binding_id)
+
+
+class TestForcedRefreshLimit:
+    """Twenty forced GetRefData calls once spent 53 of the organisation's 60 Xero calls a
+    minute; now a full fetch serves every forced call for `forced_reference_interval`."""
+
+    def test_twenty_forced_calls_in_a_minute_cost_one_fetch(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.clock.advance(minutes=2)
+
+        caches = [world.service.reference.cached(binding_id, force_refresh=True) for _ in range(20)]
+
+        assert world.xero.fetches == [("tenant-uk", CRITICAL_WAVE), ("tenant-uk", SECOND_WAVE)]
+        assert {c.fetched_at for c in caches} == {world.clock.now()}
+
+    def test_a_forced_call_after_the_interval_fetches_again(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.clock.advance(minutes=2)
+        world.service.reference.cached(binding_id, force_refresh=True)
+        world.clock.advance(seconds=61)
+
+        cache = world.service.reference.cached(binding_id, force_refresh=True)
+
+        assert len(world.xero.fetches) == 4 and cache.fetched_at == world.clock.now()
+
+    def test_another_binding_on_the_same_organisation_shares_the_limit(
+        self, world: World, binding_id: str
+    ) -> None:
+        other = world.connected(world.account("other@example.com"), url="https://other.test")
+        world.tasks.run_all()
+        world.xero.fetches.clear()
+        world.clock.advance(minutes=2)
+
+        world.service.reference.cached(binding_id, force_refresh=True)
+        world.service.reference.cached(other, force_refresh=True)
+
+        assert len(world.xero.fetches) == 2
+
+    def test_concurrent_forced_calls_share_one_fetch(self, world: World, binding_id: str) -> None:
+        world.clock.advance(minutes=2)
+        fetch = world.xero.fetch_reference
+        started = threading.Barrier(8, timeout=5)
+
+        def slow_fetch(*args: object, **kwargs: object) -> object:
+            time.sleep(0.2)
+            return fetch(*args, **kwargs)  # type: ignore[arg-type]
+
+        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign]
+
+        def force() -> None:
+            started.wait()
+            world.service.reference.cached(binding_id, force_refresh=True)
+
+        threads = [threading.Thread(target=force) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+
+        assert len(world.xero.fetches) == 2

@@ -127,6 +127,7 @@ class TestBindingState:
         self, rpc: Harness, world: World, binding_id: str
     ) -> None:
         world.xero.remove_app("user-avery", "tenant-uk")
+        world.clock.advance(minutes=2)  # past the forced-refresh interval
         request = pb.GetRefDataRequest(binding_id=binding_id, force_refresh=True)
 
         outcome = rpc.call("GetRefData", request)
