@@ -21,6 +21,7 @@ from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
 from adapters.persistence.errors import translated
 from adapters.persistence.mappers.grant import TABLE
+from domain.errors import StorageUnavailable
 from domain.grant import TokenView
 from domain.ports import TokenViews
 from domain.values import BindingStatus, Environment
@@ -40,20 +41,18 @@ class SqlTokenViews(TokenViews):
         self._sqlite = database.is_sqlite
         self._sql = SQLITE_SQL if self._sqlite else POSTGRES_SQL
         self._engine = _autocommit_engine(database, pool_size)
+        self._driver_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
 
     def view(self, binding_id: str) -> TokenView | None:
-        with translated():
-            conn = self._engine.raw_connection()
+        try:
+            row = self._read(binding_id)
+        except self._driver_error:
+            # A pooled connection may have died since its last use (the database restarted,
+            # a proxy cut it): it is dropped, and one more try takes a new one.
             try:
-                cursor = conn.cursor()
-                if self._sqlite:
-                    cursor.execute(self._sql, (binding_id,))
-                else:
-                    cursor.execute(self._sql, (binding_id,), prepare=True)  # type: ignore[call-arg]
-                row = cursor.fetchone()
-                cursor.close()
-            finally:
-                conn.close()
+                row = self._read(binding_id)
+            except self._driver_error as error:
+                raise StorageUnavailable("the database is unavailable") from error
         if row is None:
             return None
         status, tenant_id, environment, sealed, expires_at, retry_at = row
@@ -66,6 +65,25 @@ class SqlTokenViews(TokenViews):
             access_expires_at=_utc(expires_at),
             next_retry_at=_utc(retry_at) if retry_at is not None else None,
         )
+
+    def _read(self, binding_id: str) -> Any:
+        """One row, or None; a raw DBAPI error invalidates the connection it met."""
+        with translated():
+            conn = self._engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            if self._sqlite:
+                cursor.execute(self._sql, (binding_id,))
+            else:
+                cursor.execute(self._sql, (binding_id,), prepare=True)  # type: ignore[call-arg]
+            row = cursor.fetchone()
+            cursor.close()
+        except self._driver_error:
+            conn.invalidate()
+            raise
+        finally:
+            conn.close()
+        return row
 
     def dispose(self) -> None:
         self._engine.dispose()
