@@ -97,5 +97,6 @@ class TestWhoAsksForChanges:
         assert sweeps.reference_data() == {"refreshed": 1}
         assert world.xero.asked_since == [{A: mark}, {}]
         world.xero.asked_since.clear()
+        world.clock.advance(minutes=2)  # past the forced-refresh interval after the sweep
         world.service.reference.cached(binding_id, force_refresh=True)
         assert world.xero.asked_since == [{}, {}]
