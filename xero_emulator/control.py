@@ -29,6 +29,24 @@ def loopback_only() -> Response | None:
     return None
 
 
+@bp.before_request
+def not_from_another_site() -> Response | None:
+    """A page on another site, open in a browser on this machine, is on loopback too. It can
+    make the browser send a form (urlencoded, multipart, text/plain) or a bodiless no-cors
+    fetch, never application/json without a CORS preflight, which is never granted; and the
+    browser labels what it sends with Origin and Sec-Fetch-Site. So a change takes JSON only,
+    and anything a browser marks as cross-site is refused."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    site = request.headers.get("Sec-Fetch-Site", "")
+    origin = request.headers.get("Origin", "")
+    if site not in ("", "same-origin", "none") or origin not in ("", request.host_url.rstrip("/")):
+        return json_response({"error": "the control API refuses cross-site requests"}, 403)
+    if request.mimetype != "application/json":
+        return json_response({"error": "the control API takes application/json only"}, 415)
+    return None
+
+
 @bp.errorhandler(ControlError)
 @bp.errorhandler(FaultError)
 @bp.errorhandler(ConsentError)

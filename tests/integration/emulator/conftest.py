@@ -48,7 +48,7 @@ def session_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
 @pytest.fixture
 def http(session_http: httpx.Client) -> httpx.Client:
     session_http.cookies.clear()
-    assert session_http.post("/_emulator/reset").status_code == 200
+    assert session_http.post("/_emulator/reset", json={}).status_code == 200
     return session_http
 
 

@@ -81,4 +81,5 @@ class TestConsentShortcut:
         assert xero.http.post("/_emulator/limits", json={"concurrent": 0}).status_code == 400
 
     def test_payload_must_be_a_json_object(self, xero):
-        assert xero.http.post("/_emulator/bulk", content=b"[]").status_code == 400
+        as_json = {"Content-Type": "application/json"}
+        assert xero.http.post("/_emulator/bulk", content=b"[]", headers=as_json).status_code == 400

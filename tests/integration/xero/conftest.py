@@ -86,7 +86,7 @@ class Emulator:
 @pytest.fixture
 def xero(emulator: RunningEmulator, provider: HttpXeroProvider) -> Iterator[Emulator]:
     with httpx.Client(base_url=emulator.base_url, timeout=5) as http:
-        assert http.post("/_emulator/reset").status_code == 200
+        assert http.post("/_emulator/reset", json={}).status_code == 200
         yield Emulator(http, provider)
 
 
