@@ -7,7 +7,7 @@ same client drives the real service and the bare baseline. Modes:
   the first `warmup_s` are discarded, the next `duration_s` are measured.
 - `each`: `concurrency` threads share the list `bindings` and call each one exactly once.
 - `storm`: `calls` GetFreshToken calls for `bindings[0]` fired at once as futures, spread
-  round-robin over `targets`.
+  round-robin over `targets` (and over `channels_per_target` connections to each).
 - `probe`: one call; the sizes of the answer's fields, never their contents.
 - `report`: one GetFreshToken for `bindings[0]`, the emulator told (`emulator_url`) to
   refuse that access token, then `reporters` ReportXeroAuthFailure(401) calls released at
@@ -33,6 +33,8 @@ from typing import Any
 
 import grpc
 import httpx
+from grpc_health.v1.health_pb2 import HealthCheckRequest
+from grpc_health.v1.health_pb2_grpc import HealthStub
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
@@ -44,9 +46,19 @@ Sample = tuple[float, float, str]  # start, end, status code name ("OK" or the e
 
 class Client:
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.channels = [grpc.insecure_channel(t) for t in spec["targets"]]
+        """`channels_per_target` connections to each target (several sync services), each
+        warmed with a health check, so the server's HTTP/2 settings (its stream cap) are
+        known before the first call; calls go round-robin over targets, then channels."""
+        per_target = int(spec.get("channels_per_target", 1))
+        # A channel option of its own keeps grpc from sharing one connection among them.
+        self.channels = [
+            grpc.insecure_channel(t, options=(("bench.channel", n),))
+            for n in range(per_target)
+            for t in spec["targets"]
+        ]
         for channel in self.channels:
             grpc.channel_ready_future(channel).result(timeout=30)
+            HealthStub(channel).Check(HealthCheckRequest(), timeout=10)
         self.stubs = [pb_grpc.XeroConnectServiceStub(c) for c in self.channels]
         self.metadata = (("authorization", f"Bearer {spec['token']}"),)
         self.timeout = float(spec.get("timeout_s", 10.0))
@@ -131,17 +143,26 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
     request = pb.GetFreshTokenRequest(binding_id=binding_id)
     done, lock, samples = threading.Event(), threading.Lock(), []
     digests: Counter[str] = Counter()
+    details: Counter[str] = Counter()
 
     def finished(started: float, future: grpc.Future) -> None:
         ended = time.perf_counter()
         code = future.code().name if future.exception() else "OK"
         with lock:
+            if code != "OK":
+                details[f"{code}: {future.details()}"[:200]] += 1
             if code == "OK":
                 digests[_digest(future.result().access_token)] += 1
             samples.append((started, ended, code))
             if len(samples) == calls:
                 done.set()
 
+    start_at = spec.get("start_at")  # wall time shared by several load processes
+    late_ms = 0.0
+    if start_at is not None:
+        late_ms = max(0.0, (time.time() - start_at) * 1000)
+        time.sleep(max(0.0, start_at - time.time()))
+    began = time.perf_counter()
     for n in range(calls):
         stub = client.stubs[n % len(client.stubs)]
         started = time.perf_counter()
@@ -149,8 +170,20 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
             request, metadata=client.metadata, timeout=client.timeout
         )
         future.add_done_callback(lambda f, s=started: finished(s, f))
+    fired = time.perf_counter()
     done.wait(client.timeout + 30)
-    return _summary(samples) | {"distinct_tokens": len(digests), "calls": calls}
+    ends = sorted(s[1] for s in samples)
+    return _summary(samples) | {
+        "late_start_ms": late_ms,
+        "latencies_ms": sorted((s[1] - s[0]) * 1000 for s in samples if s[2] == "OK"),
+        "fire_ms": (fired - began) * 1000,
+        "first_answer_ms": (ends[0] - began) * 1000 if ends else None,
+        "last_answer_ms": (ends[-1] - began) * 1000 if ends else None,
+        "distinct_tokens": len(digests),
+        "token_digests": sorted(digests),
+        "error_details": dict(details),
+        "calls": calls,
+    }
 
 
 def report(client: Client, spec: dict[str, Any]) -> dict[str, Any]:

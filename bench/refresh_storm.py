@@ -1,7 +1,7 @@
-"""2. Refresh storm: 200 concurrent GetFreshToken calls on an expired grant, 3 replicas (§5).
+"""4. Refresh storm: 1,000 concurrent GetFreshToken calls on an expired grant, 5 replicas (§5).
 
-Three `ledger-connect serve` processes share one PostgreSQL database; the emulator answers
-the token endpoint after 200 ms. Each storm fires 200 calls at once, spread round-robin over
+Five `ledger-connect serve` processes share one PostgreSQL database; the emulator answers
+the token endpoint after 200 ms. Each storm fires 1,000 calls at once, spread round-robin over
 the replicas, for one binding whose access token has just expired. Correct coalescing means
 one upstream refresh per storm (one flight per process, the row lock across processes, a
 re-read under the lock) and every caller served within about one token round trip.
@@ -9,7 +9,10 @@ re-read under the lock) and every caller served within about one token round tri
 
 from __future__ import annotations
 
+import math
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,12 +26,15 @@ from bench.emulator import Emulator
 from bench.procs import loadgen
 from bench.report import Outcome, Row, ms
 from bench.stack import Service, connect_binding, database_url, lacks_postgres, settle
-from bench.stats import median
+from bench.stats import latency_summary, median
 from domain.usecases.deps import Tunables
 
 NAME = "refresh_storm"
-REPLICAS, CALLS, TOKEN_LATENCY_MS = 3, 200, 200
-TARGET_P99_MS = TOKEN_LATENCY_MS + 150
+REPLICAS, CALLS, TOKEN_LATENCY_MS = 5, 1000, 200
+TARGET_P99_MS = TOKEN_LATENCY_MS + 50
+CHANNELS_PER_REPLICA = 2  # per load process: 2 processes x 2 = 4 connections per replica
+LOAD_PROCESSES = 2
+START_MARGIN_S = 4.0
 ACCESS_LIFE_S = 1800
 CACHE_TTL_S = Tunables().token_cache_ttl.total_seconds()
 HOW_EXPIRED = (
@@ -44,7 +50,7 @@ def run(ctx: Context) -> Outcome:
     outcome = Outcome(NAME)
     if lacks_postgres(ctx, outcome):
         return outcome
-    storms = ctx.pick(3, 10)
+    storms = ctx.pick(2, 6)
     outcome.note(HOW_EXPIRED)
     with Emulator(ctx.workdir) as emulator, database_url("postgres", ctx.workdir, "storm") as url:
         service = Service(ctx.workdir, url, emulator)
@@ -61,13 +67,24 @@ def run(ctx: Context) -> Outcome:
 def _storms(ctx: Context, service: Service, binding_id: str, storms: int) -> list[dict[str, Any]]:
     database = Database(service.url)
     spec = {"mode": "storm", "calls": CALLS, "bindings": [binding_id], "timeout_s": 10}
+    # Several sync services' connections, each under the server's 100-stream cap.
+    spec["channels_per_target"] = CHANNELS_PER_REPLICA
     spec["token"] = service.caller_token
     try:
         with ExitStack() as stack:
             replicas = [stack.enter_context(service.serve(f"storm-{n}")) for n in range(REPLICAS)]
             spec["targets"] = [target for _, target in replicas]
-            loadgen(spec)  # warm-up on a fresh token: connections, statement caches; not counted
-            return [_storm(service.emulator, database, binding_id, spec) for _ in range(storms)]
+            # Warm-up on a fresh token: connections, statement caches; not counted.
+            previous = loadgen(spec)["token_digests"]
+            results = []
+            for _ in range(storms):
+                result = _storm(service.emulator, database, binding_id, spec)
+                result["new_token"] = bool(result["token_digests"]) and not (
+                    set(result["token_digests"]) & set(previous)
+                )
+                previous = result["token_digests"]
+                results.append(result)
+            return results
     finally:
         database.dispose()
 
@@ -79,16 +96,46 @@ def _storm(
     version = _expire(database, binding_id)
     time.sleep(CACHE_TTL_S + 0.3)
     before = emulator.refreshes()
-    result = loadgen(spec)
+    result = _fired_together(spec)
     result["upstream_refreshes"] = emulator.refreshes() - before
     result["version_moves"] = _version(database, binding_id) - version
     print(
         f"  storm: {result['upstream_refreshes']} refresh(es), p50 "
         f"{ms(result['latency']['p50_ms'])}, p99 {ms(result['latency']['p99_ms'])}, "
-        f"{result['distinct_tokens']} distinct token(s), errors {result['errors'] or 'none'}",
+        f"{result['distinct_tokens']} distinct token(s), errors {result['errors'] or 'none'}; "
+        f"calls issued in {result['fire_ms']:.0f} ms, answers from {result['first_answer_ms']:.0f}"
+        f" to {result['last_answer_ms']:.0f} ms",
         flush=True,
     )
     return result
+
+
+def _fired_together(spec: dict[str, Any]) -> dict[str, Any]:
+    """The storm from LOAD_PROCESSES load generators at one agreed instant (one Python client
+    alone needs more than the token endpoint's latency to issue 1,000 calls here), merged."""
+    share = {**spec, "calls": CALLS // LOAD_PROCESSES, "start_at": time.time() + START_MARGIN_S}
+    with ThreadPoolExecutor(LOAD_PROCESSES) as pool:
+        parts = list(pool.map(loadgen, [share] * LOAD_PROCESSES))
+    latencies = sorted(x for p in parts for x in p["latencies_ms"])
+    errors: Counter[str] = Counter()
+    details: Counter[str] = Counter()
+    for part in parts:
+        errors.update(part["errors"])
+        details.update(part["error_details"])
+    digests = sorted({d for p in parts for d in p["token_digests"]})
+    return {
+        "latency": latency_summary(x / 1000 for x in latencies),
+        "errors": dict(errors),
+        "error_details": dict(details),
+        "distinct_tokens": len(digests),
+        "token_digests": digests,
+        "calls": sum(p["calls"] for p in parts),
+        "answered": len(latencies),
+        "late_start_ms": max(p["late_start_ms"] for p in parts),
+        "fire_ms": max(p["fire_ms"] for p in parts),
+        "first_answer_ms": min(p["first_answer_ms"] or math.inf for p in parts),
+        "last_answer_ms": max(p["last_answer_ms"] or 0.0 for p in parts),
+    }
 
 
 def _expire(database: Database, binding_id: str) -> int:
@@ -112,16 +159,28 @@ def _rows(results: list[dict[str, Any]]) -> list[Row]:
     p99s = [r["latency"]["p99_ms"] for r in results]
     errors = sum(sum(r["errors"].values()) for r in results)
     distinct = max(r["distinct_tokens"] for r in results)
-    name, backend = f"2 refresh storm ({len(results)} x {CALLS} calls, 3 replicas)", "postgres"
+    name = f"4 refresh storm ({len(results)} x {CALLS:,} calls, {REPLICAS} replicas)"
+    backend = "postgres"
+    every_new = all(r["new_token"] and r["distinct_tokens"] == 1 for r in results)
     return [
         Row(
             name,
             backend,
             "upstream refreshes per storm",
-            f"{median(refreshes):.0f} (max {max(refreshes)}); grant version +{max(moves)}",
+            f"{median(refreshes):.0f} (min {min(refreshes)}, max {max(refreshes)}); "
+            f"grant version +{max(moves)}",
             "",
             "",
-            "1",
+            "exactly 1",
+        ),
+        Row(
+            name,
+            backend,
+            "every caller the same new token",
+            "yes" if every_new else "NO",
+            "",
+            "",
+            "yes",
         ),
         Row(
             name,
@@ -130,7 +189,7 @@ def _rows(results: list[dict[str, Any]]) -> list[Row]:
             ms(median(p99s)),
             f"token endpoint {TOKEN_LATENCY_MS} ms",
             "",
-            f"< {TARGET_P99_MS} ms",
+            f"<= {TARGET_P99_MS} ms",
         ),
         Row(
             name,
