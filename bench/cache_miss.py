@@ -55,9 +55,16 @@ def run(ctx: Context) -> Outcome:
 
 
 def misses(
-    ctx: Context, service: Service, ids: list[str], rounds: int, seconds: float, name: str
+    ctx: Context,
+    service: Service,
+    ids: list[str],
+    rounds: int,
+    seconds: float,
+    name: str,
+    warm_pass: bool = False,
 ) -> dict[str, Any]:
-    """Interleaved bare and real runs of misses at c=8; medians, paired ratios, RSS."""
+    """Interleaved bare and real runs of misses at c=8; medians, paired ratios, RSS. With
+    `warm_pass`, every binding is asked once first, and RSS is taken before and after."""
     spec = {
         "mode": "timed",
         "token": service.caller_token,
@@ -66,7 +73,15 @@ def misses(
         "warmup_s": 0.5,
     }
     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "real": []}
+    warm: dict[str, Any] = {}
     with service.serve(name) as (serve, target):
+        if warm_pass:
+            warm["rss_idle_kib"] = serve.rss_kib()
+            each = {"mode": "each", "targets": [target], "bindings": ids}
+            warm["pass"] = loadgen(spec | each, timeout_s=1800)
+            warm["rss_after_warm_pass_kib"] = serve.rss_kib()
+            rss_mib = warm["rss_after_warm_pass_kib"]["VmRSS"] / 1024
+            print(f"  warm pass: {per_s(warm['pass']['throughput'])}, RSS {rss_mib:.0f} MiB")
         sizes = loadgen(spec | {"mode": "probe", "targets": [target], "bindings": ids[:1]})
         with bare_server(ctx, sizes) as (bare, bare_target):
             last_real = time.monotonic()
@@ -90,6 +105,7 @@ def misses(
         "bindings": len(ids),
         "serve_rss_kib": rss,
         "runs": runs,
+        **warm,
     }
 
 

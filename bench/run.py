@@ -29,6 +29,7 @@ from bench import (
     refresh_storm,
     report_herd,
     scale,
+    tracing,
 )
 from bench.context import Context
 from bench.pg import unavailable
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     refresh_storm.NAME: refresh_storm.run,
     prefetch.NAME: prefetch.run,
     scale.NAME: scale.run,
+    tracing.NAME: tracing.run,
     report_herd.NAME: report_herd.run,
 }
 

@@ -1,54 +1,51 @@
-"""4. Scale: 10,000 connected bindings: GetFreshToken, the memory of `serve`, the daily sweep.
+"""3. Scale: 100,000 bindings over 10,000 organisations on PostgreSQL, and the daily sweep.
 
-The bindings are bulk-inserted (bench/bulk.py: real mappers, real AES-GCM sealing), spread
-over many emulated organisations (10 bindings each) that one emulated Xero user reaches.
+The bindings are bulk-inserted (bench/population.py: real mappers, real AES-GCM sealing),
+spread over emulated organisations (10 bindings each) that one emulated Xero user reaches.
 
-- A new `serve` process (sweeps off, so the figures are the API's alone) gets one call per
-  binding (cold: nothing cached in the process, every call reads the database), then the
-  bare grpcio servicer does the same pass as the baseline, then `serve` gets a second pass in
-  another order once the first pass's cache entries have expired (warm process, every call
-  a read again). RSS comes from /proc/<pid>/status.
-- The daily sweep: every organisation's reference cache is 25 h old, the Xero app-wide
-  minute limit is scaled down on the emulator and in the worker's budget alike (to the
-  sweep's calls / 1.8), and one `ledger-connect worker` refreshes all of them as fast as that
-  budget allows (1 s ticks, a 1 s spread; the retry delay after a failure keeps its default,
-  as Xero's minute window keeps its length). No schedule can finish before the last minute
-  window it needs opens: with 7 calls per organisation the bound is
+- At scale (PostgreSQL): one `serve` as it ships (sweeps on; reference caches an hour old, so
+  the reference sweep has nothing due, and grants just issued, so neither has the keep-alive)
+  gets a warm pass, every binding asked once at c=8, with its RSS (from /proc) before and
+  after; then interleaved rounds of cache misses against the bare grpcio servicer, as in the
+  cache-miss benchmark.
+- The daily sweep, on both backends, with 1,000 organisations: every reference cache 25 h
+  old, the Xero app-wide minute limit scaled down on the emulator and in the worker's budget
+  alike (to the sweep's calls / 1.8), and one `ledger-connect worker` refreshing all of them
+  as fast as that budget allows (1 s ticks, a 1 s spread; the retry delay after a failure
+  keeps its default, as Xero's minute window keeps its length). No schedule can finish
+  before the last minute window it needs opens: with 7 calls per organisation the bound is
   (ceil(7 x organisations / limit) - 1) minutes. The bench waits one minute past the bound.
+  At 10,000 organisations and Xero's real 10,000 calls/min the same sweep needs 7 windows;
+  the scaled run keeps the benchmark bounded and measures the same thing: how close to the
+  window's opening the last organisation is done.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
 from adapters.persistence.tables import reference_caches as caches
-from adapters.xero.provider import HttpXeroProvider
-from app.bootstrap import xero_configs
-from app.keyring_loader import load_keyring
-from bench.bulk import Consent, consent_to_all, insert_connected, insert_stale_caches
+from bench.bulk import Consent
+from bench.cache_miss import misses
+from bench.cache_miss import rows as miss_rows
 from bench.context import Context
 from bench.emulator import Emulator
-from bench.emulator_main import BENCH_USER
-from bench.fast_path import bare_server
-from bench.procs import loadgen
+from bench.population import populate
 from bench.report import Outcome, Row, ms, per_s, times
 from bench.stack import Service, database_url, worker
 from bench.stats import ratio
-from domain.usecases.deps import Tunables
 
 NAME = "scale"
+SCALE_BINDINGS = 100_000
 CONCURRENCY = 8
 BINDINGS_PER_ORG = 10
 CALLS_PER_ORG = 7  # the reference data of one organisation: 7 GETs in two waves
-CACHE_TTL_S = Tunables().token_cache_ttl.total_seconds()
 SWEEP_TICK_S = 1  # 15 s in production: a quicker tick only notices free budget sooner
 # (quick, full): the sweep's calls as a multiple of the scaled app limit. 1.8 needs a second
 # minute window, with room to spare; 0.5 fits one window (a smoke run, no bound).
@@ -57,64 +54,74 @@ WINDOWS = (0.5, 1.8)
 
 def run(ctx: Context) -> Outcome:
     outcome = Outcome(NAME)
+    if "postgres" in ctx.backends:
+        _at_scale(ctx, outcome)
     count = ctx.pick(1_000, 10_000)
     orgs = count // BINDINGS_PER_ORG
     app_limit = math.ceil(orgs * CALLS_PER_ORG / ctx.pick(*WINDOWS))
     outcome.note(
-        f"{count:,} bindings over {orgs:,} organisations; serve runs with LEDGER_SWEEP=0; the "
-        f"sweep runs with Xero's app limit scaled from 10,000 to {app_limit:,} calls/min"
+        f"daily reference sweep: {orgs:,} organisations, Xero's app limit scaled from 10,000 "
+        f"to {app_limit:,} calls/min so the sweep needs {ctx.pick(*WINDOWS):g} minute windows"
     )
     for backend in ctx.backends:
         # An emulator per backend: Xero's minute windows must not carry one run into the next.
         with (
             Emulator(ctx.workdir, organisations=orgs) as emulator,
-            database_url(backend, ctx.workdir, "scale") as url,
+            database_url(backend, ctx.workdir, "sweep") as url,
         ):
             service = Service(ctx.workdir, url, emulator, LEDGER_SWEEP="0")
-            figures = _backend(ctx, service, count, app_limit)
-        outcome.details[backend] = figures
-        outcome.rows += _rows(backend, count, figures)
+            consent = populate(service, count, cache_age=timedelta(hours=25)).consent
+            sweep = _sweep(service, consent, app_limit)
+        outcome.details[f"{backend}_sweep"] = sweep
+        outcome.rows.append(_sweep_row("3 scale, daily sweep", backend, sweep))
     return outcome
 
 
-def _backend(ctx: Context, service: Service, count: int, app_limit: int) -> dict[str, Any]:
-    with service.container() as built:
-        assert built.database is not None
-        with HttpXeroProvider(xero_configs(service.settings())) as xero:
-            consent = consent_to_all(xero, service.emulator, BENCH_USER)
-        started = time.perf_counter()
-        sealer = Sealer(load_keyring(service.settings()))
-        ids = insert_connected(built.database, sealer, count, consent)
-        insert_stale_caches(built.database, consent, timedelta(hours=25))
-        figures: dict[str, Any] = {"insert_s": time.perf_counter() - started}
-    print(f"  {count:,} bindings inserted in {figures['insert_s']:.1f} s", flush=True)
-    figures |= _api(ctx, service, ids)
-    figures["sweep"] = _sweep(service, consent, app_limit)
-    return figures
+def _at_scale(ctx: Context, outcome: Outcome) -> None:
+    """PostgreSQL with the full population: serve's memory after a warm pass, and misses."""
+    count = ctx.pick(10_000, SCALE_BINDINGS)
+    orgs = count // BINDINGS_PER_ORG
+    rounds = ctx.pick(1, 3)
+    outcome.note(
+        f"{count:,} bindings over {orgs:,} organisations on PostgreSQL; serve as it ships "
+        f"(sweeps on, reference caches an hour old); a warm pass asks every binding once at "
+        f"c={CONCURRENCY}, then {rounds} interleaved rounds of misses against the bare servicer"
+    )
+    with (
+        Emulator(ctx.workdir, organisations=orgs) as emulator,
+        database_url("postgres", ctx.workdir, "scale") as url,
+    ):
+        service = Service(ctx.workdir, url, emulator)
+        population = populate(service, count, cache_age=timedelta(hours=1))
+        figures = misses(ctx, service, population.ids, rounds, 2.0, "scale", warm_pass=True)
+        figures["insert_s"] = population.insert_s
+    outcome.details["postgres_at_scale"] = figures
+    outcome.rows += _scale_rows(f"3 scale, {count:,} bindings / {orgs:,} orgs", figures)
 
 
-def _api(ctx: Context, service: Service, ids: list[str]) -> dict[str, Any]:
-    base = {"mode": "each", "token": service.caller_token, "concurrency": CONCURRENCY}
-    figures: dict[str, Any] = {}
-    with service.serve("scale-serve") as (serve, target):
-        figures["rss_idle_kib"] = serve.rss_kib()
-        figures["cold"] = loadgen(base | {"targets": [target], "bindings": ids})
-        figures["rss_cold_kib"] = serve.rss_kib()
-        sizes = loadgen(base | {"mode": "probe", "targets": [target], "bindings": ids[:1]})
-        with bare_server(ctx, sizes) as (_, bare):
-            figures["bare"] = loadgen(base | {"targets": [bare], "bindings": ids})
-        again = random.Random(7).sample(ids, len(ids))
-        time.sleep(CACHE_TTL_S + 0.5)  # every entry of the first pass has expired: all reads
-        figures["warm"] = loadgen(base | {"targets": [target], "bindings": again})
-        figures["rss_warm_kib"] = serve.rss_kib()
-    for kind in ("cold", "bare", "warm"):
-        f = figures[kind]
-        print(
-            f"  {kind}: {per_s(f['throughput'])}, p50 {ms(f['latency']['p50_ms'])}, "
-            f"p99 {ms(f['latency']['p99_ms'])}, errors {f['errors'] or 'none'}",
-            flush=True,
-        )
-    return figures
+def _scale_rows(name: str, f: dict[str, Any]) -> list[Row]:
+    idle = f["rss_idle_kib"]["VmRSS"]
+    warm = f["rss_after_warm_pass_kib"]["VmRSS"]
+    first = f["pass"]
+    return [
+        Row(
+            name,
+            "postgres",
+            "serve RSS after a warm pass (every binding asked once)",
+            f"{warm / 1024:.0f} MiB",
+            f"idle {idle / 1024:.0f} MiB",
+            f"+{(warm - idle) / f['bindings']:.2f} KiB/binding",
+            "<= 200 MiB",
+        ),
+        Row(
+            name,
+            "postgres",
+            f"warm pass, c={CONCURRENCY}: rate, p50 / p99",
+            f"{per_s(first['throughput'])}, {ms(first['latency']['p50_ms'])} / "
+            f"{ms(first['latency']['p99_ms'])}",
+        ),
+        *miss_rows(name, "postgres", f),
+    ]
 
 
 def _sweep(service: Service, consent: Consent, app_limit: int) -> dict[str, Any]:
@@ -168,42 +175,6 @@ def _wait_swept(database: Database, since: datetime, deadline_s: float) -> int:
         if left == 0 or time.monotonic() > deadline:
             return left
         time.sleep(0.25)
-
-
-def _rows(backend: str, count: int, f: dict[str, Any]) -> list[Row]:
-    name = f"4 scale, {count:,} bindings"
-    bare = f["bare"]
-    rows = [
-        _pass_row(name, backend, "cold process, first call per binding", f["cold"], bare),
-        _pass_row(name, backend, "warm process, second pass", f["warm"], bare),
-        Row(name, backend, "first call of the new process", ms(f["cold"]["first_call_ms"])),
-    ]
-    idle, warm = f["rss_idle_kib"]["VmRSS"], f["rss_warm_kib"]["VmRSS"]
-    rows.append(
-        Row(
-            name,
-            backend,
-            "serve RSS after the warm pass",
-            f"{warm / 1024:.0f} MiB",
-            f"idle {idle / 1024:.0f} MiB",
-            f"+{(warm - idle) / count:.1f} KiB/binding",
-        )
-    )
-    return [*rows, _sweep_row(name, backend, f["sweep"])]
-
-
-def _pass_row(
-    name: str, backend: str, label: str, run: dict[str, Any], bare: dict[str, Any]
-) -> Row:
-    lat, bare_lat = run["latency"], bare["latency"]
-    return Row(
-        name,
-        backend,
-        f"GetFreshToken c={CONCURRENCY}, {label}: rate, p50 / p99",
-        f"{per_s(run['throughput'])}, {ms(lat['p50_ms'])} / {ms(lat['p99_ms'])}",
-        f"bare {per_s(bare['throughput'])}, {ms(bare_lat['p50_ms'])} / {ms(bare_lat['p99_ms'])}",
-        times(ratio(run["throughput"], bare["throughput"])),
-    )
 
 
 def _sweep_row(name: str, backend: str, s: dict[str, Any]) -> Row:

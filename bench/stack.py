@@ -80,10 +80,12 @@ class Service:
             built.close()
 
     @contextmanager
-    def serve(self, name: str) -> Iterator[tuple[Proc, str]]:
-        """A `ledger-connect serve` replica; yields it and its gRPC target."""
+    def serve(self, name: str, **extra: str) -> Iterator[tuple[Proc, str]]:
+        """A `ledger-connect serve` replica (with `extra` LEDGER_* settings); yields it and
+        its gRPC target."""
         grpc_port = free_port()
-        env = self.env(LEDGER_GRPC_PORT=str(grpc_port), LEDGER_HTTP_PORT=str(free_port()))
+        ports = {"LEDGER_GRPC_PORT": str(grpc_port), "LEDGER_HTTP_PORT": str(free_port())}
+        env = self.env(**ports, **extra)
         with Proc(name, [PY, "-m", "app", "serve"], env, self.workdir / f"{name}.log") as proc:
             proc.wait_for("ledger-connect is running")
             yield proc, f"127.0.0.1:{grpc_port}"

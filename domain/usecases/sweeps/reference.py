@@ -7,7 +7,10 @@ organisation's Xero calls (or what Xero says is left of its day) is postponed.""
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from domain.errors import (
@@ -24,6 +27,12 @@ from domain.usecases.sweeps.common import REFRESHABLE, SweepContext
 log = logging.getLogger(__name__)
 # Caches whose retry a lease defers come first in `stale`; look past them.
 LOOKAHEAD = 4
+# Organisations refreshed at once. One at a time, a tick spends most of its time waiting on
+# Xero's round trips: a daily sweep of thousands of organisations then finishes long after
+# the last minute window it needs has opened. Xero's limits are per organisation (this
+# sweep keeps one refresh per organisation, under its lease) and per app minute (the
+# budget every call passes), so parallel organisations cost no extra 429s.
+PARALLEL = 8
 
 
 class ReferenceSweep:
@@ -38,24 +47,7 @@ class ReferenceSweep:
             backlog = uow.references.backlog(now, before)
             take = self._s.quota(backlog, now, self._s.schedule.reference_spread)
             caches = uow.references.stale(before, LOOKAHEAD * take + 20) if take else []
-        outcomes: Counter[str] = Counter()
-        done = 0
-        for cache in self._s.until_halted(caches):
-            if done >= take:
-                break
-            key = f"reference:{cache.environment}:{cache.tenant_id}"
-            if not self._s.lease(key, now + self._s.schedule.reference_retry):
-                outcomes["taken"] += 1
-                continue
-            outcome = self._refetch(cache, before)
-            outcomes[outcome] += 1
-            done += 1
-            if outcome == "rate_limited":
-                # The minute budget is spent, not this organisation's fault: give it back
-                # at once and leave the rest of the batch for a tick that has budget.
-                self._s.release(key)
-                break
-        return outcomes
+        return _Batch(self, caches, take, before).run()
 
     def _refetch(self, stale: ReferenceCache, before: datetime) -> str:
         with self._s.deps.uow() as uow:
@@ -90,3 +82,56 @@ class ReferenceSweep:
 def _old_waves(cache: ReferenceCache, before: datetime) -> tuple[tuple[RefKind, ...], ...]:
     waves = ((CRITICAL, cache.fetched_at), (EXTENDED, cache.extended_fetched_at))
     return tuple(kinds for kinds, at in waves if at is None or at < before)
+
+
+class _Batch:
+    """One tick's refreshes: up to `take` organisations, PARALLEL at a time, each under its
+    lease; the first answer that the minute budget is spent stops new ones from starting."""
+
+    def __init__(
+        self, sweep: ReferenceSweep, caches: list[ReferenceCache], take: int, before: datetime
+    ) -> None:
+        self._sweep, self._take, self._before = sweep, take, before
+        self._pending: Iterator[ReferenceCache] = sweep._s.until_halted(caches)
+        self._lock = threading.Lock()
+        self._started = 0
+        self._spent = False
+        self.outcomes: Counter[str] = Counter()
+
+    def run(self) -> Counter[str]:
+        workers = min(PARALLEL, self._take)
+        if workers <= 1:
+            self._work()
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="reference-sweep") as pool:
+                for future in [pool.submit(self._work) for _ in range(workers)]:
+                    future.result()
+        return self.outcomes
+
+    def _next(self) -> ReferenceCache | None:
+        with self._lock:
+            if self._spent or self._started >= self._take:
+                return None
+            cache = next(self._pending, None)
+            if cache is not None:
+                self._started += 1
+            return cache
+
+    def _work(self) -> None:
+        s = self._sweep._s
+        while (cache := self._next()) is not None:
+            key = f"reference:{cache.environment}:{cache.tenant_id}"
+            if not s.lease(key, s.now() + s.schedule.reference_retry):
+                with self._lock:
+                    self.outcomes["taken"] += 1
+                    self._started -= 1
+                continue
+            outcome = self._sweep._refetch(cache, self._before)
+            with self._lock:
+                self.outcomes[outcome] += 1
+                if outcome == "rate_limited":
+                    self._spent = True
+            if outcome == "rate_limited":
+                # The minute budget is spent, not this organisation's fault: give it back
+                # at once and leave the rest of the batch for a tick that has budget.
+                s.release(key)
