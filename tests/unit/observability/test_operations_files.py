@@ -19,8 +19,9 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from adapters.observability.metrics import Metrics
 from domain.schedule import Backlog
+from domain.tier import ConnectionUsage
 from domain.usecases.sweeps import FleetStatus
-from domain.values import BindingStatus
+from domain.values import BindingStatus, Environment
 
 OPS = Path(__file__).resolve().parents[3] / "ops"
 RULES = OPS / "prometheus" / "alerts.yml"
@@ -47,6 +48,7 @@ def exported() -> dict[str, set[str]]:
         exhausted=0,
         tokens=Backlog(),
         reference=Backlog(),
+        connections={Environment.PRODUCTION: ConnectionUsage("production", 45, 50)},
     )
     metrics.watch_fleet(lambda: status)
     names: dict[str, set[str]] = {}
