@@ -42,10 +42,13 @@ def idle_connections(url: str, count: int) -> Iterator[list[socket.socket]]:
 
 def test_a_thousand_idle_connections_leave_the_login_page_answering(tmp_path: Path) -> None:
     with serve(tmp_path / "var") as served, idle_connections(served.http_url, IDLE_CONNECTIONS):
-        time.sleep(0.5)  # let the server accept what it will
-        started = time.monotonic()
-        response = httpx.get(f"{served.http_url}/login", timeout=1.0)
-        elapsed = time.monotonic() - started
-        assert response.status_code == 200
-        assert elapsed < 1.0
+        # Held open, not being opened: the first answer waits for the server to accept the
+        # burst ahead of it in the listen backlog (about a second on a busy 2-core box).
+        assert httpx.get(f"{served.http_url}/login", timeout=30).status_code == 200
+        with httpx.Client(timeout=1.0) as client:
+            for _ in range(3):
+                started = time.monotonic()
+                response = client.get(f"{served.http_url}/login", headers={"Connection": "close"})
+                assert response.status_code == 200
+                assert time.monotonic() - started < 1.0
         assert served.process.poll() is None
