@@ -11,6 +11,8 @@ from adapters.observability.tracing import Tracing
 from adapters.observability.xero import CountingTransport, InstrumentedXero
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
+from adapters.persistence.keyring import Keyring
+from adapters.persistence.live_keyring import LiveKeyring
 from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
@@ -55,6 +57,7 @@ class Container:
     closers: list[Callable[[], None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
     tracing: Tracing = field(default_factory=Tracing.off)
+    keyring: LiveKeyring | None = None
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -79,6 +82,7 @@ def bootstrap(
         tracing = tracing_from(settings)
     closers.append(tracing.close)
     database: Database | None = None
+    keyring: LiveKeyring | None = None
     views: SqlTokenViews | None = None
     healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
     if uow is None:
@@ -86,8 +90,7 @@ def bootstrap(
         closers.append(database.dispose)
         if migrate:
             database.migrate()
-        keyring = load_keyring(settings, create_dev=create_dev_keys)
-        verify_stored_key_ids(database, keyring)
+        keyring = live_keyring(settings, database, create_dev_keys)
         uow = SqlUnitOfWorkFactory(database, keyring, tracing.tracer)
         views = SqlTokenViews(database, Sealer(keyring))
         closers.append(views.dispose)
@@ -126,7 +129,21 @@ def bootstrap(
             tiers=settings.tiers,
         ),
     )
-    return Container(settings, LedgerConnect(deps), database, healthy, closers, metrics, tracing)
+    return Container(
+        settings, LedgerConnect(deps), database, healthy, closers, metrics, tracing, keyring
+    )
+
+
+def live_keyring(settings: Settings, database: Database, create_dev: bool) -> LiveKeyring:
+    """The checked keyring; re-read (and checked again) from its file when it comes from one."""
+
+    def read() -> Keyring:
+        keyring = load_keyring(settings, create_dev=create_dev)
+        verify_stored_key_ids(database, keyring)
+        return keyring
+
+    from_file = not settings.token_keys.strip()
+    return LiveKeyring(read(), reread=read if from_file else None)
 
 
 def tracing_from(settings: Settings) -> Tracing:

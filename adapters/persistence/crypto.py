@@ -16,6 +16,7 @@ import secrets
 from cryptography.exceptions import InvalidTag
 
 from adapters.persistence.keyring import KEY_ID, Keyring
+from adapters.persistence.live_keyring import LiveKeyring
 from domain.errors import CorruptSecret
 
 FORMAT = "v1"
@@ -23,18 +24,20 @@ NONCE_BYTES = 12
 
 
 class Sealer:
-    """Seals with the keyring's primary key; opens with whichever key sealed the value."""
+    """Seals with the keyring's primary key; opens with whichever key sealed the value (a
+    `LiveKeyring` is re-read when a value names a key it lacks)."""
 
-    def __init__(self, keyring: Keyring) -> None:
-        self._keyring = keyring
+    def __init__(self, keyring: Keyring | LiveKeyring) -> None:
+        self._keyring = keyring if isinstance(keyring, LiveKeyring) else LiveKeyring(keyring)
 
     @property
     def primary_id(self) -> str:
-        return self._keyring.primary_id
+        return self._keyring.current.primary_id
 
     def seal(self, plaintext: str, table: str, column: str, row_id: str) -> str:
-        kid = self._keyring.primary_id
-        cipher = self._keyring.cipher(kid)
+        keyring = self._keyring.current
+        kid = keyring.primary_id
+        cipher = keyring.cipher(kid)
         assert cipher is not None
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = cipher.encrypt(nonce, plaintext.encode(), _aad(table, column, row_id, kid))
@@ -43,7 +46,7 @@ class Sealer:
     def open(self, value: str, table: str, column: str, row_id: str) -> str:
         where = f"{table}.{column} of row {row_id}"
         kid, nonce, sealed = _split(value, where)
-        cipher = self._keyring.cipher(kid)
+        cipher = self._keyring.knowing(kid).cipher(kid)
         if cipher is None:
             raise CorruptSecret(f"{where} is sealed with key id {kid!r}, which the keyring lacks")
         try:

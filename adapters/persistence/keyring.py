@@ -11,9 +11,10 @@ Text format, in `LEDGER_TOKEN_KEYS` or in the file `LEDGER_TOKEN_KEYS_FILE`
   (`ledger-connect keys generate` prints a fresh entry; keep the file mode 0600);
 - the FIRST entry is the primary: every value written is sealed with it; the others only decrypt.
 
-Rotation: put a new entry first and keep the old ones after it, restart every replica, run
-`ledger-connect keys rotate`, and drop an old entry once `ledger-connect keys status` counts
-nothing under it. Start-up refuses a keyring that lacks a key id the database still uses.
+Rotation: the README's procedure (add the new entry second, SIGHUP; move it first, SIGHUP;
+`ledger-connect keys rotate`; drop the old entry, SIGHUP). A keyring file is re-read on
+SIGHUP and on meeting an unknown key id (`live_keyring.py`). Start-up refuses a keyring that
+lacks a key id the database still uses.
 """
 
 from __future__ import annotations

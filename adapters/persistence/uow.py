@@ -9,6 +9,7 @@ from opentelemetry.trace import NoOpTracer, Tracer
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
+from adapters.persistence.live_keyring import LiveKeyring
 from adapters.persistence.repositories.accounts import SqlAccountRepository
 from adapters.persistence.repositories.bindings import SqlBindingRepository
 from adapters.persistence.repositories.connect import (
@@ -90,7 +91,9 @@ class SqlUnitOfWork(UnitOfWork):
 class SqlUnitOfWorkFactory:
     """The domain's `UnitOfWorkFactory`: every call a fresh unit of work; safe from any thread."""
 
-    def __init__(self, database: Database, keyring: Keyring, tracer: Tracer | None = None) -> None:
+    def __init__(
+        self, database: Database, keyring: Keyring | LiveKeyring, tracer: Tracer | None = None
+    ) -> None:
         """`tracer` gets a span per wait for a grant's row lock."""
         self._database = database
         self._sealer = Sealer(keyring)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from adapters.persistence.live_keyring import LiveKeyring
 from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
 from app.logs import configure_logging
@@ -28,7 +29,8 @@ def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterat
 @contextmanager
 def service_process(command: str) -> Iterator[tuple[Settings, Container, threading.Event]]:
     """What `serve` and `worker` share: JSON logs (in demo mode to var/log/, the console
-    keeping warnings only), SIGINT/SIGTERM setting the returned event,
+    keeping warnings only), SIGINT/SIGTERM setting the returned event, SIGHUP re-reading the
+    keyring file,
     the single-process lock on SQLite, and a container closed on the way out."""
     settings = Settings.from_env()
     make_private(settings)
@@ -39,7 +41,15 @@ def service_process(command: str) -> Iterator[tuple[Settings, Container, threadi
         signal.signal(sig, lambda *_: stopping.set())
     with hold_single_process_lock(settings.database_url):
         built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
+        if built.keyring is not None:
+            signal.signal(signal.SIGHUP, lambda *_: _reread_soon(built.keyring))
         try:
             yield settings, built, stopping
         finally:
             built.close()
+
+
+def _reread_soon(keyring: LiveKeyring | None) -> None:
+    """Off the signal handler: re-reading checks the database, which may take a moment."""
+    if keyring is not None:
+        threading.Thread(target=keyring.reload, name="keyring-reread", daemon=True).start()
