@@ -33,7 +33,13 @@ from tests.integration.replicas.cluster import (
     running_cluster,
 )
 
-pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.slow]
+# Three restarts of `serve` on a loaded 2-core machine take longer than the default limit.
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.timeout(420),
+]
 
 REPLICAS = 3
 BINDINGS = 6
