@@ -8,7 +8,7 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server.close()
     emulator.stop()
     container.close()
+
+
+Look = Callable[[Any, str], None]
+
+
+@pytest.fixture
+def look(axe_source: str) -> Iterator[Look]:
+    """`look(page, name)`: a screenshot for people, and axe-core's audit of the page as it is
+    now; every serious or critical finding fails the test at its end, all of them listed."""
+    findings: list[str] = []
+
+    def look_at(page: Any, name: str) -> None:
+        page.wait_for_load_state()
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        findings.extend(f"{name}: {line}" for line in serious_violations(page, axe_source))
+
+    yield look_at
+    assert not findings, "axe-core found:\n" + "\n".join(findings)
 
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"

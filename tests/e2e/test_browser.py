@@ -4,19 +4,18 @@ settings, reference refresh, activity, disconnect."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.conftest import (
-    ARTIFACTS,
     CHROMIUM_ARGS,
     EMAIL,
     PASSWORD,
+    Look,
     Stack,
-    serious_violations,
 )
 
 pytestmark = pytest.mark.browser
@@ -41,24 +40,6 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     yield page
     context.close()
     assert not [p for p in problems if "Content Security Policy" in p], problems
-
-
-@pytest.fixture
-def look(axe_source: str) -> Iterator[Callable[[Page, str], None]]:
-    """`look(page, name)`: a screenshot for people, and axe-core's audit of the page as it is
-    now; every serious or critical finding fails the test at its end, all of them listed."""
-    findings: list[str] = []
-
-    def look_at(page: Page, name: str) -> None:
-        page.wait_for_load_state()
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        findings.extend(f"{name}: {line}" for line in serious_violations(page, axe_source))
-
-    yield look_at
-    assert not findings, "axe-core found:\n" + "\n".join(findings)
-
-
-Look = Callable[[Page, str], None]
 
 
 def new_binding(page: Page, stack: Stack, shop: str, look: Look) -> str:

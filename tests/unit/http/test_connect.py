@@ -139,7 +139,7 @@ class TestCallback:
         page = browser.body(response.location)
         assert "Connecting to Demo Company (UK)… fetching your accounts" in page
         again = f"/dashboard/connect-xero/accounts?binding={binding_id}&amp;n=1"
-        assert f'<meta http-equiv="refresh" content="1;url={again}">' in page
+        assert f'<meta http-equiv="refresh" content="0;url={again}">' in page
         late = browser.body(f"/dashboard/connect-xero/accounts?binding={binding_id}&n=20")
         assert "Xero has not sent your accounts yet" in late
         world.tasks.run_all()
