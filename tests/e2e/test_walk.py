@@ -144,6 +144,7 @@ def still(page: Page, demo: Demo, look: Look, name: str, path: str, html: str) -
     page.unroute(f"{demo.url}{path}")
 
 
+@pytest.mark.timeout(480)  # two demo start-ups and some forty pages on a shared 2-core machine
 def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look: Look) -> None:
     banner = demo.start()
     assert f"demo@ledger.test  /  {demo.password()}" in banner
@@ -188,7 +189,7 @@ def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look:
     expect(page.get_by_role("button", name="New binding")).to_be_disabled()
     look(page, "walk-limit")
 
-    switch(page, demo, look, "3000 ms")
+    switch(page, demo, look, "800 ms")
     page.goto(f"{demo.url}/dashboard/bindings")
     row(page, demo_binding).get_by_role("link", name="Connect to Xero").click()
     expect(page.locator("#organisation-limit")).to_contain_text("up to 3 Xero organisations")
