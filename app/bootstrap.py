@@ -127,6 +127,7 @@ def bootstrap(
             reference_max_age=timedelta(hours=settings.reference_max_age_h),
             sessions=settings.session_lifetimes,
             tiers=settings.tiers,
+            event_retention=timedelta(days=settings.event_retention_days),
         ),
     )
     return Container(

@@ -147,3 +147,15 @@ class ProviderRejected(ProviderError):
     """Xero refused the request for a reason retrying will not fix (invalid_client, 400)."""
 
     code = "XERO_REJECTED"
+
+
+class RevisionCompacted(DomainError):
+    """A watcher asked for events that compaction already removed: list again, then watch
+    from the list's revision. `metadata` carries the current revision for the caller."""
+
+    code = "REVISION_COMPACTED"
+
+    def __init__(self, message: str, current_revision: int) -> None:
+        super().__init__(message)
+        self.current_revision = current_revision
+        self.metadata = {"current_revision": str(current_revision)}

@@ -11,7 +11,7 @@ from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import ConnectAttempt, PairingCode, XeroConnection
 from domain.egress import EgressRow
-from domain.events import BindingEvent
+from domain.events import BindingEvent, EventFilter
 from domain.grant import OAuthGrant, TokenSet, TokenView
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
 from domain.schedule import Backlog
@@ -133,6 +133,11 @@ class BindingRepository(Protocol):
     def count_connected_organisations(self, environment: Environment) -> int:
         """Distinct organisations that live bindings hold a Xero connection to (connected,
         degraded or needing a reconnect), demo companies aside: what Xero's cap counts."""
+        ...
+
+    def page(self, after_id: str, limit: int, scope: EventFilter) -> list[Binding]:
+        """Up to `limit` bindings with an id above `after_id`, in id order, narrowed by the
+        filter's binding ids, account and statuses (its event kinds do not apply)."""
         ...
 
 
@@ -258,9 +263,30 @@ class EgressLog(Protocol):
 
 
 class EventLog(Protocol):
+    """The outbox of binding events (DESIGN §12). `add` stages an event; the store gives it
+    the next revision when the unit of work commits, so revisions become visible in order
+    and without gaps: once a reader sees revision N, every revision below N is readable."""
+
     def add(self, event: BindingEvent) -> None: ...
 
     def for_binding(self, binding_id: str, limit: int = 200) -> list[BindingEvent]: ...
+
+    def revision(self) -> int:
+        """The newest committed revision (0 before the first event)."""
+        ...
+
+    def compacted_through(self) -> int:
+        """The newest revision compaction removed: events after it are all still kept."""
+        ...
+
+    def after(self, revision: int, limit: int) -> list[BindingEvent]:
+        """Committed events with a revision above `revision`, oldest first."""
+        ...
+
+    def compact(self, older_than: datetime, limit: int) -> int:
+        """Remove up to `limit` of the oldest events written before `older_than`, always a
+        prefix of the revisions; returns how many went."""
+        ...
 
 
 class SessionRepository(Protocol):

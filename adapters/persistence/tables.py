@@ -33,6 +33,7 @@ metadata = MetaData(
 
 ID = 64
 LIVE = text("status <> 'DISCONNECTED'")
+REVISION = BigInteger().with_variant(Integer, "sqlite")
 
 accounts = Table(
     "accounts",
@@ -105,6 +106,7 @@ reference_caches = Table(
     Column("payload", JSON, nullable=False),
     Column("fetched_at", UtcDateTime, index=True),
     Column("extended_fetched_at", UtcDateTime, index=True),
+    Column("revision", REVISION, nullable=False, server_default=text("0")),
 )
 
 connect_attempts = Table(
@@ -139,10 +141,37 @@ binding_events = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("binding_id", ForeignKey("bindings.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", REVISION, nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("reason", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_binding_events_binding", "binding_id", "id"),
+    Index("uq_binding_events_revision", "revision", unique=True),
+)
+
+# One row (id 1): the last revision handed out, and the last one compaction removed. Writers
+# take it with `UPDATE ... RETURNING` just before commit, so revisions commit in order.
+event_revision = Table(
+    "event_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", REVISION, nullable=False),
+    Column("compacted_through", REVISION, nullable=False),
+)
+
+# Who read which binding's credentials: one row per day, caller and binding (DESIGN §13).
+credential_reads = Table(
+    "credential_reads",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("caller", String(64), primary_key=True),
+    Column("binding_id", String(ID), primary_key=True),
+    Column("count", REVISION, nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Index("ix_credential_reads_binding_id", "binding_id", "day"),
 )
 
 # Who sweeps what: one row per leased item (a binding's connection check, an organisation's

@@ -77,9 +77,12 @@ class SqlUnitOfWork(UnitOfWork):
         self._open().close(quiet=exc_type is not None)
 
     def commit(self) -> None:
-        self._open().commit()
+        tx = self._open()
+        self.events.before_commit()
+        tx.commit()
 
     def rollback(self) -> None:
+        self.events.discard()
         self._open().rollback()
 
     def _open(self) -> Tx:

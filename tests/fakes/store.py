@@ -8,6 +8,7 @@ unit of work has locked waits for that lock at commit, as an UPDATE or DELETE wo
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,6 +32,8 @@ class FakeStore:
     def __init__(self) -> None:
         self.tables: dict[str, dict[Any, Any]] = defaultdict(dict)
         self.events: list[Any] = []
+        self.revision = 0
+        self.compacted_through = 0
         self.mutex = threading.RLock()
         self.row_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self.commits = 0
@@ -130,6 +133,16 @@ class FakeBindings(_Table):
                 if not (cache and cache.organisation and cache.organisation.is_demo):
                     tenants.add(b.xero.tenant_id)
         return len(tenants)
+    def page(self, after_id: str, limit: int, scope: Any) -> list[Any]:
+        chosen = [
+            b
+            for b in self.all()
+            if b.id > after_id
+            and (not scope.binding_ids or b.id in scope.binding_ids)
+            and (not scope.account_id or b.account_id == scope.account_id)
+            and (not scope.statuses or b.status in scope.statuses)
+        ]
+        return sorted(chosen, key=lambda b: b.id)[:limit]
 
     def find_by_secret_hash(self, secret_hash: str) -> Any:
         return next((b for b in self.all() if b.connector_secret_hash == secret_hash), None)
@@ -396,6 +409,26 @@ class FakeEvents:
         with self._uow.store.mutex:
             return [e for e in self._uow.store.events if e.binding_id == binding_id][-limit:]
 
+    def revision(self) -> int:
+        with self._uow.store.mutex:
+            return self._uow.store.revision
+
+    def compacted_through(self) -> int:
+        return self._uow.store.compacted_through
+
+    def after(self, revision: int, limit: int) -> list[Any]:
+        with self._uow.store.mutex:
+            return [e for e in self._uow.store.events if e.revision > revision][:limit]
+
+    def compact(self, older_than: datetime, limit: int) -> int:
+        store = self._uow.store
+        with store.mutex:
+            doomed = list(itertools.takewhile(lambda e: e.at < older_than, store.events[:limit]))
+            if doomed:
+                store.events = store.events[len(doomed) :]
+                store.compacted_through = doomed[-1].revision
+            return len(doomed)
+
 
 class FakeEgress:
     """Monthly totals keyed (month, environment, tenant, endpoint), staged until commit."""
@@ -500,7 +533,16 @@ class FakeUnitOfWork:
                 else:
                     self.store.tables[table][key] = item
             for event in self.new_events:
-                self.store.events.append(replace(event, id=len(self.store.events) + 1))
+                binding = self.store.tables["bindings"][event.binding_id]
+                self.store.revision += 1
+                numbered = replace(
+                    event,
+                    id=self.store.revision,
+                    revision=self.store.revision,
+                    account_id=binding.account_id,
+                    status=binding.status,
+                )
+                self.store.events.append(numbered)
             self.store.commits += 1
         self.staged, self.new_events = {}, []
         self.committed = True

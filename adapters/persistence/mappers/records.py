@@ -8,7 +8,7 @@ from typing import Any
 from domain.account import Account
 from domain.connect import PairingCode
 from domain.events import BindingEvent
-from domain.values import Environment, EventKind
+from domain.values import BindingStatus, Environment, EventKind
 
 Row = Mapping[Any, Any]
 
@@ -55,16 +55,6 @@ def pairing_code_from(row: Row) -> PairingCode:
     )
 
 
-def event_row(event: BindingEvent) -> dict[str, Any]:
-    """The database numbers events; a given id is ignored."""
-    return {
-        "binding_id": event.binding_id,
-        "kind": event.kind.value,
-        "reason": event.reason,
-        "at": event.at,
-    }
-
-
 def event_from(row: Row) -> BindingEvent:
     return BindingEvent(
         binding_id=row["binding_id"],
@@ -72,4 +62,7 @@ def event_from(row: Row) -> BindingEvent:
         reason=row["reason"],
         at=row["at"],
         id=row["id"],
+        revision=row["revision"],
+        account_id=row["account_id"],
+        status=BindingStatus(row["status"]),
     )

@@ -13,6 +13,7 @@ from adapters.persistence.tables import bindings, reference_caches
 from adapters.persistence.transaction import Tx
 from domain.binding import Binding
 from domain.errors import InstallAlreadyPaired, NotFound
+from domain.events import EventFilter as BindingScope
 from domain.ports import BindingRepository
 from domain.values import BindingStatus, Environment, install_key
 
@@ -113,6 +114,16 @@ class SqlBindingRepository(BindingRepository):
         )
         row = self._tx.row(statement)
         return int(row["n"]) if row else 0
+    def page(self, after_id: str, limit: int, scope: BindingScope) -> list[Binding]:
+        statement = select(bindings).where(bindings.c.id > after_id)
+        if scope.binding_ids:
+            statement = statement.where(bindings.c.id.in_(sorted(scope.binding_ids)))
+        if scope.account_id:
+            statement = statement.where(bindings.c.account_id == scope.account_id)
+        if scope.statuses:
+            statement = statement.where(bindings.c.status.in_(sorted(scope.statuses)))
+        rows = self._tx.rows(statement.order_by(bindings.c.id).limit(limit))
+        return [binding_from(row) for row in rows]
 
     def _one(self, statement: Select[tuple[object, ...]]) -> Binding | None:
         row = self._tx.row(statement.limit(1))

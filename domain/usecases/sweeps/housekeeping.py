@@ -1,5 +1,6 @@
 """Expired connect attempts (10 minutes), pairing codes (15), browser sessions and drained
-throttle buckets, and leases ended a day ago, are deleted; a lease lets one sweeper of many
+throttle buckets, leases ended a day ago, and binding events older than the retention
+(compaction: watchers behind it list again), are deleted; a lease lets one sweeper of many
 do it every `housekeeping_every`. An attempt for a new organisation that Xero never answered
 is recorded on its binding first."""
 
@@ -18,6 +19,7 @@ LEASES_KEPT = timedelta(days=1)
 ABANDONED_BATCH = 50
 # More than this many unanswered attempts in one minute are deleted unrecorded.
 NEVER_RETURNED_BATCH = 500
+EVENTS_BATCH = 10_000
 
 
 class Housekeeping:
@@ -32,6 +34,7 @@ class Housekeeping:
         released = self._release_abandoned(now)
         never_returned = self._record_never_returned(now)
         lifetimes = self._s.deps.tunables.sessions
+        events_before = now - self._s.deps.tunables.event_retention
         with self._s.deps.uow() as uow:
             deleted = Counter(
                 attempts=uow.attempts.delete_created_before(now - ATTEMPT_LIFETIME),
@@ -41,6 +44,7 @@ class Housekeeping:
                     idle_before=now - lifetimes.idle, created_before=now - lifetimes.absolute
                 ),
                 throttles=uow.throttles.purge(now),
+                events=uow.events.compact(events_before, EVENTS_BATCH),
             )
             uow.commit()
         return +(deleted + Counter(abandoned_choices=released, never_returned=never_returned))

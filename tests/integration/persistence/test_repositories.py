@@ -277,7 +277,8 @@ class TestEvents:
         with uow() as u:
             events = u.events.for_binding("b-1")
             assert [e.kind for e in events] == kinds[::-1]
-            assert events[0] == BindingEvent("b-1", kinds[-1], "step 2", events[0].at, events[0].id)
+            stamped = (events[0].id, events[0].revision, b.ACCOUNT, b.binding().status)
+            assert events[0] == BindingEvent("b-1", kinds[-1], "step 2", events[0].at, *stamped)
             assert events[0].at == T0 + timedelta(seconds=2)
             assert events[0].id is not None and events[0].id > (events[1].id or 0)
             assert [e.reason for e in u.events.for_binding("b-1", limit=2)] == ["step 2", "step 1"]

@@ -58,3 +58,20 @@ def test_an_abandoned_organisation_choice_releases_its_connections(
     assert sweeps.housekeeping() == {"attempts": 1, "abandoned_choices": 1}
     assert world.xero.connections_of("user-avery") == []
     assert counts(world) == (0, 1), "the attempt is gone; the binding's pairing code is not yet"
+
+
+def test_events_older_than_the_retention_are_compacted(
+    world: World, account: Account, sweeps: Sweeps
+) -> None:
+    binding_id = world.paired(account)
+    world.clock.advance(days=20)
+    uow = world.uow()
+    before = [e.revision for e in uow.events.after(0, 100)]
+    assert before, "pairing wrote events"
+    world.clock.advance(days=11)
+    outcome = sweeps.housekeeping()
+    assert outcome["events"] == len(before)
+    uow = world.uow()
+    assert uow.events.after(0, 100) == []
+    assert uow.events.compacted_through() == before[-1]
+    assert uow.events.for_binding(binding_id) == []
