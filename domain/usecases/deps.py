@@ -40,6 +40,7 @@ class Tunables:
 
     def tier(self, environment: Environment) -> Tier:
         return self.tiers.get(environment, UNCAPPED)
+
     event_retention: timedelta = timedelta(days=30)
 
 

@@ -133,6 +133,7 @@ class FakeBindings(_Table):
                 if not (cache and cache.organisation and cache.organisation.is_demo):
                     tenants.add(b.xero.tenant_id)
         return len(tenants)
+
     def page(self, after_id: str, limit: int, scope: Any) -> list[Any]:
         chosen = [
             b

@@ -114,6 +114,7 @@ class SqlBindingRepository(BindingRepository):
         )
         row = self._tx.row(statement)
         return int(row["n"]) if row else 0
+
     def page(self, after_id: str, limit: int, scope: BindingScope) -> list[Binding]:
         statement = select(bindings).where(bindings.c.id > after_id)
         if scope.binding_ids:
