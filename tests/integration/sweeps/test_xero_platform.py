@@ -26,7 +26,7 @@ from domain.magento import MagentoProfile
 from domain.tier import NEVER_CAME_BACK
 from domain.values import BindingStatus, Environment
 from tests.integration.sweeps.stack import PASSWORD, Stack, grpc_channel, running_stack
-from tests.unit.http.browser import Browser
+from tests.unit.http.browser import CONNECT_FORM, Browser
 from xero_emulator import RunningEmulator
 from xero_emulator.seed import AU, AVERY, NZ
 
@@ -91,7 +91,7 @@ class TestConnectionCap:
         page = b.body(f"/dashboard/connect-xero?binding={new}")
         assert 'data-refusal="connection-cap"' in page
         assert "Xero&#39;s connection limit is reached" in page or "connection limit" in page
-        assert ">Connect Xero</button>" not in page
+        assert CONNECT_FORM not in page
         pressed = b.post("/dashboard/connect-xero", {"binding": new}, page="/dashboard")
         assert pressed.status_code == 409 and "location" not in pressed.headers
         assert "reconnecting an organisation that is already connected still works" in (
