@@ -134,6 +134,8 @@ def _sweep(service: Service, consent: Consent, app_limit: int) -> dict[str, Any]
     settings = {
         "LEDGER_XERO_APP_PER_MINUTE": str(app_limit),
         "LEDGER_SWEEP_TICK_S": str(SWEEP_TICK_S),
+        # One tick may take the whole window's budget (100 per 15 s tick in production).
+        "LEDGER_SWEEP_BATCH": "2000",
         "LEDGER_REFERENCE_SPREAD_S": "1",
         "LEDGER_CONNECTION_CHECK_H": "0",
     }
