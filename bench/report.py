@@ -73,11 +73,13 @@ def save(outcome: Outcome, run_info: dict[str, Any]) -> Path:
 
 
 def markdown(outcomes: list[Outcome]) -> str:
+    return markdown_rows([row for outcome in outcomes for row in outcome.rows])
+
+
+def markdown_rows(rows: list[Row]) -> str:
     head = ("benchmark", "backend", "measure", "median", "baseline (same run)", "ratio", "target")
     lines = [_line(head), _line(tuple("---" for _ in head))]
-    for outcome in outcomes:
-        for row in outcome.rows:
-            lines.append(_line(tuple(asdict(row).values())))
+    lines += [_line(tuple(asdict(row).values())) for row in rows]
     return "\n".join(lines)
 
 
