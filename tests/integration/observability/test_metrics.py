@@ -17,8 +17,9 @@ from app.commands.serve import wsgi_app
 from app.settings import Settings
 from domain.errors import RateLimited
 from domain.schedule import Backlog
+from domain.tier import ConnectionUsage
 from domain.usecases.sweeps import FleetStatus, Sweeps
-from domain.values import BindingStatus
+from domain.values import BindingStatus, Environment
 from tests.integration.sweeps.stack import Stack
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -102,6 +103,10 @@ class TestFleetCollector:
         exhausted=1,
         tokens=Backlog(2, datetime(2026, 11, 1, 23, 59, tzinfo=UTC)),
         reference=Backlog(),
+        connections={
+            Environment.PRODUCTION: ConnectionUsage("production", 4, 5),
+            Environment.SANDBOX: ConnectionUsage("sandbox", 2, None),
+        },
     )
 
     def test_the_database_is_asked_at_most_every_15_seconds(self) -> None:
@@ -116,6 +121,16 @@ class TestFleetCollector:
         assert value(m, "ledger_bindings", status="CONNECTED") == 3
         assert value(m, "ledger_refresh_exhausted_bindings") == 1
         assert value(m, "ledger_sweep_lag_seconds", sweep="tokens") == 60
+
+    def test_live_connections_and_the_cap_are_gauges_per_environment(self) -> None:
+        registry = CollectorRegistry()
+        registry.register(FleetCollector(lambda: self.STATUS))
+        m = parse(generate_latest(registry).decode())
+        live = "ledger_xero_connected_organisations"
+        assert value(m, live, environment="production") == 4
+        assert value(m, live, environment="sandbox") == 2
+        assert value(m, "ledger_xero_connection_cap", environment="production") == 5
+        assert ("ledger_xero_connection_cap", (("environment", "sandbox"),)) not in m
 
     def test_a_database_that_does_not_answer_is_a_gauge_not_an_error(self) -> None:
         def down() -> FleetStatus:
