@@ -149,8 +149,10 @@ class TestTheConsentThatNeverComesBack:
         assert build_sweeps(stack.built).housekeeping()["never_returned"] == 1
         assert stack.binding(new).connect_problem == NEVER_CAME_BACK
         assert stack.binding(new).status is S.PAIRED
-        page = b.body(f"/dashboard/bindings/{new}")
-        assert "Xero refused a new connection: the app has reached its connection limit" in page
+        refused = "Xero refused a new connection: the app has reached its connection limit"
+        assert refused in b.body(f"/dashboard/bindings/{new}")
+        assert refused in b.body("/dashboard/bindings")
+        assert refused in b.body(f"/dashboard/connect-xero?binding={new}")
 
 
 class TestDailyLimit:
