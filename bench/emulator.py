@@ -67,6 +67,16 @@ class Emulator:
     def advance_clock(self, seconds: float) -> Any:
         return self._post("/clock", {"advance_seconds": seconds})
 
+    def add_organisations(self, user_id: str, count: int, like: str = "au") -> list[str]:
+        """`count` organisations shaped like a seeded one, each with its own data."""
+        body = {"count": count, "user_id": user_id, "like": like}
+        tenants: list[str] = self._post("/organisations", body)["tenant_ids"]
+        return tenants
+
+    def change(self, tenant_id: str, collection: str, key: str, fields: dict[str, Any]) -> Any:
+        """Edit an account or item as a user in Xero would (its UpdatedDateUTC becomes now)."""
+        return self._post(f"/organisations/{tenant_id}/{collection}/{key}", fields)
+
     def stats(self) -> Any:
         return self._http.get("/stats").raise_for_status().json()
 

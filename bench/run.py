@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench import (
     cache_miss,
+    egress,
     fast_path,
     fast_path_streams,
     prefetch,
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     scale.NAME: scale.run,
     tracing.NAME: tracing.run,
     report_herd.NAME: report_herd.run,
+    egress.NAME: egress.run,
 }
 
 
