@@ -103,9 +103,11 @@ class TestConnectionCap:
         again = b.post("/dashboard/connect-xero", {"binding": nz}, page="/dashboard")
         assert again.status_code == 303
         assert again.headers["location"].startswith(stack.emulator.base_url)
-        state = dict(parse_qsl(urlsplit(again.headers["location"]).query))["state"]
-        code = stack.consent(again.headers["location"], AVERY.user_id, NZ.tenant_id)
-        assert b.callback(code=code, state=state).status_code == 303
+        session = secrets.token_urlsafe(8)
+        url = stack.service.start_connect(stack.account_id, nz, session)
+        state = dict(parse_qsl(urlsplit(url).query))["state"]
+        code = stack.consent(url, AVERY.user_id, NZ.tenant_id)
+        stack.service.complete_connect(session, state, code)
         assert stack.binding(nz).status is S.CONNECTED
 
     def test_the_gauge_and_status_count_organisations_against_the_cap(
