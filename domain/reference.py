@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -184,6 +185,22 @@ class ReferenceCache:
     # Per incremental kind, the newest UpdatedDateUTC seen: Xero's clock, never ours.
     watermarks: tuple[tuple[RefKind, datetime], ...] = ()
     day: DayBudget = DayBudget()
+    # Bumped by the store whenever `content_digest` changes: GetRefData(if_revision).
+    revision: int = 0
+
+    def content_digest(self) -> str:
+        """What a sync service copies (organisation and lists), never our own bookkeeping
+        (fetch times, watermarks, the day's budget): an unchanged refetch keeps it."""
+        content = (
+            self.organisation,
+            self.accounts,
+            self.items,
+            self.tax_rates,
+            self.tracking_categories,
+            self.branding_themes,
+            self.currencies,
+        )
+        return hashlib.sha256(repr(content).encode()).hexdigest()
 
     def watermark(self, kind: RefKind) -> datetime | None:
         return dict(self.watermarks).get(kind)

@@ -51,6 +51,17 @@ def ref_data(cache: ReferenceCache) -> pb.GetRefDataResponse:
         currencies=map(currency, cache.currencies),
         fetched_at=cache.fetched_at,
         extended_fetched_at=cache.extended_fetched_at,
+        revision=cache.revision,
+    )
+
+
+def ref_data_unchanged(cache: ReferenceCache) -> pb.GetRefDataResponse:
+    """The caller's copy is current: ids and revision only."""
+    return pb.GetRefDataResponse(
+        tenant_id=cache.tenant_id,
+        environment=ENVIRONMENT[cache.environment],
+        revision=cache.revision,
+        unchanged=True,
     )
 
 

@@ -65,6 +65,8 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     ) -> pb.GetRefDataResponse:
         binding_id = validated(request.binding_id)
         cache = await self._blocking(context, self._ref_data, binding_id, request.force_refresh)
+        if request.if_revision and request.if_revision == cache.revision:
+            return convert.ref_data_unchanged(cache)
         return convert.ref_data(cache)
 
     @guarded(pb.GetBindingResponse())

@@ -224,7 +224,12 @@ class FakeReferences:
         return self._uow.read("references", (tenant_id, environment))
 
     def save(self, cache: Any) -> None:
-        self._uow.write("references", (cache.tenant_id, cache.environment), cache)
+        key = (cache.tenant_id, cache.environment)
+        old = self._uow.read("references", key)
+        revision = 1 if old is None else old.revision
+        if old is not None and old.content_digest() != cache.content_digest():
+            revision += 1
+        self._uow.write("references", key, replace(cache, revision=revision))
 
     def stale(self, before: datetime, limit: int) -> list[Any]:
         return self._stale(before)[:limit]

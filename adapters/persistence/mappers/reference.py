@@ -44,6 +44,7 @@ def reference_row(cache: ReferenceCache) -> dict[str, Any]:
     }
     payload.update({name: [asdict(item) for item in getattr(cache, name)] for name in LISTS})
     payload["watermarks"] = {kind.value: at.isoformat() for kind, at in cache.watermarks}
+    payload["digest"] = cache.content_digest()
     payload["day"] = {
         k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(cache.day).items()
     }
@@ -69,6 +70,7 @@ def reference_from(row: Row) -> ReferenceCache:
         extended_fetched_at=row["extended_fetched_at"],
         watermarks=_watermarks(payload.get("watermarks")),
         day=_day(payload.get("day")),
+        revision=row["revision"],
         **lists,
     )
 

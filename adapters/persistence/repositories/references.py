@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.persistence.mappers.reference import reference_from, reference_row
 from adapters.persistence.tables import bindings
@@ -17,6 +20,7 @@ from domain.values import BindingStatus, Environment
 
 # Only a connected or degraded binding can fetch; a cache nobody can refresh is not due.
 REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
+UPSERTED = ("payload", "fetched_at", "extended_fetched_at")
 
 
 class SqlReferenceCacheStore(ReferenceCacheStore):
@@ -32,7 +36,19 @@ class SqlReferenceCacheStore(ReferenceCacheStore):
         return reference_from(row) if row else None
 
     def save(self, cache: ReferenceCache) -> None:
-        self._tx.upsert(caches, reference_row(cache), keys=["tenant_id", "environment"])
+        """Upsert; the revision moves on only when the content changed, decided in the
+        statement against the committed row, so two racing saves never share a number."""
+        self._tx.writing()
+        values = {**reference_row(cache), "revision": 1}
+        insert_ = sqlite_insert if self._tx.is_sqlite else pg_insert
+        statement = insert_(caches).values(values)
+        updates: dict[str, Any] = {
+            name: statement.excluded[name] for name in values if name in UPSERTED
+        }
+        changed = caches.c.payload["digest"].as_string() != values["payload"]["digest"]
+        updates["revision"] = caches.c.revision + case((changed, 1), else_=0)
+        keys = ["tenant_id", "environment"]
+        self._tx.run(statement.on_conflict_do_update(index_elements=keys, set_=updates))
 
     def stale(self, before: datetime, limit: int) -> list[ReferenceCache]:
         """Caches whose critical or extended wave is missing or older than `before`, of

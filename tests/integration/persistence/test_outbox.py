@@ -153,3 +153,20 @@ class TestPage:
             chosen = EventFilter.of(binding_ids=["b-4", "b-0"], account_id=b.ACCOUNT)
             assert [x.id for x in u.bindings.page("", 10, chosen)] == ["b-0", "b-4"]
             assert u.bindings.page("", 10, EventFilter.of(account_id="other")) == []
+
+
+class TestReferenceRevision:
+    def test_moves_on_only_when_the_content_changed(self, uow: SqlUnitOfWorkFactory) -> None:
+        cache = b.reference_cache()
+        for saved in (cache, replace(cache, fetched_at=T0 + timedelta(hours=1))):
+            with uow() as u:
+                u.references.save(saved)
+                u.commit()
+        with uow() as u:
+            stored = u.references.get(cache.tenant_id, cache.environment)
+            assert stored is not None and stored.revision == 1
+            u.references.save(replace(stored, accounts=stored.accounts[1:]))
+            u.commit()
+        with uow() as u:
+            stored = u.references.get(cache.tenant_id, cache.environment)
+            assert stored is not None and stored.revision == 2

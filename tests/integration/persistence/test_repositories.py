@@ -161,7 +161,7 @@ class TestReferenceCaches:
             u.references.save(cache)
             u.commit()
         with uow() as u:
-            assert u.references.get("tenant-b-1", Environment.SANDBOX) == cache
+            assert u.references.get("tenant-b-1", Environment.SANDBOX) == replace(cache, revision=1)
             assert u.references.get("tenant-b-1", Environment.PRODUCTION) is None
             u.references.save(replace(cache, currencies=(), fetched_at=T0 + timedelta(hours=1)))
             u.commit()

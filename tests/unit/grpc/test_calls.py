@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import grpc
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
+from domain.values import Environment
 from tests.fakes.world import World
 from tests.unit.grpc.harness import READER_TOKEN, Harness
 
@@ -75,6 +78,51 @@ class TestGetRefData:
         assert [t.name for t in data.branding_themes] == ["Standard"]
         assert [c.code for c in data.currencies] == ["GBP"]
         assert data.HasField("fetched_at") and data.HasField("extended_fetched_at")
+
+    def test_if_revision_current_answers_unchanged_without_the_payload(
+        self, rpc: Harness, world: World, binding_id: str
+    ) -> None:
+        first = rpc.call("GetRefData", pb.GetRefDataRequest(binding_id=binding_id)).response
+        assert first.revision > 0 and not first.unchanged
+
+        again = rpc.call(
+            "GetRefData", pb.GetRefDataRequest(binding_id=binding_id, if_revision=first.revision)
+        )
+
+        assert again.code is OK
+        assert again.response.unchanged and again.response.revision == first.revision
+        assert again.response.tenant_id == "tenant-uk"
+        assert not again.response.accounts and not again.response.HasField("organisation")
+
+    def test_a_refetch_that_found_nothing_new_keeps_the_revision(
+        self, rpc: Harness, world: World, binding_id: str
+    ) -> None:
+        first = rpc.call("GetRefData", pb.GetRefDataRequest(binding_id=binding_id)).response
+        world.clock.advance(minutes=5)
+        forced = pb.GetRefDataRequest(binding_id=binding_id, force_refresh=True)
+        forced.if_revision = first.revision
+
+        outcome = rpc.call("GetRefData", forced)
+
+        assert outcome.response.unchanged and outcome.response.revision == first.revision
+
+    def test_changed_content_moves_the_revision_and_answers_in_full(
+        self, rpc: Harness, world: World, binding_id: str
+    ) -> None:
+        first = rpc.call("GetRefData", pb.GetRefDataRequest(binding_id=binding_id)).response
+        with world.uow() as uow:
+            cache = uow.references.get("tenant-uk", Environment.PRODUCTION)
+            assert cache is not None
+            uow.references.save(replace(cache, accounts=cache.accounts[1:]))
+            uow.commit()
+
+        outcome = rpc.call(
+            "GetRefData", pb.GetRefDataRequest(binding_id=binding_id, if_revision=first.revision)
+        )
+
+        assert outcome.response.revision == first.revision + 1
+        assert not outcome.response.unchanged
+        assert len(outcome.response.accounts) == len(first.accounts) - 1
 
     def test_force_refresh_fetches_both_waves_again(
         self, rpc: Harness, world: World, binding_id: str

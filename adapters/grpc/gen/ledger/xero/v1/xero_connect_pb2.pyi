@@ -71,15 +71,17 @@ class GetFreshTokenResponse(_message.Message):
     def __init__(self, access_token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant_id: _Optional[str] = ..., api_base_url: _Optional[str] = ..., binding_status: _Optional[_Union[BindingStatus, str]] = ...) -> None: ...
 
 class GetRefDataRequest(_message.Message):
-    __slots__ = ("binding_id", "force_refresh")
+    __slots__ = ("binding_id", "force_refresh", "if_revision")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
     FORCE_REFRESH_FIELD_NUMBER: _ClassVar[int]
+    IF_REVISION_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
     force_refresh: bool
-    def __init__(self, binding_id: _Optional[str] = ..., force_refresh: _Optional[bool] = ...) -> None: ...
+    if_revision: int
+    def __init__(self, binding_id: _Optional[str] = ..., force_refresh: _Optional[bool] = ..., if_revision: _Optional[int] = ...) -> None: ...
 
 class GetRefDataResponse(_message.Message):
-    __slots__ = ("tenant_id", "environment", "organisation", "income_accounts", "bank_accounts", "payment_target_accounts", "accounts", "tax_rates", "tracking_categories", "items", "branding_themes", "currencies", "fetched_at", "extended_fetched_at")
+    __slots__ = ("tenant_id", "environment", "organisation", "income_accounts", "bank_accounts", "payment_target_accounts", "accounts", "tax_rates", "tracking_categories", "items", "branding_themes", "currencies", "fetched_at", "extended_fetched_at", "revision", "unchanged")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     ORGANISATION_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +96,8 @@ class GetRefDataResponse(_message.Message):
     CURRENCIES_FIELD_NUMBER: _ClassVar[int]
     FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
     EXTENDED_FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     environment: Environment
     organisation: Organisation
@@ -108,7 +112,9 @@ class GetRefDataResponse(_message.Message):
     currencies: _containers.RepeatedCompositeFieldContainer[Currency]
     fetched_at: _timestamp_pb2.Timestamp
     extended_fetched_at: _timestamp_pb2.Timestamp
-    def __init__(self, tenant_id: _Optional[str] = ..., environment: _Optional[_Union[Environment, str]] = ..., organisation: _Optional[_Union[Organisation, _Mapping]] = ..., income_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., bank_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., payment_target_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., tax_rates: _Optional[_Iterable[_Union[TaxRate, _Mapping]]] = ..., tracking_categories: _Optional[_Iterable[_Union[TrackingCategory, _Mapping]]] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., branding_themes: _Optional[_Iterable[_Union[BrandingTheme, _Mapping]]] = ..., currencies: _Optional[_Iterable[_Union[Currency, _Mapping]]] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., extended_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    revision: int
+    unchanged: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., environment: _Optional[_Union[Environment, str]] = ..., organisation: _Optional[_Union[Organisation, _Mapping]] = ..., income_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., bank_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., payment_target_accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., tax_rates: _Optional[_Iterable[_Union[TaxRate, _Mapping]]] = ..., tracking_categories: _Optional[_Iterable[_Union[TrackingCategory, _Mapping]]] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., branding_themes: _Optional[_Iterable[_Union[BrandingTheme, _Mapping]]] = ..., currencies: _Optional[_Iterable[_Union[Currency, _Mapping]]] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., extended_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., unchanged: _Optional[bool] = ...) -> None: ...
 
 class Organisation(_message.Message):
     __slots__ = ("organisation_id", "name", "legal_name", "base_currency", "country_code", "short_code", "is_demo_company", "edition")
