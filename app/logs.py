@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.observability.request_ids import RequestIdFilter
+from adapters.request_ids import RequestIdFilter
 
 
 class JsonFormatter(logging.Formatter):

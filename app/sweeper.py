@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import timedelta
 
-from adapters.observability.request_ids import bound, new_id
+from adapters.request_ids import bound, new_id
 from app.bootstrap import Container
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps

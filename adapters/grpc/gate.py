@@ -19,7 +19,7 @@ import grpc
 
 from adapters.grpc.auth import CallerAuth, Verdict
 from adapters.grpc.streams import OpenStreams, peer_host
-from adapters.observability.request_ids import METADATA_KEY, accepted, bound, metadata_value
+from adapters.request_ids import METADATA_KEY, accepted, bound, metadata_value
 
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 Behaviour = Callable[[Any, grpc.aio.ServicerContext], Any]

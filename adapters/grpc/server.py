@@ -41,7 +41,7 @@ from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
 from adapters.grpc.servicer import XeroConnectServicer
 from adapters.grpc.streams import OpenStreams, StreamLimits
-from adapters.observability.request_ids import ContextThreadPool
+from adapters.request_ids import ContextThreadPool
 from domain.service import LedgerConnect
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from adapters.http.config import HttpConfig
 from adapters.http.proxies import TrustedProxies, parse_networks
-from adapters.observability.request_ids import RequestIds
+from adapters.request_ids import RequestIds
 from domain.service import LedgerConnect
 from domain.throttle import Rule
 

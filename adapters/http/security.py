@@ -8,24 +8,13 @@ import secrets
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 
+from adapters.web_headers import HEADERS
 from domain.account import Account
 from domain.errors import NotFound
 from domain.service import LedgerConnect
 
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 # The session cookie's key for the server-side session token (domain.sessions).
 AUTH = "auth"
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-}
 
 
 def service() -> LedgerConnect:

@@ -16,8 +16,8 @@ from typing import Any
 import waitress
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 
-from adapters.http.security import HEADERS
 from adapters.observability.fleet import FleetCollector
+from adapters.web_headers import HEADERS
 from domain.usecases.sweeps import FleetStatus, SweepResult
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.http.security import HEADERS
+from adapters.web_headers import HEADERS
 from tests.integration.http.serve_process import serve
 
 pytestmark = pytest.mark.slow

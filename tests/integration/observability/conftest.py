@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from adapters.observability.request_ids import RequestIdFilter
+from adapters.request_ids import RequestIdFilter
 from app.logs import JsonFormatter
 from tests.integration.sweeps.conftest import emulator, stack, sweeps  # noqa: F401
 
