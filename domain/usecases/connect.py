@@ -77,7 +77,12 @@ class CompleteConnect:
     def __call__(
         self, session_id: str, state: str, code: str | None, error: str | None = None
     ) -> Connected | ChooseOrganisation:
-        attempt = self._consume(session_id, state)
+        return self.finish(self.consume(session_id, state), code, error)
+
+    def finish(
+        self, attempt: ConnectAttempt, code: str | None, error: str | None = None
+    ) -> Connected | ChooseOrganisation:
+        """Xero's part, for an attempt already consumed: exchange the code and resolve."""
         if error or not code:
             raise ConsentDenied(
                 "the Xero connection was cancelled; nothing was changed"
@@ -94,7 +99,8 @@ class CompleteConnect:
         organisations = tuple(c for c in found if c.is_organisation)
         return self._resolve(attempt, tokens, organisations, issued_at)
 
-    def _consume(self, session_id: str, state: str) -> ConnectAttempt:
+    def consume(self, session_id: str, state: str) -> ConnectAttempt:
+        """Takes the attempt by compare-and-set, at once, so a bad state is refused before any wait."""
         now = self._d.clock.now()
         with self._d.uow() as uow:
             attempt = uow.attempts.get_by_state(state) if state else None

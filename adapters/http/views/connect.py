@@ -82,8 +82,9 @@ def callback() -> Response | tuple[str, int]:
             if error != "access_denied":
                 raise
             return error_page(400, "Connection cancelled", CANCELLED)
-    sid, ledger = browser_session_id(), service()
-    job = _progress().start(lambda: ledger.complete_connect(sid, state, code, None))
+    ledger = service()
+    attempt = ledger.complete_connect.consume(browser_session_id(), state)
+    job = _progress().start(lambda: ledger.complete_connect.finish(attempt, code))
     session["progress"] = {"job": job, "state": digest(state), "since": time.time()}
     return redirect(url_for("connect.progress"), code=303)
 

@@ -99,6 +99,17 @@ class TestCallback:
         assert response.status_code == 400
         assert world.binding(binding_id).status is BindingStatus.PAIRED
 
+    def test_forged_state_is_refused_before_the_progress_page(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        state = browser.start_connect(binding_id)
+        code = world.xero.consent(state, "user-avery", ["tenant-uk"])
+        response = browser.client.get(
+            "/oauth/xero/callback", query_string={"code": code, "state": state + "x"}
+        )
+        assert response.status_code == 400
+        assert "unknown, expired or already used" in text(response)
+
     def test_replayed_state(self, browser: Browser, binding_id: str, world: World) -> None:
         state = browser.start_connect(binding_id)
         code = world.xero.consent(state, "user-avery", ["tenant-uk"])
