@@ -100,7 +100,7 @@ class CompleteConnect:
         return self._resolve(attempt, tokens, organisations, issued_at)
 
     def consume(self, session_id: str, state: str) -> ConnectAttempt:
-        """Takes the attempt by compare-and-set, at once, so a bad state is refused before any wait."""
+        """Takes the attempt by compare-and-set at once: a bad state is refused before any wait."""
         now = self._d.clock.now()
         with self._d.uow() as uow:
             attempt = uow.attempts.get_by_state(state) if state else None
