@@ -121,6 +121,10 @@ class TestSpentBudget:
         world.clock.advance(hours=25)
         world.xero.fetches.clear()
         world.xero.fail_fetch = [RateLimited("our app budget for this minute is spent", 20.0)]
-        assert sweeps.reference_data() == {"rate_limited": 1}
-        assert len(world.xero.fetches) == 1, "the rest of the batch waits for budget"
-        assert sweeps.reference_data() == {"refreshed": 2}, "no retry delay: due again at once"
+        # Organisations refresh several at a time: one already in flight when the budget
+        # ran out may still finish, but none starts after it.
+        first = sweeps.reference_data()
+        assert first["rate_limited"] == 1
+        assert set(first) <= {"rate_limited", "refreshed"}
+        left = 2 - first["refreshed"]
+        assert sweeps.reference_data() == {"refreshed": left}, "no retry delay: due again at once"
