@@ -106,7 +106,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        e = dict(os.environ if env is None else env)
+        e: Mapping[str, str] = os.environ if env is None else env
         var_dir = Path(e.get("LEDGER_VAR_DIR", "var"))
         http_port = _int(e, "LEDGER_HTTP_PORT", 8080)
         public_url = e.get("LEDGER_PUBLIC_URL", f"http://127.0.0.1:{http_port}").rstrip("/")
