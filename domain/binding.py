@@ -109,7 +109,7 @@ class Binding:
         return self._move(S.CONNECTED, EventKind.RECOVERED, "Xero answers again", now)
 
     def require_reconnect(self, reason: str, now: datetime) -> BindingEvent | None:
-        if self.status not in (S.CONNECTED, S.DEGRADED):
+        if not self.status.hands_out_tokens:
             return None
         return self._move(S.NEEDS_RECONNECT, EventKind.NEEDS_RECONNECT, reason, now)
 

@@ -40,10 +40,18 @@ class BindingStatus(enum.StrEnum):
     def has_xero(self) -> bool:
         return self in _WITH_XERO
 
+    @property
+    def hands_out_tokens(self) -> bool:
+        """Only these refresh a token, hand one out or fetch from Xero; the others are not
+        swept."""
+        return self in TOKEN_STATUSES
+
 
 _WITH_XERO = frozenset(
     {BindingStatus.CONNECTED, BindingStatus.DEGRADED, BindingStatus.NEEDS_RECONNECT}
 )
+TOKEN_STATUSES = frozenset({BindingStatus.CONNECTED, BindingStatus.DEGRADED})
+"""The statuses that may hand out tokens (and so are refreshed and swept)."""
 
 
 class EventKind(enum.StrEnum):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from grpc_reflection.v1alpha import reflection
 
+from adapters.bearer import bearer_token
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,7 @@ class CallerAuth:
 def _bearer_token(metadata: Metadata) -> str | None:
     for key, value in metadata:
         if key == "authorization" and isinstance(value, str):
-            scheme, _, token = value.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
+            return bearer_token(value)
     return None
 
 

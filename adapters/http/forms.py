@@ -2,9 +2,9 @@
 
 Field names: `income`, `bank`, `website` and `store` (repeated checkboxes), `pm:<payment method
 code>` (empty: the merchant's "not mapped") and `type:<product type code>`; only codes of the
-paired profile are read, and a method the form did not show keeps its saved value. A saved
-account that Xero stopped offering may stay (it is flagged); choosing one anew is refused. The
-checks here name the field at fault; `SaveSettings` repeats them authoritatively.
+paired profile are read, and a method the form did not show keeps its saved value. The checks
+are the domain's (`domain.policy_rules`), each shown beside the field at fault; `SaveSettings`
+repeats them under the binding's lock.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from adapters.http.templating import sentence
 from domain.binding import Binding
 from domain.policy import SyncPolicy
+from domain.policy_rules import STORES, WEBSITES, policy_problems
 from domain.reference import ReferenceCache
-
-GONE = "no longer exists in Xero (or is archived); pick another"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,50 +46,22 @@ def parse_settings(
         },
         item_type_map={t: form[f"type:{t}"] for t in types if form.get(f"type:{t}")},
     )
-    return ParsedSettings(policy, _field_errors(policy, binding, cache))
+    problems = policy_problems(binding, cache, policy)
+    return ParsedSettings(
+        policy, {field_name(setting): sentence(text) for setting, text in problems.items()}
+    )
 
 
-def _field_errors(
-    policy: SyncPolicy, binding: Binding, cache: ReferenceCache | None
-) -> dict[str, str]:
-    kept = {c.account_id for c in binding.unavailable_choices(cache)}
-    income = {a.account_id for a in cache.income_accounts} | kept if cache else set()
-    banks = {a.account_id for a in cache.bank_accounts} | kept if cache else set()
-    targets = {a.account_id for a in cache.payment_targets} | kept if cache else set()
-    errors = _scope_errors(policy, binding)
-    _pick(errors, "income", policy.default_income_account, income, "Choose an income account.")
-    _pick(errors, "bank", policy.default_bank_account, banks, "Choose a bank account.")
-    for method, account in policy.payment_method_map.items():
-        _pick(errors, f"pm:{method}", account, targets)
-    for kind, account in policy.item_type_map.items():
-        _pick(errors, f"type:{kind}", account, income)
-    return errors
+def field_name(setting: str) -> str:
+    """The form field of a domain setting name (`payment_method:checkmo` -> `pm:checkmo`)."""
+    kind, _, code = setting.partition(":")
+    return _FIELDS.get(kind) or f"{_PREFIXES[kind]}:{code}"
 
 
-def _pick(
-    errors: dict[str, str], name: str, value: str, allowed: set[str], missing: str = ""
-) -> None:
-    if not value:
-        if missing:
-            errors[name] = missing
-    elif value not in allowed:
-        errors[name] = f"The account chosen here {GONE}."
-
-
-def _scope_errors(policy: SyncPolicy, binding: Binding) -> dict[str, str]:
-    profile = binding.magento
-    websites = {w.code for w in profile.websites} if profile else set()
-    store_site = {s.code: s.website_code for s in profile.stores} if profile else {}
-    errors: dict[str, str] = {}
-    if not policy.website_filter:
-        errors["website"] = "Choose at least one website; to stop syncing, disconnect instead."
-    elif not set(policy.website_filter) <= websites:
-        errors["website"] = "A chosen website is no longer part of the Magento install."
-    stores = policy.store_filter
-    if any(code not in store_site for code in stores):
-        errors["store"] = "A chosen store is no longer part of the Magento install."
-    elif any(store_site[code] not in policy.website_filter for code in stores):
-        errors["store"] = "Every chosen store must belong to a chosen website."
-    elif store_site and not stores:
-        errors["store"] = "Choose at least one store."
-    return errors
+_FIELDS = {
+    WEBSITES: "website",
+    STORES: "store",
+    "default_income_account": "income",
+    "default_bank_account": "bank",
+}
+_PREFIXES = {"payment_method": "pm", "product_type": "type"}

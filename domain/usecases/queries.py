@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 from domain.account import Account
 from domain.binding import Binding
-from domain.choices import chosen_accounts, offered
 from domain.errors import NotFound, ValidationFailed
 from domain.events import BindingEvent
 from domain.limits import organisations_note, websites_full
 from domain.policy import SyncPolicy
+from domain.policy_rules import policy_problems
 from domain.reference import ReferenceCache
 from domain.scopes import broad_scopes
 from domain.usecases.deps import Deps
@@ -121,54 +121,11 @@ class SaveSettings:
             )
             problems = policy_problems(binding, cache, policy)
             if problems:
-                raise ValidationFailed("; ".join(problems))
+                raise ValidationFailed("; ".join(problems.values()))
             uow.events.add(binding.change_policy(policy, self._d.clock.now(), cache))
             uow.bindings.update(binding)
             uow.commit()
         return binding
-
-
-def policy_problems(
-    binding: Binding, cache: ReferenceCache | None, policy: SyncPolicy
-) -> list[str]:
-    problems: list[str] = []
-    profile = binding.magento
-    websites = {w.code for w in profile.websites} if profile else set()
-    stores = {s.code for s in profile.stores} if profile else set()
-    methods = {m.code for m in profile.payment_methods} if profile else set()
-    types = {t.code for t in profile.product_types} if profile else set()
-    problems += [f"unknown website {c!r}" for c in policy.website_filter if c not in websites]
-    problems += [f"unknown store {c!r}" for c in policy.store_filter if c not in stores]
-    problems += [
-        f"unknown payment method {c!r}" for c in policy.payment_method_map if c not in methods
-    ]
-    problems += [f"unknown product type {c!r}" for c in policy.item_type_map if c not in types]
-    return problems + _newly_chosen_unoffered(binding, cache, policy)
-
-
-def _newly_chosen_unoffered(
-    binding: Binding, cache: ReferenceCache | None, policy: SyncPolicy
-) -> list[str]:
-    """A choice already saved may stay although Xero stopped offering its account (it is
-    flagged instead); a new choice must name an account Xero offers for it today."""
-    kept = {(c.setting, c.account_id) for c in chosen_accounts(binding.policy, binding.magento)}
-    problems = []
-    for choice in chosen_accounts(policy, binding.magento):
-        allowed = {a.account_id for a in offered(choice.setting, cache)} if cache else set()
-        if (choice.setting, choice.account_id) not in kept and choice.account_id not in allowed:
-            kind, _, code = choice.setting.partition(":")
-            problems.append(_NOT_OFFERED[kind].format(repr(code)))
-    return problems
-
-
-_NOT_OFFERED = {
-    "default_income_account": (
-        "the default income account is no longer an active revenue account in Xero"
-    ),
-    "default_bank_account": "the default bank account is no longer an active bank account in Xero",
-    "payment_method": "payment method {}: the account no longer accepts payments",
-    "product_type": "product type {}: the account is no longer a revenue account",
-}
 
 
 class Accounts:

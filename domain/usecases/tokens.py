@@ -43,9 +43,6 @@ from domain.values import BindingStatus, EventKind
 log = logging.getLogger(__name__)
 # Whether a grant, read under its row lock at `now`, still needs Xero's token endpoint.
 StillDue = Callable[[OAuthGrant, datetime], bool]
-# Statuses whose fresh token the one-read fast path hands out; any other status takes the
-# full path, which raises the precise refusal.
-HANDED_OUT = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 REAUTH_REASON = "Xero refused the stored refresh token (invalid_grant); reconnect Xero"
 PENDING_RETRY_S = 30.0
 # The longest `min_valid_for` a caller may ask for. Xero's access tokens live 30 minutes, so a
@@ -164,7 +161,8 @@ class TokenService:
             return cached
         view = self._views.view(binding_id)
         now = self._clock.now()
-        if view is None or view.status not in HANDED_OUT:
+        # Any other status takes the full path, which raises the precise refusal.
+        if view is None or not view.status.hands_out_tokens:
             self._refuse(binding_id)
         elif view.is_fresh(now, need):
             return self._hand_out_view(view)
@@ -430,7 +428,7 @@ def require_tokens_allowed(binding: Binding) -> None:
         raise BindingDisconnected("the binding is disconnected; pair the install again")
     if binding.status is BindingStatus.NEEDS_RECONNECT:
         raise ReauthRequired(binding.status_reason or "the binding needs Xero reconnected")
-    if binding.status not in (BindingStatus.CONNECTED, BindingStatus.DEGRADED):
+    if not binding.status.hands_out_tokens:
         raise BindingNotConnected(f"the binding is {binding.status.value}, not connected to Xero")
 
 

@@ -23,8 +23,6 @@ from domain.schedule import Backlog
 from domain.throttle import EMPTY, Bucket
 from domain.values import BindingStatus, Environment, install_key
 
-REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
-
 
 class FakeStore:
     """The committed state shared by every FakeUnitOfWork of one test."""
@@ -206,7 +204,11 @@ class FakeGrants(_Table):
 
     def _refreshable(self) -> list[Any]:
         statuses = {b.id: b.status for b in self._uow.all_rows("bindings")}
-        return [g for g in self.all() if statuses.get(g.binding_id) in REFRESHABLE]
+        return [
+            g
+            for g in self.all()
+            if g.binding_id in statuses and statuses[g.binding_id].hands_out_tokens
+        ]
 
 
 def _due(grant: Any, now: datetime, stale_before: datetime) -> bool:
@@ -246,7 +248,7 @@ class FakeReferences:
         refreshable = {
             (b.xero.tenant_id, b.xero.environment)
             for b in self._uow.all_rows("bindings")
-            if b.xero and b.status in REFRESHABLE
+            if b.xero and b.status.hands_out_tokens
         }
         stale = [
             c

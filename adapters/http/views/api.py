@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from adapters.bearer import bearer_token
 from adapters.http.errors import json_error
 from adapters.http.security import service
 from adapters.http.throttle import PairingThrottle
@@ -83,10 +84,10 @@ def _json_object() -> dict[str, Any]:
 
 
 def _connector_secret() -> str:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer_token(request.headers.get("Authorization"))
+    if secret is None:
         raise ConnectorSecretInvalid("send the connector secret as 'Authorization: Bearer ...'")
-    return secret.strip()
+    return secret
 
 
 def _throttle() -> PairingThrottle:

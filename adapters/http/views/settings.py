@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from adapters.http.errors import public_message
-from adapters.http.forms import parse_settings
+from adapters.http.forms import field_name, parse_settings
 from adapters.http.security import require_login, service
 from adapters.http.templating import sentence
 from domain.errors import DomainError, ValidationFailed
@@ -59,15 +59,5 @@ def _page(view: BindingView, policy: SyncPolicy, errors: Mapping[str, str] | Non
         reference=view.reference,
         policy=policy,
         errors=errors or {},
-        unavailable={_field(flag.setting): flag for flag in flags},
+        unavailable={field_name(flag.setting): flag for flag in flags},
     )
-
-
-def _field(setting: str) -> str:
-    """The form field of a domain setting name (`payment_method:checkmo` -> `pm:checkmo`)."""
-    kind, _, code = setting.partition(":")
-    return _FIELDS.get(kind) or f"{_PREFIXES[kind]}:{code}"
-
-
-_FIELDS = {"default_income_account": "income", "default_bank_account": "bank"}
-_PREFIXES = {"payment_method": "pm", "product_type": "type"}

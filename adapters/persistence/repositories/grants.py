@@ -14,11 +14,11 @@ from adapters.persistence.transaction import Tx
 from domain.grant import OAuthGrant, TokenView
 from domain.ports import TokenStore
 from domain.schedule import Backlog
-from domain.values import BindingStatus, Environment
+from domain.values import TOKEN_STATUSES, BindingStatus, Environment
 
 # A grant whose binding needs reconnecting or is gone cannot be refreshed; claiming it again
 # on every sweep would only crowd out the grants that can.
-REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
+REFRESHABLE = sorted(status.value for status in TOKEN_STATUSES)
 
 
 class SqlTokenStore(TokenStore):

@@ -16,10 +16,10 @@ from adapters.persistence.transaction import Tx
 from domain.ports import ReferenceCacheStore
 from domain.reference import ReferenceCache
 from domain.schedule import Backlog
-from domain.values import BindingStatus, Environment
+from domain.values import TOKEN_STATUSES, Environment
 
 # Only a connected or degraded binding can fetch; a cache nobody can refresh is not due.
-REFRESHABLE = (BindingStatus.CONNECTED.value, BindingStatus.DEGRADED.value)
+REFRESHABLE = sorted(status.value for status in TOKEN_STATUSES)
 UPSERTED = ("payload", "fetched_at", "extended_fetched_at")
 
 

@@ -8,11 +8,8 @@ from typing import TypeVar
 
 from domain.schedule import Backlog, SweepSchedule, quota
 from domain.usecases.deps import Deps
-from domain.values import BindingStatus
 
 T = TypeVar("T")
-# Only these can refresh a token or fetch from Xero; the others are not swept.
-REFRESHABLE = (BindingStatus.CONNECTED, BindingStatus.DEGRADED)
 
 
 class SweepContext:

@@ -16,7 +16,7 @@ from datetime import datetime
 from domain.errors import DomainError, LockTimeout, StorageUnavailable
 from domain.schedule import slot_in_window
 from domain.usecases.lifecycle import ConnectionChecker
-from domain.usecases.sweeps.common import REFRESHABLE, SweepContext
+from domain.usecases.sweeps.common import SweepContext
 from domain.values import BindingStatus
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class ConnectionSweep:
     def _check(self, binding_id: str, lease_until: datetime) -> str:
         with self._s.deps.uow() as uow:
             binding = uow.bindings.get(binding_id)
-        if binding is None or binding.status not in REFRESHABLE:
+        if binding is None or not binding.status.hands_out_tokens:
             return "skipped"
         if not self._s.lease(f"connections:{binding_id}", lease_until):
             return "taken"

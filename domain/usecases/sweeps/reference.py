@@ -22,7 +22,7 @@ from domain.errors import (
 )
 from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.reference import ReferenceService
-from domain.usecases.sweeps.common import REFRESHABLE, SweepContext
+from domain.usecases.sweeps.common import SweepContext
 
 log = logging.getLogger(__name__)
 # Caches whose retry a lease defers come first in `stale`; look past them.
@@ -54,7 +54,7 @@ class ReferenceSweep:
             cache = uow.references.get(stale.tenant_id, stale.environment) or stale
             bindings = uow.bindings.live_for_tenant(stale.tenant_id, stale.environment)
         waves = _old_waves(cache, before)
-        usable = [b for b in bindings if b.status in REFRESHABLE]
+        usable = [b for b in bindings if b.status.hands_out_tokens]
         if not waves:
             return "fresh"
         if not usable:

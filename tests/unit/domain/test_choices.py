@@ -109,7 +109,9 @@ class TestRefreshNeverChangesASavedChoice:
     def test_a_narrowed_filter_survives_refreshes(self, world: World, account: Account) -> None:
         binding_id = world.paired(account, "https://two.example.com", websites=2)
         world.consent(account, binding_id, "user-avery", ["tenant-uk"])
-        saved = save(world, account, binding_id, website_filter=("site2",), store_filter=())
+        saved = save(
+            world, account, binding_id, website_filter=("site2",), store_filter=("store2",)
+        )
         world.service.reference.refresh(binding_id)
         assert world.binding(binding_id).policy == saved
 

@@ -125,6 +125,22 @@ class TestSaving:
             save(world, account, binding_id, **changes)
         assert world.binding(binding_id).policy == before
 
+    @pytest.mark.parametrize(
+        ("changes", "problem"),
+        [
+            ({"website_filter": ()}, "choose at least one website"),
+            ({"store_filter": ()}, "choose at least one store"),
+            ({"default_income_account": ""}, "choose an income account"),
+            ({"default_bank_account": ""}, "choose a bank account"),
+        ],
+    )
+    def test_the_settings_page_rules_hold_for_every_caller(
+        self, world: World, account: Account, binding_id: str, changes: dict, problem: str
+    ) -> None:
+        """The checks the settings page shows beside each field are the domain's own."""
+        with pytest.raises(ValidationFailed, match=problem):
+            save(world, account, binding_id, **changes)
+
     def test_every_problem_is_reported_at_once(
         self, world: World, account: Account, binding_id: str
     ) -> None:
@@ -149,7 +165,7 @@ class TestSaving:
     ) -> None:
         world.service.disconnect(account.id, binding_id)
         with pytest.raises(BindingDisconnected):
-            save(world, account, binding_id, website_filter=())
+            save(world, account, binding_id, default_income_account="acc-other")
 
 
 class TestProfileChanges:

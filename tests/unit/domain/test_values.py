@@ -9,7 +9,7 @@ import pytest
 from domain.account import Account, Plan
 from domain.errors import ValidationFailed
 from domain.magento import MagentoProfile
-from domain.values import Environment, normalise_base_url
+from domain.values import BindingStatus, Environment, normalise_base_url
 
 
 class TestBaseUrl:
@@ -101,3 +101,10 @@ class TestMagentoProfile:
     def test_bad_input_is_refused_with_a_clear_message(self, data: Any, message: str) -> None:
         with pytest.raises(ValidationFailed, match=message):
             MagentoProfile.from_dict(data)
+
+
+class TestStatuses:
+    def test_only_connected_and_degraded_bindings_hand_out_tokens(self) -> None:
+        handing_out = {s for s in BindingStatus if s.hands_out_tokens}
+        assert handing_out == {BindingStatus.CONNECTED, BindingStatus.DEGRADED}
+        assert all(s.has_xero for s in handing_out)

@@ -113,8 +113,12 @@ class TestSave:
         response = browser.post(settings_url(binding_id), form)
         assert response.status_code == 400
         page = response.get_data(as_text=True)
-        for name in ("income", "bank", "pm:stripe"):
-            assert f'<p class="field-error" id="{name}-error">The account chosen here' in page
+        for name, problem in [
+            ("income", "The default income account is no longer an active revenue account"),
+            ("bank", "The default bank account is no longer an active bank account"),
+            ("pm:stripe", "Payment method &#39;stripe&#39;: the account no longer accepts"),
+        ]:
+            assert f'<p class="field-error" id="{name}-error">{problem}' in page
         assert 'id="pm:checkmo-error"' not in page
         assert world.events(binding_id) == before
 
