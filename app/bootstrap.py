@@ -12,6 +12,7 @@ from adapters.observability.xero import CountingTransport, InstrumentedXero
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
+from adapters.persistence.listener import PgEventListener
 from adapters.persistence.live_keyring import LiveKeyring
 from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
@@ -26,6 +27,7 @@ from domain.account import Plan
 from domain.digests import CodeDigest
 from domain.ports import (
     Clock,
+    EventWakeups,
     IdGenerator,
     PlanCatalogue,
     SecretGenerator,
@@ -58,6 +60,8 @@ class Container:
     metrics: Metrics = field(default_factory=Metrics)
     tracing: Tracing = field(default_factory=Tracing.off)
     keyring: LiveKeyring | None = None
+    # PostgreSQL's LISTEN for the outbox's NOTIFY; None: watch streams poll (SQLite, fakes).
+    wakeups: EventWakeups | None = None
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -84,6 +88,7 @@ def bootstrap(
     database: Database | None = None
     keyring: LiveKeyring | None = None
     views: SqlTokenViews | None = None
+    wakeups: EventWakeups | None = None
     healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
     if uow is None:
         database = Database(settings.database_url)
@@ -95,6 +100,9 @@ def bootstrap(
         views = SqlTokenViews(database, Sealer(keyring))
         closers.append(views.dispose)
         healthy = database.ping
+        if not database.is_sqlite:
+            wakeups = PgEventListener(database.url)
+            closers.append(wakeups.close)
     metrics = Metrics()
     if xero is None:
         provider = HttpXeroProvider(
@@ -131,7 +139,15 @@ def bootstrap(
         ),
     )
     return Container(
-        settings, LedgerConnect(deps), database, healthy, closers, metrics, tracing, keyring
+        settings,
+        LedgerConnect(deps),
+        database,
+        healthy,
+        closers,
+        metrics,
+        tracing,
+        keyring,
+        wakeups,
     )
 
 

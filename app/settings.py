@@ -62,6 +62,8 @@ class Settings:
     metrics_port: int = 0
     http_connection_limit: int = 4000
     event_retention_days: float = 30.0
+    watch_bookmark_s: float = 10.0
+    event_poll_s: float = 1.0
     trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
@@ -158,6 +160,8 @@ class Settings:
             trace_sample_ratio=_ratio(e, "LEDGER_TRACE_SAMPLE_RATIO", 0.01),
             **_grpc_tls_settings(e),
             event_retention_days=_positive(e, "LEDGER_EVENT_RETENTION_DAYS", 30.0),
+            watch_bookmark_s=_bookmark(e),
+            event_poll_s=_positive(e, "LEDGER_EVENT_POLL_S", 1.0),
             **_sweep_settings(e),
             tiers={env: parse_tier(e, env) for env in Environment},
         )
@@ -212,6 +216,14 @@ def _optional_count(e: Mapping[str, str], key: str, unlimited_ok: bool = True) -
         raise SettingsError(f"{key} must be a whole number{hint}") from None
     if value < 0:
         raise SettingsError(f"{key} cannot be negative")
+    return value
+
+
+def _bookmark(e: Mapping[str, str]) -> float:
+    """Idle watch streams get a bookmark at least every 15 s (issue 15), so at most that."""
+    value = _positive(e, "LEDGER_WATCH_BOOKMARK_S", 10.0)
+    if value > 15:
+        raise SettingsError("LEDGER_WATCH_BOOKMARK_S must be at most 15")
     return value
 
 

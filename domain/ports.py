@@ -289,6 +289,18 @@ class EventLog(Protocol):
         ...
 
 
+class EventWakeups(Protocol):
+    """Word that another process may have committed events (PostgreSQL LISTEN/NOTIFY), so a
+    replica's watchers hear of a change at once instead of at the next poll."""
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until a notification or `timeout_s`; True when notified. A lost signal
+        (the connection dropped) answers True too: the caller reads the outbox anyway."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class SessionRepository(Protocol):
     """Server-side browser sessions, keyed by the SHA-256 of the cookie's token."""
 

@@ -13,6 +13,7 @@ from domain.usecases.settle import ConnectionSettler
 from domain.usecases.throttles import Throttles
 from domain.usecases.tiers import ConnectionTiers
 from domain.usecases.tokens import TokenService
+from domain.usecases.watch import EventReader, ListBindings
 
 
 class LedgerConnect:
@@ -49,6 +50,8 @@ class LedgerConnect:
         self.throttles = Throttles(deps.uow, deps.clock, deps.tunables.lock_timeout_s)
         self.tiers = ConnectionTiers(deps)
         self.egress = EgressReport(deps)
+        self.list_bindings = ListBindings(deps.uow)
+        self.events = EventReader(deps.uow)
 
     def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
         """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
-from domain.binding import XeroLink
+from domain.binding import Binding, XeroLink
 from domain.choices import ChoiceProblem, UnavailableChoice
+from domain.events import BindingEvent
 from domain.policy import SyncPolicy
 from domain.reference import (
     BrandingTheme,
@@ -18,11 +19,12 @@ from domain.reference import (
 )
 from domain.usecases.queries import BindingView
 from domain.usecases.tokens import FreshToken
-from domain.values import BindingStatus, Environment
+from domain.values import BindingStatus, Environment, EventKind
 
 STATUS = {s: pb.BindingStatus.Value(f"BINDING_STATUS_{s.name}") for s in BindingStatus}
 ENVIRONMENT = {e: pb.Environment.Value(f"ENVIRONMENT_{e.name}") for e in Environment}
 CHOICE_PROBLEM = {p: pb.ChoiceProblem.Value(f"CHOICE_PROBLEM_{p.name}") for p in ChoiceProblem}
+EVENT_KIND = {k: pb.EventKind.Value(f"EVENT_KIND_{k.name}") for k in EventKind}
 
 
 def fresh_token(token: FreshToken) -> pb.GetFreshTokenResponse:
@@ -66,21 +68,43 @@ def ref_data_unchanged(cache: ReferenceCache) -> pb.GetRefDataResponse:
 
 
 def binding(view: BindingView) -> pb.GetBindingResponse:
-    b, link = view.binding, view.binding.xero
-    return pb.GetBindingResponse(
-        binding=pb.Binding(
-            binding_id=b.id,
-            status=STATUS[b.status],
-            status_reason=b.status_reason,
-            organisation=xero_organisation(link) if link else None,
-            environment=ENVIRONMENT[link.environment] if link else None,
-            magento_host=b.magento.host if b.magento else "",
-            sync_policy=sync_policy(b.policy),
+    b = view.binding
+    message = binding_summary(b)
+    message.MergeFrom(
+        pb.Binding(
             reference_fetched_at=view.reference.fetched_at if view.reference else None,
             unavailable_choices=map(unavailable_choice, b.unavailable_choices(view.reference)),
             granted_scopes=view.granted_scopes,
             broad_scopes=bool(view.broad_scopes),
         )
+    )
+    return pb.GetBindingResponse(binding=message)
+
+
+def binding_summary(b: Binding) -> pb.Binding:
+    """What a binding says without its reference cache and grant (ListBindings)."""
+    link = b.xero
+    return pb.Binding(
+        binding_id=b.id,
+        account_id=b.account_id,
+        status=STATUS[b.status],
+        status_reason=b.status_reason,
+        organisation=xero_organisation(link) if link else None,
+        environment=ENVIRONMENT[link.environment] if link else None,
+        magento_host=b.magento.host if b.magento else "",
+        sync_policy=sync_policy(b.policy),
+    )
+
+
+def event(e: BindingEvent) -> pb.BindingEvent:
+    return pb.BindingEvent(
+        revision=e.revision or 0,
+        binding_id=e.binding_id,
+        account_id=e.account_id or "",
+        kind=EVENT_KIND[e.kind],
+        status=STATUS[e.status] if e.status else None,
+        reason=e.reason,
+        occurred_at=e.at,
     )
 
 

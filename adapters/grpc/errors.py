@@ -99,6 +99,7 @@ def refuse(context: grpc.ServicerContext, error: Exception, method: str, binding
 
 def _rich_status(rule: Rule, error: DomainError, binding_id: str) -> status_pb2.Status:
     metadata = {"binding_id": binding_id} if binding_id else {}
+    metadata.update(getattr(error, "metadata", {}))
     info = error_details_pb2.ErrorInfo(reason=error.code, domain=ERROR_DOMAIN, metadata=metadata)
     details = [_packed(info)]
     if rule.retry_after_s is not None:
@@ -142,7 +143,7 @@ def guarded(empty: Message) -> Callable[[Handler], Handler]:
             try:
                 return await handler(self, request, context)
             except Exception as error:
-                refuse(context, error, method, echoable(request.binding_id))
+                refuse(context, error, method, echoable(getattr(request, "binding_id", "")))
                 return empty
 
         return run  # type: ignore[return-value]

@@ -4,17 +4,17 @@
 the health polling; `stop(server, grace)` is the graceful shutdown for SIGTERM. The server
 runs on an event loop in a thread of its own, so `serve` stays a plain threaded program.
 
-Staying responsive whatever a peer does (DESIGN §9): streams (reflection, health watch) are
-coroutines that hold no thread while they wait, and the blocking use cases run on a bounded
-pool that only unary calls use, so no number of idle streams can take the threads a
-`GetFreshToken` needs. Streams are capped per peer and in all (`streams.StreamLimits`); each
-HTTP/2 connection carries at most 100 concurrent streams; the server pings a quiet connection
-every minute and drops it if the ping goes unanswered for 20 s, refuses client pings more
-often than every 10 s, closes connections idle for 5 minutes, and ends every connection after
-30 minutes (plus a minute's grace for calls in flight), so a load balancer can rebalance and
-no connection lives for ever. Nothing is kept in module state, so any number of processes
-(replicas) each run their own server; `grpc.so_reuseport` is off, so two processes never
-silently share one port.
+Staying responsive whatever a peer does (DESIGN §9): streams (reflection, health watch,
+WatchBindings: `watch.py`) are coroutines that hold no thread while they wait, and the blocking
+use cases run on a bounded pool that only unary calls use, so no number of idle streams can
+take the threads a `GetFreshToken` needs. Streams are capped per peer and in all
+(`streams.StreamLimits`); each HTTP/2 connection carries at most 100 concurrent streams; the
+server pings a quiet connection every minute and drops it if the ping goes unanswered for 20 s,
+refuses client pings more often than every 10 s, closes connections idle for 5 minutes, and
+ends every connection after 30 minutes (plus a minute's grace for calls in flight), so a load
+balancer can rebalance and no connection lives for ever. Nothing is kept in module state, so
+any number of processes (replicas) each run their own server; `grpc.so_reuseport` is off, so
+two processes never silently share one port.
 
 Transport: plaintext by default, for loopback (`serve` refuses anything else unless told,
 `app/grpc_tls.py`). With `tls=TlsConfig(...)` the port speaks TLS; with its `client_ca`,
@@ -41,11 +41,14 @@ from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
 from adapters.grpc.servicer import XeroConnectServicer
 from adapters.grpc.streams import OpenStreams, StreamLimits
+from adapters.grpc.watch import BindingWatches, WatchSettings
 from adapters.request_ids import ContextThreadPool
+from domain.ports import EventWakeups
 from domain.service import LedgerConnect
 
 T = TypeVar("T")
 DEFAULT_STREAM_LIMITS = StreamLimits()
+DEFAULT_WATCH = WatchSettings()
 OPTIONS = (
     ("grpc.so_reuseport", 0),
     ("grpc.max_receive_message_length", 64 * 1024),
@@ -103,11 +106,13 @@ class XeroConnectServer:
         server: grpc.aio.Server,
         health_reporter: HealthReporter,
         pool: ContextThreadPool,
+        watches: BindingWatches,
     ) -> None:
         self._loop = loop
         self._server = server
         self._health = health_reporter
         self._pool = pool
+        self.watches = watches
         self._stopped = False
 
     def start(self) -> None:
@@ -126,11 +131,13 @@ class XeroConnectServer:
 
     async def _start(self) -> None:
         await self._health.start()
+        await self.watches.start()
         await self._server.start()
 
     async def _stop(self, grace: float | None) -> None:
         await self._health.stop()
         await self._server.stop(grace)
+        await self.watches.stop()
 
 
 def build_server(
@@ -145,18 +152,23 @@ def build_server(
     health_interval_s: float = 5.0,
     stream_limits: StreamLimits = DEFAULT_STREAM_LIMITS,
     tracing: Sequence[Any] = (),
+    wakeups: EventWakeups | None = None,
+    watch: WatchSettings = DEFAULT_WATCH,
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0).
-    `tracing` (`grpc.aio` interceptors) run first, so the trace spans the whole call."""
+    `tracing` (`grpc.aio` interceptors) run first, so the trace spans the whole call.
+    `wakeups` tells the watch streams' pump that another replica committed events (without
+    it, the pump polls every `watch.poll_s`)."""
     loop = EventLoopThread("grpc-aio")
     pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-work")
+    watches = BindingWatches(service.events, wakeups, watch)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     async def build() -> tuple[grpc.aio.Server, HealthReporter, int]:
         gate = CallGate(CallerAuth(callers), OpenStreams(stream_limits))
         server = grpc.aio.server(interceptors=[*tracing, gate], options=OPTIONS)
         pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            XeroConnectServicer(service, pool), server
+            XeroConnectServicer(service, pool, watches), server
         )
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -178,7 +190,7 @@ def build_server(
         pool.shutdown(wait=False)
         loop.close()
         raise
-    return XeroConnectServer(loop, server, reporter, pool), bound
+    return XeroConnectServer(loop, server, reporter, pool, watches), bound
 
 
 def stop(server: XeroConnectServer, grace: float = 5.0) -> None:

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, Future
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
 
-from adapters.grpc import convert
+from adapters.grpc import convert, filters
 from adapters.grpc.binding_ids import validated
-from adapters.grpc.errors import DeadlinePassed, guarded
+from adapters.grpc.errors import DeadlinePassed, guarded, refuse
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
-from domain.errors import ValidationFailed
+from adapters.grpc.watch import BindingWatches, Bookmark
+from domain.errors import StorageUnavailable, ValidationFailed
 from domain.service import LedgerConnect
 
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
@@ -37,14 +38,18 @@ HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
-    def __init__(self, service: LedgerConnect, pool: Executor) -> None:
+    def __init__(
+        self, service: LedgerConnect, pool: Executor, watches: BindingWatches | None = None
+    ) -> None:
         self._fresh_token = service.tokens.fresh_token
         self._cached_token = service.tokens.cached_token
         self._ref_data = service.reference.cached
         self._binding = service.queries.binding
         self._report_auth_failure = service.checker.report_auth_failure
         self._report_token_failure = service.checker.report_token_failure
+        self._list_bindings = service.list_bindings
         self._pool = pool
+        self._watches = watches
 
     @guarded(pb.GetFreshTokenResponse())
     async def GetFreshToken(
@@ -95,6 +100,36 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         report = self._report_auth_failure
         status = await self._blocking(context, report, binding_id, request.http_status)
         return pb.ReportXeroAuthFailureResponse(binding_status=convert.STATUS[status])
+
+    @guarded(pb.ListBindingsResponse())
+    async def ListBindings(
+        self, request: pb.ListBindingsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBindingsResponse:
+        after_id = filters.after_id(request.page_token)
+        scope = filters.scope(request.filter)
+        work = self._list_bindings
+        page = await self._blocking(context, work, after_id, request.page_size, scope)
+        return pb.ListBindingsResponse(
+            bindings=map(convert.binding_summary, page.bindings),
+            next_page_token=filters.page_token(page.last_id),
+            revision=page.revision,
+        )
+
+    async def WatchBindings(
+        self, request: pb.WatchBindingsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchBindingsResponse]:
+        """On the loop all along: the stream never takes a thread of the unary pool."""
+        try:
+            if self._watches is None:
+                raise StorageUnavailable("this server does not stream events")
+            scope = filters.scope(request.filter)
+            async for item in self._watches.follow(request.after_revision, scope):
+                if isinstance(item, Bookmark):
+                    yield pb.WatchBindingsResponse(bookmark=pb.Bookmark(revision=item.revision))
+                else:
+                    yield pb.WatchBindingsResponse(event=convert.event(item))
+        except Exception as error:
+            refuse(context, error, "WatchBindings", "")
 
     async def _blocking(
         self, context: grpc.aio.ServicerContext, work: Callable[..., T], *args: object

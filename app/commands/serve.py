@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.grpc.callers import parse_callers
 from adapters.grpc.server import TlsConfig, build_server, stop
+from adapters.grpc.watch import WatchSettings
 from adapters.http import create_app
 from adapters.http.config import HttpConfig
 from adapters.observability.metrics import MetricsServer
@@ -79,6 +80,8 @@ def _start_grpc(
             port=settings.grpc_port,
             tls=tls,
             tracing=built.tracing.grpc_aio_interceptors(),
+            wakeups=built.wakeups,
+            watch=WatchSettings(settings.watch_bookmark_s, settings.event_poll_s),
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None

@@ -77,6 +77,8 @@ class TestReflection:
             "GetRefData",
             "GetBinding",
             "ReportXeroAuthFailure",
+            "ListBindings",
+            "WatchBindings",
         ]
 
     @pytest.mark.parametrize("token", [None, "not-a-caller-0123456789"])

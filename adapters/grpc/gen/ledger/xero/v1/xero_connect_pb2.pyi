@@ -33,6 +33,27 @@ class ChoiceProblem(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHOICE_PROBLEM_ARCHIVED: _ClassVar[ChoiceProblem]
     CHOICE_PROBLEM_DELETED: _ClassVar[ChoiceProblem]
     CHOICE_PROBLEM_NOT_ALLOWED: _ClassVar[ChoiceProblem]
+
+class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVENT_KIND_UNSPECIFIED: _ClassVar[EventKind]
+    EVENT_KIND_CREATED: _ClassVar[EventKind]
+    EVENT_KIND_PAIRED: _ClassVar[EventKind]
+    EVENT_KIND_PAIRING_REFUSED: _ClassVar[EventKind]
+    EVENT_KIND_PROFILE_UPDATED: _ClassVar[EventKind]
+    EVENT_KIND_CONNECTED: _ClassVar[EventKind]
+    EVENT_KIND_TOKEN_REFRESHED: _ClassVar[EventKind]
+    EVENT_KIND_REFRESH_FAILED: _ClassVar[EventKind]
+    EVENT_KIND_REFRESH_EXHAUSTED: _ClassVar[EventKind]
+    EVENT_KIND_RECOVERED: _ClassVar[EventKind]
+    EVENT_KIND_NEEDS_RECONNECT: _ClassVar[EventKind]
+    EVENT_KIND_REFERENCE_REFRESHED: _ClassVar[EventKind]
+    EVENT_KIND_CONNECT_REFUSED: _ClassVar[EventKind]
+    EVENT_KIND_SETTINGS_CHANGED: _ClassVar[EventKind]
+    EVENT_KIND_CHOICE_UNAVAILABLE: _ClassVar[EventKind]
+    EVENT_KIND_DISCONNECTED: _ClassVar[EventKind]
+    EVENT_KIND_UNPAIRED: _ClassVar[EventKind]
+    EVENT_KIND_ENVIRONMENT_CHANGED: _ClassVar[EventKind]
 BINDING_STATUS_UNSPECIFIED: BindingStatus
 BINDING_STATUS_AWAITING_PAIRING: BindingStatus
 BINDING_STATUS_PAIRED: BindingStatus
@@ -47,6 +68,24 @@ CHOICE_PROBLEM_UNSPECIFIED: ChoiceProblem
 CHOICE_PROBLEM_ARCHIVED: ChoiceProblem
 CHOICE_PROBLEM_DELETED: ChoiceProblem
 CHOICE_PROBLEM_NOT_ALLOWED: ChoiceProblem
+EVENT_KIND_UNSPECIFIED: EventKind
+EVENT_KIND_CREATED: EventKind
+EVENT_KIND_PAIRED: EventKind
+EVENT_KIND_PAIRING_REFUSED: EventKind
+EVENT_KIND_PROFILE_UPDATED: EventKind
+EVENT_KIND_CONNECTED: EventKind
+EVENT_KIND_TOKEN_REFRESHED: EventKind
+EVENT_KIND_REFRESH_FAILED: EventKind
+EVENT_KIND_REFRESH_EXHAUSTED: EventKind
+EVENT_KIND_RECOVERED: EventKind
+EVENT_KIND_NEEDS_RECONNECT: EventKind
+EVENT_KIND_REFERENCE_REFRESHED: EventKind
+EVENT_KIND_CONNECT_REFUSED: EventKind
+EVENT_KIND_SETTINGS_CHANGED: EventKind
+EVENT_KIND_CHOICE_UNAVAILABLE: EventKind
+EVENT_KIND_DISCONNECTED: EventKind
+EVENT_KIND_UNPAIRED: EventKind
+EVENT_KIND_ENVIRONMENT_CHANGED: EventKind
 
 class GetFreshTokenRequest(_message.Message):
     __slots__ = ("binding_id", "min_valid_for")
@@ -245,7 +284,7 @@ class GetBindingResponse(_message.Message):
     def __init__(self, binding: _Optional[_Union[Binding, _Mapping]] = ...) -> None: ...
 
 class Binding(_message.Message):
-    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at", "unavailable_choices", "granted_scopes", "broad_scopes")
+    __slots__ = ("binding_id", "status", "status_reason", "organisation", "environment", "magento_host", "sync_policy", "reference_fetched_at", "unavailable_choices", "granted_scopes", "broad_scopes", "account_id")
     BINDING_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +296,7 @@ class Binding(_message.Message):
     UNAVAILABLE_CHOICES_FIELD_NUMBER: _ClassVar[int]
     GRANTED_SCOPES_FIELD_NUMBER: _ClassVar[int]
     BROAD_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     binding_id: str
     status: BindingStatus
     status_reason: str
@@ -268,7 +308,8 @@ class Binding(_message.Message):
     unavailable_choices: _containers.RepeatedCompositeFieldContainer[UnavailableChoice]
     granted_scopes: _containers.RepeatedScalarFieldContainer[str]
     broad_scopes: bool
-    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unavailable_choices: _Optional[_Iterable[_Union[UnavailableChoice, _Mapping]]] = ..., granted_scopes: _Optional[_Iterable[str]] = ..., broad_scopes: _Optional[bool] = ...) -> None: ...
+    account_id: str
+    def __init__(self, binding_id: _Optional[str] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., status_reason: _Optional[str] = ..., organisation: _Optional[_Union[XeroOrganisation, _Mapping]] = ..., environment: _Optional[_Union[Environment, str]] = ..., magento_host: _Optional[str] = ..., sync_policy: _Optional[_Union[SyncPolicy, _Mapping]] = ..., reference_fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unavailable_choices: _Optional[_Iterable[_Union[UnavailableChoice, _Mapping]]] = ..., granted_scopes: _Optional[_Iterable[str]] = ..., broad_scopes: _Optional[bool] = ..., account_id: _Optional[str] = ...) -> None: ...
 
 class UnavailableChoice(_message.Message):
     __slots__ = ("setting", "account_id", "account_code", "problem", "message")
@@ -339,3 +380,75 @@ class ReportXeroAuthFailureResponse(_message.Message):
     binding_status: BindingStatus
     newer_token_available: bool
     def __init__(self, binding_status: _Optional[_Union[BindingStatus, str]] = ..., newer_token_available: _Optional[bool] = ...) -> None: ...
+
+class BindingFilter(_message.Message):
+    __slots__ = ("binding_ids", "account_id", "statuses", "kinds")
+    BINDING_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    binding_ids: _containers.RepeatedScalarFieldContainer[str]
+    account_id: str
+    statuses: _containers.RepeatedScalarFieldContainer[BindingStatus]
+    kinds: _containers.RepeatedScalarFieldContainer[EventKind]
+    def __init__(self, binding_ids: _Optional[_Iterable[str]] = ..., account_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[BindingStatus, str]]] = ..., kinds: _Optional[_Iterable[_Union[EventKind, str]]] = ...) -> None: ...
+
+class ListBindingsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "filter")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    filter: BindingFilter
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[BindingFilter, _Mapping]] = ...) -> None: ...
+
+class ListBindingsResponse(_message.Message):
+    __slots__ = ("bindings", "next_page_token", "revision")
+    BINDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    bindings: _containers.RepeatedCompositeFieldContainer[Binding]
+    next_page_token: str
+    revision: int
+    def __init__(self, bindings: _Optional[_Iterable[_Union[Binding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class WatchBindingsRequest(_message.Message):
+    __slots__ = ("after_revision", "filter")
+    AFTER_REVISION_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    after_revision: int
+    filter: BindingFilter
+    def __init__(self, after_revision: _Optional[int] = ..., filter: _Optional[_Union[BindingFilter, _Mapping]] = ...) -> None: ...
+
+class WatchBindingsResponse(_message.Message):
+    __slots__ = ("event", "bookmark")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    BOOKMARK_FIELD_NUMBER: _ClassVar[int]
+    event: BindingEvent
+    bookmark: Bookmark
+    def __init__(self, event: _Optional[_Union[BindingEvent, _Mapping]] = ..., bookmark: _Optional[_Union[Bookmark, _Mapping]] = ...) -> None: ...
+
+class BindingEvent(_message.Message):
+    __slots__ = ("revision", "binding_id", "account_id", "kind", "status", "reason", "occurred_at")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    BINDING_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    binding_id: str
+    account_id: str
+    kind: EventKind
+    status: BindingStatus
+    reason: str
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, revision: _Optional[int] = ..., binding_id: _Optional[str] = ..., account_id: _Optional[str] = ..., kind: _Optional[_Union[EventKind, str]] = ..., status: _Optional[_Union[BindingStatus, str]] = ..., reason: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Bookmark(_message.Message):
+    __slots__ = ("revision",)
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    def __init__(self, revision: _Optional[int] = ...) -> None: ...

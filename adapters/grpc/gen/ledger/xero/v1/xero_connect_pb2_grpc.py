@@ -55,6 +55,16 @@ class XeroConnectServiceStub:
                 request_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureRequest.SerializeToString,
                 response_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureResponse.FromString,
                 _registered_method=True)
+        self.ListBindings = channel.unary_unary(
+                '/ledger.xero.v1.XeroConnectService/ListBindings',
+                request_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsRequest.SerializeToString,
+                response_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsResponse.FromString,
+                _registered_method=True)
+        self.WatchBindings = channel.unary_stream(
+                '/ledger.xero.v1.XeroConnectService/WatchBindings',
+                request_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsRequest.SerializeToString,
+                response_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsResponse.FromString,
+                _registered_method=True)
 
 
 class XeroConnectServiceServicer:
@@ -98,6 +108,34 @@ class XeroConnectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBindings(self, request, context):
+        """A page of bindings in id order, narrowed by the filter (its event kinds do not apply),
+        and the event revision the page reflects: every event up to it is already reflected
+        (later ones may be too). List, then WatchBindings from that revision.
+
+        Errors: INVALID_ARGUMENT (a negative page_size, a malformed page_token or filter).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchBindings(self, request, context):
+        """Every binding event after after_revision that the filter matches, exactly once and in
+        revision order, then new ones as they are committed on any replica. A bookmark (the
+        revision the stream has reached) comes when the stream has caught up, and at least
+        every LEDGER_WATCH_BOOKMARK_S seconds (15 at most) while nothing else is sent.
+
+        The server ends every connection after about 31 minutes (and a load balancer may end
+        it sooner): call again with the last revision received, from an event or a bookmark,
+        on any replica. Errors: FAILED_PRECONDITION with reason REVISION_COMPACTED when events
+        after after_revision were already compacted (its ErrorInfo metadata holds
+        current_revision: list again, then watch from that); INVALID_ARGUMENT when
+        after_revision is beyond the current revision or the filter is malformed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_XeroConnectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -120,6 +158,16 @@ def add_XeroConnectServiceServicer_to_server(servicer, server):
                     servicer.ReportXeroAuthFailure,
                     request_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureRequest.FromString,
                     response_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureResponse.SerializeToString,
+            ),
+            'ListBindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBindings,
+                    request_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsRequest.FromString,
+                    response_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsResponse.SerializeToString,
+            ),
+            'WatchBindings': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchBindings,
+                    request_deserializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsRequest.FromString,
+                    response_serializer=ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -231,6 +279,60 @@ class XeroConnectService:
             '/ledger.xero.v1.XeroConnectService/ReportXeroAuthFailure',
             ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureRequest.SerializeToString,
             ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ReportXeroAuthFailureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ledger.xero.v1.XeroConnectService/ListBindings',
+            ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsRequest.SerializeToString,
+            ledger_dot_xero_dot_v1_dot_xero__connect__pb2.ListBindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchBindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/ledger.xero.v1.XeroConnectService/WatchBindings',
+            ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsRequest.SerializeToString,
+            ledger_dot_xero_dot_v1_dot_xero__connect__pb2.WatchBindingsResponse.FromString,
             options,
             channel_credentials,
             insecure,
