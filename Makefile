@@ -8,10 +8,11 @@ AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint bench proto fmt clean
 
-$(STAMP): pyproject.toml
+# The service and the Xero emulator (a distribution of its own, emulator/) side by side.
+$(STAMP): pyproject.toml emulator/pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e ./emulator -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -16,8 +16,6 @@ from domain.errors import ValidationFailed
 from domain.sessions import SessionLifetimes
 from domain.tier import GB, Tier, tier_named
 from domain.values import Environment
-from xero_emulator.settings import DEFAULT_CLIENT_ID as EMULATOR_CLIENT_ID
-from xero_emulator.settings import DEFAULT_CLIENT_SECRET as EMULATOR_CLIENT_SECRET
 
 DEFAULT_PLANS = "starter:1:1,growth:3:5,scale:25:50"
 
@@ -120,11 +118,12 @@ class Settings:
             redirect,
         )
         sandbox_base = e.get("LEDGER_XERO_SANDBOX_BASE_URL", f"http://127.0.0.1:{emulator_port}")
+        emulator_id, emulator_secret = emulator_client()
         sandbox = XeroEnvironmentConfig.on_one_host(
             "sandbox",
             sandbox_base,
-            e.get("LEDGER_XERO_SANDBOX_CLIENT_ID", EMULATOR_CLIENT_ID),
-            e.get("LEDGER_XERO_SANDBOX_CLIENT_SECRET", EMULATOR_CLIENT_SECRET),
+            e.get("LEDGER_XERO_SANDBOX_CLIENT_ID", emulator_id),
+            e.get("LEDGER_XERO_SANDBOX_CLIENT_SECRET", emulator_secret),
             redirect,
         )
         scopes = tuple(e.get("LEDGER_XERO_SCOPES", GRANULAR_SCOPES).split())
@@ -165,6 +164,17 @@ class Settings:
             **_sweep_settings(e),
             tiers={env: parse_tier(e, env) for env in Environment},
         )
+
+
+def emulator_client() -> tuple[str, str]:
+    """The emulator's demo app: the sandbox's default credentials when the emulator is
+    installed. It is a distribution of its own (emulator/), which production need not have;
+    without it the sandbox has no default credentials (and demo mode cannot start)."""
+    try:
+        from xero_emulator.settings import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+    except ModuleNotFoundError:
+        return "", ""
+    return DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 
 DEFAULT_TIERS = {Environment.PRODUCTION: "starter", Environment.SANDBOX: "enterprise"}

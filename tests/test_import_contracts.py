@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("domain", "adapters", "app", "xero_emulator")
+# Each package of the tree and where it lives (the emulator is a distribution of its own).
+PACKAGES = {
+    "domain": "domain",
+    "adapters": "adapters",
+    "app": "app",
+    "xero_emulator": "emulator/xero_emulator",
+}
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 # (where, the line planted at its top, the contract that must report it)
@@ -113,10 +119,8 @@ VIOLATIONS = [
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("tree")
-    for package in PACKAGES:
-        shutil.copytree(
-            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    for package, where in PACKAGES.items():
+        shutil.copytree(ROOT / where, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     return copy
 

@@ -25,7 +25,6 @@ from app.http_server import create_http_server
 from app.runtime_files import session_secret
 from app.settings import Settings
 from app.sweeper import Sweeper, build_sweeps
-from xero_emulator.server import start_in_thread
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,8 +54,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _start_demo(settings: Settings, built: Container, stack: ExitStack) -> DemoLogin:
+    configured = emulator_settings(settings)  # refuses when the emulator is not installed
+    from xero_emulator.server import start_in_thread
+
     try:
-        emulator = start_in_thread(emulator_settings(settings), port=settings.emulator_port)
+        emulator = start_in_thread(configured, port=settings.emulator_port)
     except OSError:
         raise CommandError(_busy("the emulator", "127.0.0.1", settings.emulator_port)) from None
     stack.callback(emulator.stop)
