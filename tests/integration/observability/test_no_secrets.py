@@ -11,6 +11,7 @@ NZ) is removed from Xero and found by the connection check.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +40,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PAIRING_CODE = re.compile(r'id="pairing-code">([^<]+)<')
 CALLER = "no-secrets-caller-token-" + "7" * 24
 S = BindingStatus
+PROGRESS_WAIT_S = 30.0
 
 
 class Journey:
@@ -93,8 +95,17 @@ class Journey:
             "/oauth/xero/callback", query_string={"code": code, "state": query["state"][0]}
         )
         assert back.status_code == 303, back.get_data(as_text=True)
+        self.follow_progress(back.location)
         self.remember()
-        self.page(back.location)
+
+    def follow_progress(self, path: str) -> None:
+        """Follow the progress page as its meta refresh would, until Xero's part has ended:
+        a connect still finishing in the background would otherwise meet the faults and
+        the clock that the rest of the journey sets."""
+        deadline = time.monotonic() + PROGRESS_WAIT_S
+        while f"url={path}" in self.page(path).get_data(as_text=True):
+            assert time.monotonic() < deadline, "the connect never finished"
+            time.sleep(0.05)
 
     def remember(self) -> None:
         """Every token and attempt secret stored right now (tokens rotate, so call often)."""
