@@ -31,6 +31,7 @@ from bench import (
     report_herd,
     scale,
     tracing,
+    watch_latency,
 )
 from bench.context import Context
 from bench.pg import unavailable
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, Callable[[Context], Outcome]] = {
     tracing.NAME: tracing.run,
     report_herd.NAME: report_herd.run,
     egress.NAME: egress.run,
+    watch_latency.NAME: watch_latency.run,
 }
 
 

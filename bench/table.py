@@ -21,6 +21,7 @@ ORDER = (
     "tracing",
     "prefetch",
     "report_herd",
+    "watch_latency",
 )
 
 

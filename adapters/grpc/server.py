@@ -136,8 +136,8 @@ class XeroConnectServer:
 
     async def _stop(self, grace: float | None) -> None:
         await self._health.stop()
-        await self._server.stop(grace)
         await self.watches.stop()
+        await self._server.stop(grace)
 
 
 def build_server(

@@ -89,6 +89,7 @@ class BindingWatches:
         self._readers = ThreadPoolExecutor(CATCH_UP_READERS, thread_name_prefix="watch-read")
         self._sink: _OnLoop | None = None
         self._pump: EventPump | None = None
+        self._closing = False
 
     @property
     def watchers(self) -> int:
@@ -100,6 +101,10 @@ class BindingWatches:
         self._pump.start()
 
     async def stop(self) -> None:
+        """End every stream now (OK: its client resumes elsewhere with its last revision)
+        rather than at the end of the server's grace; then the pump."""
+        self._closing = True
+        self._fanout.restart(self._fanout.head or 0)
         if self._pump is not None:
             await asyncio.to_thread(self._pump.stop)
         self._readers.shutdown(wait=False, cancel_futures=True)
@@ -113,7 +118,7 @@ class BindingWatches:
         await self._sink.ready.wait()
         loop = asyncio.get_running_loop()
         cursor, checked, quiet_since = after, False, time.monotonic()
-        while True:
+        while not self._closing:
             mailbox = _Queue()
             watcher = Watcher(scope, cursor, mailbox)
             if self._fanout.join(watcher, checked):

@@ -62,7 +62,9 @@ def rename(running: Running, binding_id: str, website: str = "site1") -> None:
     """A settings change: one event."""
     binding = running.world.binding(binding_id)
     running.world.service.save_settings(
-        binding.account_id, binding_id, SyncPolicy(website_filter=(website,))
+        binding.account_id,
+        binding_id,
+        SyncPolicy(website_filter=(website,), store_filter=("store1",)),
     )
 
 
@@ -188,6 +190,26 @@ class TestWatchBindings:
         with pytest.raises(grpc.RpcError) as refused:
             next(stream)
         assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+class TestShutdown:
+    def test_a_graceful_stop_ends_live_streams_with_ok_rather_than_at_its_grace(self) -> None:
+        with serving(watch=FAST) as running:
+            shops(running, 1)
+            stream = running.stub.WatchBindings(
+                pb.WatchBindingsRequest(after_revision=running.world.uow().events.revision()),
+                metadata=bearer(SYNC_TOKEN),
+                timeout=WAIT_S,
+            )
+            assert next(stream).WhichOneof("item") == "bookmark"
+            stopping = threading.Thread(target=running.server.stop, args=(WAIT_S * 3,))
+            stopping.start()
+            rest = list(stream)  # ends when the server ends it
+            stopping.join()
+        assert all(item.WhichOneof("item") == "bookmark" for item in rest)
+        assert stream.code() is grpc.StatusCode.OK, (
+            "a cancelled stream would mean the grace ran out"
+        )
 
 
 WATCHERS = 1000
