@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # axe-core for the browser tests, pinned by tests/e2e/package-lock.json.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint bench proto fmt clean
+.PHONY: run test fuzz lint bench proto fmt clean
 
 # The service and the Xero emulator (a distribution of its own, emulator/) side by side.
 $(STAMP): pyproject.toml emulator/pyproject.toml
@@ -23,14 +23,20 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $(AXE); \
 	else echo "npm is missing: the browser tests' accessibility audit will not run"; fi
 
+# Property tests run derandomized here (the `ci` profile, tests/conftest.py): the same examples
+# every run. `make fuzz` is the random search, new examples each run.
 test: $(STAMP) $(AXE)
-	$(PY) -m pytest
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -m hypothesis
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 	$(PY) tools/gen_proto.py --check

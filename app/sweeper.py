@@ -80,7 +80,3 @@ class Sweeper:
         routine = all(set(o) <= ROUTINE for o in done.values())
         if done:
             log.log(logging.DEBUG if routine else logging.INFO, "sweep tick: %s", done)
-
-
-def start_sweeper(built: Container) -> Sweeper:
-    return Sweeper(build_sweeps(built), built).start()

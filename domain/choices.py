@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from domain.magento import MagentoProfile
-from domain.policy import SyncPolicy
+from domain.policy import NOT_MAPPED, SyncPolicy
 from domain.reference import LedgerAccount, ReferenceCache
 
 INCOME, BANK = "default_income_account", "default_bank_account"
@@ -58,11 +58,11 @@ def chosen_accounts(policy: SyncPolicy, profile: MagentoProfile | None) -> Itera
         yield Choice(BANK, "The default bank account", policy.default_bank_account)
     methods = {m.code: m.name for m in profile.payment_methods} if profile else {}
     for code, account in policy.payment_method_map.items():
-        if account:
+        if account != NOT_MAPPED:
             yield Choice(METHOD + code, f"{methods.get(code) or code}'s account", account)
     types = {t.code: t.name for t in profile.product_types} if profile else {}
     for code, account in policy.item_type_map.items():
-        if account:
+        if account != NOT_MAPPED:
             yield Choice(TYPE + code, f"Product type {types.get(code) or code}'s account", account)
 
 

@@ -57,13 +57,3 @@ class DayBudget:
         """Xero answered 429 for the day: nothing is left until the window resets."""
         resets = now + timedelta(seconds=retry_after) if retry_after else now + DAY
         return replace(self, xero_remaining=0, reported_at=now, resets_at=resets)
-
-    def next_chance(self, calls: int, share: int, now: datetime) -> datetime:
-        """When a refresh of `calls` may fit again."""
-        chances = [now]
-        if self.ours(now) + calls > share and self.started_at is not None:
-            chances.append(self.started_at + DAY)
-        left = self.xero_left(now)
-        if left is not None and left < calls and self.reported_at is not None:
-            chances.append(self.resets_at or self.reported_at + DAY)
-        return max(chances)

@@ -87,6 +87,3 @@ class ShortCache(Generic[T]):
 
     def drop(self, key: str) -> None:
         self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        self._entries.clear()

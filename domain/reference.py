@@ -202,9 +202,6 @@ class ReferenceCache:
         )
         return hashlib.sha256(repr(content).encode()).hexdigest()
 
-    def watermark(self, kind: RefKind) -> datetime | None:
-        return dict(self.watermarks).get(kind)
-
     def since(self, kinds: Collection[RefKind]) -> dict[RefKind, datetime]:
         """If-Modified-Since per kind that can be asked for changes only."""
         marks = dict(self.watermarks)
@@ -221,10 +218,6 @@ class ReferenceCache:
     @property
     def payment_targets(self) -> tuple[LedgerAccount, ...]:
         return tuple(a for a in self.accounts if a.is_payment_target)
-
-    @property
-    def revenue_tax_rates(self) -> tuple[TaxRate, ...]:
-        return tuple(t for t in self.tax_rates if t.status == "ACTIVE" and t.can_apply_to_revenue)
 
     @property
     def critical_ready(self) -> bool:
@@ -253,9 +246,6 @@ class ReferenceCache:
                 old = marks.get(receipt.kind)
                 marks[receipt.kind] = newest if old is None else max(old, newest)
         return tuple(sorted(marks.items()))
-
-    def has_account(self, account_id: str) -> bool:
-        return any(a.account_id == account_id for a in self.accounts)
 
 
 # The bundle fields that carry a kind (each RefKind's value names its field).

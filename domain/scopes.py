@@ -29,14 +29,6 @@ SYNC_SCOPES: tuple[str, ...] = (
     "accounting.banktransactions",
     "projects",
 )
-# The same needs in the scopes of apps created before 2 March 2026.
-LEGACY_SYNC_SCOPES: tuple[str, ...] = (
-    "offline_access",
-    "accounting.settings.read",
-    "accounting.contacts",
-    "accounting.transactions",
-    "projects",
-)
 RETIRED_SCOPES = frozenset(
     {"accounting.transactions", "accounting.transactions.read", "accounting.reports.read"}
 )
@@ -47,7 +39,3 @@ BROAD_SCOPE_NOTICE = f"reconnect before {BROAD_SCOPE_CUTOFF} to keep syncing"
 def broad_scopes(granted: Iterable[str]) -> tuple[str, ...]:
     """The granted scopes Xero retires after the cut-off, in the order granted."""
     return tuple(s for s in dict.fromkeys(granted) if s in RETIRED_SCOPES)
-
-
-def on_broad_scopes(granted: Iterable[str]) -> bool:
-    return bool(broad_scopes(granted))

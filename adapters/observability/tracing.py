@@ -18,8 +18,7 @@ Nothing here records a header, a body or a URL's query, so no span carries a tok
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -81,16 +80,6 @@ class Tracing:
 
         exporter = OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
         return cls.recording(BatchSpanProcessor(exporter), ratio)
-
-    @property
-    def enabled(self) -> bool:
-        return self._provider is not None
-
-    def span(
-        self, name: str, attributes: Mapping[str, str | int | float | bool] | None = None
-    ) -> AbstractContextManager[trace.Span]:
-        """A span of ours, child of whatever is current; a no-op span when off."""
-        return self.tracer.start_as_current_span(name, attributes=attributes)
 
     def grpc_aio_interceptors(self) -> list[Any]:
         """For `grpc.aio.server(interceptors=...)`, first in the list; none when off."""

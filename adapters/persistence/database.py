@@ -68,9 +68,6 @@ class Database:
     def current_revision(self) -> str | None:
         return migrator.current(self)
 
-    def schema_is_current(self) -> bool:
-        return self.current_revision() == migrator.head()
-
     def require_current_schema(self) -> None:
         """Raise a one-line ConfigurationError unless the schema is at the latest revision."""
         current, head = self.current_revision(), migrator.head()

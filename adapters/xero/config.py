@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.scopes import LEGACY_SYNC_SCOPES, SYNC_SCOPES
+from domain.scopes import SYNC_SCOPES
 
 GRANULAR_SCOPES = " ".join(SYNC_SCOPES)
-BROAD_SCOPES = " ".join(LEGACY_SYNC_SCOPES)
 
 
 @dataclass(frozen=True, slots=True)

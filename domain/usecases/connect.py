@@ -194,13 +194,3 @@ class PickOrganisation:
         return self._settle(
             attempt, pending.tokens, chosen, pending.organisations, pending.obtained_at
         )
-
-
-def link_for(attempt: ConnectAttempt, tokens: TokenSet, chosen: XeroConnection) -> XeroLink:
-    return XeroLink(
-        environment=attempt.environment,
-        tenant_id=chosen.tenant_id,
-        tenant_name=chosen.tenant_name,
-        connection_id=chosen.id,
-        xero_user_id=tokens.xero_user_id,
-    )

@@ -33,6 +33,14 @@ from domain.reference import ReferenceBundle, RefKind
 from domain.values import Environment
 from tests.fakes.reference import bundle_for
 
+# What the sync needs in the scopes of apps created before 2 March 2026 (broad ones).
+LEGACY_SYNC_SCOPES = (
+    "offline_access",
+    "accounting.settings.read",
+    "accounting.contacts",
+    "accounting.transactions",
+    "projects",
+)
 GRACE = timedelta(minutes=30)
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_UNUSED_LIFETIME = timedelta(days=60)

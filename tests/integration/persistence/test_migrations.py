@@ -23,16 +23,16 @@ class TestMigrations:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
     def test_migrating_again_changes_nothing(self, database: Database) -> None:
-        assert database.schema_is_current()
+        assert database.current_revision() == migrator.head()
         assert database.migrate() == migrator.head()
 
     def test_a_new_sqlite_file_gets_its_directory_and_downgrades_cleanly(
         self, tmp_path: Path
     ) -> None:
         database = Database(f"sqlite:///{tmp_path / 'deep' / 'var' / 'ledger.db'}")
-        assert database.current_revision() is None and not database.schema_is_current()
+        assert database.current_revision() is None
         database.migrate()
-        assert database.schema_is_current()
+        database.require_current_schema()
         with database.engine.begin() as conn:
             cfg = migrator.config()
             cfg.attributes["connection"] = conn

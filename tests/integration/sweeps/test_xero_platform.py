@@ -18,13 +18,13 @@ import pytest
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.http import HttpConfig, create_app
-from adapters.xero.config import BROAD_SCOPES
 from app.cli import main
 from app.demo import sample_profile
 from app.sweeper import build_sweeps
 from domain.magento import MagentoProfile
 from domain.tier import NEVER_CAME_BACK
 from domain.values import BindingStatus, Environment
+from tests.fakes.xero import LEGACY_SYNC_SCOPES
 from tests.integration.sweeps.stack import PASSWORD, Stack, grpc_channel, running_stack
 from tests.unit.http.browser import CONNECT_FORM, Browser
 from xero_emulator import RunningEmulator
@@ -223,7 +223,7 @@ class TestScopes:
     def test_a_grant_on_broad_scopes_is_flagged_in_get_binding_and_on_the_dashboard(
         self, make_stack
     ) -> None:
-        stack = make_stack(LEDGER_XERO_SCOPES=BROAD_SCOPES)
+        stack = make_stack(LEDGER_XERO_SCOPES=" ".join(LEGACY_SYNC_SCOPES))
         binding_id = stack.connect(tenant_id=NZ.tenant_id)
         found = self.get_binding(stack, binding_id)
         assert found.broad_scopes and "accounting.transactions" in found.granted_scopes

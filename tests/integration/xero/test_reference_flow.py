@@ -36,7 +36,7 @@ class TestReferenceData:
         assert bundle.organisation.is_demo and bundle.organisation.can_invoice
         assert ("200", "Sales") in [(a.code, a.name) for a in cache.income_accounts]
         assert cache.bank_accounts and cache.payment_targets
-        assert cache.revenue_tax_rates
+        assert any(t.can_apply_to_revenue for t in cache.tax_rates)
         assert bundle.items and bundle.tracking_categories and bundle.branding_themes
         assert "GBP" in [c.code for c in bundle.currencies or ()]
         assert sum(xero.stats()["api_calls"].values()) == 7

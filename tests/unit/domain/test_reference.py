@@ -121,9 +121,6 @@ class TestClassification:
     def test_payment_targets_are_active_banks_or_payment_enabled(self) -> None:
         assert self.ids(self.cache.payment_targets) == ["bank", "owner"]
 
-    def test_revenue_tax_rates_are_active_and_apply_to_revenue(self) -> None:
-        assert [t.tax_type for t in self.cache.revenue_tax_rates] == ["OUTPUT2"]
-
 
 class TestForbiddenOrganisation:
     def test_an_organisation_gone_from_connections_needs_reconnect(

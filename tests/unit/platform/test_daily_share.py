@@ -40,11 +40,6 @@ class TestDayBudget:
         budget = DayBudget().exhausted(NOW, retry_after=3600)
         assert not budget.fits(1, 1000, NOW + timedelta(minutes=59))
         assert budget.fits(1, 1000, NOW + timedelta(minutes=61))
-        assert budget.next_chance(1, 1000, NOW) == NOW + timedelta(hours=1)
-
-    def test_the_next_chance_is_when_our_window_ends(self) -> None:
-        budget = DayBudget().spent(7, None, NOW)
-        assert budget.next_chance(7, 10, NOW + timedelta(hours=2)) == NOW + timedelta(hours=24)
 
 
 @pytest.fixture

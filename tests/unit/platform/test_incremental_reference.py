@@ -49,14 +49,14 @@ class TestMerging:
     def test_unchanged_keeps_every_row_and_the_watermark(self) -> None:
         later = cache().merged(delta(), T0 + timedelta(days=1), extended=False)
         assert later.accounts == (SALES, BANK) and later.items == (SHIRT,)
-        assert later.watermark(A) == T0
+        assert dict(later.watermarks).get(A) == T0
         assert later.fetched_at == T0 + timedelta(days=1)
 
     def test_a_changed_row_replaces_its_old_self_in_place(self) -> None:
         renamed = replace(SALES, name="Sales (web)")
         later = cache().merged(delta(renamed, newest=T0 + timedelta(hours=3)), T0, extended=False)
         assert later.accounts == (renamed, BANK)
-        assert later.watermark(A) == T0 + timedelta(hours=3)
+        assert dict(later.watermarks).get(A) == T0 + timedelta(hours=3)
 
     def test_an_archived_row_updates_the_cache(self) -> None:
         archived = replace(BANK, status="ARCHIVED")
@@ -71,7 +71,7 @@ class TestMerging:
 
     def test_the_watermark_never_moves_back(self) -> None:
         later = cache().merged(delta(SALES, newest=T0 - timedelta(days=9)), T0, extended=False)
-        assert later.watermark(A) == T0
+        assert dict(later.watermarks).get(A) == T0
 
     def test_a_full_fetch_replaces_everything(self) -> None:
         full = ReferenceBundle(accounts=(BANK,), receipts=(Receipt(A, 2000, None, T0),))

@@ -3,26 +3,27 @@ back, recorded on the binding when its attempt expires."""
 
 from __future__ import annotations
 
-from adapters.xero.config import BROAD_SCOPES, GRANULAR_SCOPES, XeroEnvironmentConfig
+from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from domain.account import Account
-from domain.scopes import SYNC_SCOPES, broad_scopes, on_broad_scopes
+from domain.scopes import SYNC_SCOPES, broad_scopes
 from domain.tier import NEVER_CAME_BACK
 from domain.usecases.sweeps import Sweeps
 from domain.values import BindingStatus
 from tests.fakes.world import World
+from tests.fakes.xero import LEGACY_SYNC_SCOPES
 
 
 class TestScopes:
     def test_the_default_set_is_what_the_sync_needs_and_nothing_broad(self) -> None:
         default = XeroEnvironmentConfig.production("id", "secret", "https://x/cb").scopes
         assert default == SYNC_SCOPES == tuple(GRANULAR_SCOPES.split())
-        assert not on_broad_scopes(default)
+        assert broad_scopes(default) == ()
         # Items (and every other reference kind) are read with accounting.settings.read.
         assert "accounting.settings.read" in default
         assert not {"openid", "profile", "email", "accounting.transactions"} & set(default)
 
     def test_broad_scopes_are_recognised(self) -> None:
-        assert broad_scopes(BROAD_SCOPES.split()) == ("accounting.transactions",)
+        assert broad_scopes(LEGACY_SYNC_SCOPES) == ("accounting.transactions",)
         assert broad_scopes(["accounting.reports.read", "accounting.settings"]) == (
             "accounting.reports.read",
         )
