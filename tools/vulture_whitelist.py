@@ -8,6 +8,8 @@ _.intercept_service  # grpc.ServerInterceptor
 _.GetRefData  # the generated gRPC servicer base: one method per RPC
 _.GetBinding
 _.ReportXeroAuthFailure
+_.ListBindings
+_.WatchBindings
 _.collect  # prometheus_client custom collector
 _.permanent  # flask.session
 _.try_again  # flask.g, read back with g.get("try_again") by adapters/http/errors.py
@@ -19,12 +21,6 @@ _.process_result_value
 credential_reads  # a table of the metadata, which the migrations are compared against
 tb  # __exit__(exc_type, exc, tb)
 _.new_binding_refusal  # read by adapters/http/templates/macros.html
-
-# Groundwork of issue 15 (ListBindings and WatchBindings), already under test.
-_.page  # BindingRepository.page
-_.of  # EventFilter.of
-EventPage
-RevisionCompacted
 
 # Tests force a refresh through it; domain/usecases/tokens.py is being reworked (issue 13 §5).
 _.refresh_now
