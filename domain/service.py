@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from domain.usecases.accounts import Accounts
 from domain.usecases.connect import CompleteConnect, PickOrganisation, StartConnect
 from domain.usecases.deps import Deps
 from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironment
 from domain.usecases.pairing import CreateBinding, NewPairingCode, RedeemPairing, UpdateProfile
-from domain.usecases.queries import Accounts, Queries, SaveSettings
+from domain.usecases.queries import Queries
 from domain.usecases.reference import EgressReport, ReferenceService
 from domain.usecases.sessions import Sessions
+from domain.usecases.settings import SaveSettings
 from domain.usecases.settle import ConnectionSettler
 from domain.usecases.throttles import Throttles
 from domain.usecases.tiers import ConnectionTiers
@@ -19,41 +21,49 @@ from domain.usecases.watch import EventReader, ListBindings
 class LedgerConnect:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        tunables = deps.tunables
-        self.tokens = TokenService(
-            deps.uow,
-            deps.xero,
-            deps.clock,
-            skew=tunables.token_skew,
-            lock_timeout_s=tunables.lock_timeout_s,
-            cache_ttl=tunables.token_cache_ttl,
+        t = deps.tunables
+        uow, xero, clock, plans = deps.uow, deps.xero, deps.clock, deps.plans
+        timeout = t.lock_timeout_s
+        self.tokens = tokens = TokenService(
+            uow,
+            xero,
+            clock,
+            skew=t.token_skew,
+            lock_timeout_s=timeout,
+            cache_ttl=t.token_cache_ttl,
             views=deps.views,
         )
-        self.checker = ConnectionChecker(deps, self.tokens)
-        self.reference = ReferenceService(
-            deps, self.tokens, self.checker.check, self.checker.report_token_failure
+        self.checker = checker = ConnectionChecker(
+            uow, xero, clock, tokens, lock_timeout_s=timeout, check_interval=t.auth_check_interval
         )
-        self.settler = settler = ConnectionSettler(deps, self._after_connect)
-        self.create_binding = CreateBinding(deps)
-        self.new_pairing_code = NewPairingCode(deps)
-        self.redeem_pairing = RedeemPairing(deps)
-        self.update_profile = UpdateProfile(deps)
-        self.start_connect = StartConnect(deps)
-        self.complete_connect = CompleteConnect(deps, settler)
-        self.pick_organisation = PickOrganisation(deps, settler)
-        self.disconnect = Disconnect(deps, self.tokens)
-        self.set_environment = SetEnvironment(deps, self.tokens)
-        self.save_settings = SaveSettings(deps)
-        self.queries = Queries(deps)
-        self.accounts = Accounts(deps)
-        self.sessions = Sessions(deps.uow, deps.clock, deps.secrets, deps.tunables.sessions)
-        self.throttles = Throttles(deps.uow, deps.clock, deps.tunables.lock_timeout_s)
-        self.tiers = ConnectionTiers(deps)
-        self.egress = EgressReport(deps)
-        self.list_bindings = ListBindings(deps.uow)
-        self.events = EventReader(deps.uow)
-
-    def _after_connect(self, binding_id: str, critical_ready: bool) -> None:
-        """A (re)connect replaced the grant: drop this process's cached token, fetch the rest."""
-        self.tokens.forget(binding_id)
-        self.reference.refresh_in_background(binding_id, critical_ready)
+        self.reference = reference = ReferenceService(
+            uow,
+            xero,
+            clock,
+            deps.tasks,
+            tokens,
+            checker,
+            lock_timeout_s=timeout,
+            forced_interval=t.forced_reference_interval,
+        )
+        self.settler = settler = ConnectionSettler(
+            uow, xero, clock, plans, timeout, tokens, reference
+        )
+        self.create_binding = CreateBinding(uow, clock, deps.ids, deps.secrets, plans, deps.codes)
+        self.new_pairing_code = NewPairingCode(uow, clock, deps.secrets, deps.codes)
+        self.redeem_pairing = RedeemPairing(uow, clock, deps.secrets, plans, deps.codes, timeout)
+        self.update_profile = UpdateProfile(uow, clock, plans, timeout)
+        self.start_connect = StartConnect(uow, xero, clock, deps.ids, deps.secrets, plans, t.tier)
+        self.complete_connect = CompleteConnect(uow, xero, clock, settler)
+        self.pick_organisation = PickOrganisation(uow, clock, settler)
+        self.disconnect = Disconnect(uow, xero, clock, tokens, timeout)
+        self.set_environment = SetEnvironment(uow, clock, plans, tokens, timeout)
+        self.save_settings = SaveSettings(uow, clock, timeout)
+        self.queries = Queries(uow, plans)
+        self.accounts = Accounts(uow, deps.ids, plans)
+        self.sessions = Sessions(uow, clock, deps.secrets, t.sessions)
+        self.throttles = Throttles(uow, clock, timeout)
+        self.tiers = ConnectionTiers(uow, plans, t.tier)
+        self.egress = EgressReport(uow, clock)
+        self.list_bindings = ListBindings(uow)
+        self.events = EventReader(uow)

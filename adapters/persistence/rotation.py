@@ -102,7 +102,6 @@ class KeyRotation:
         busy_ms = self._database.busy_timeout_ms if self._database.is_sqlite else None
         tx = Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
         try:
-            tx.writing()
             swapped = sum(
                 tx.run(update(sealed.table).where(*_unchanged(sealed, old)).values(new)).rowcount
                 for old, new in resealed

@@ -6,6 +6,10 @@ first write or lock of a unit of work ends that read snapshot and begins `BEGIN 
 waiting up to the busy timeout for the write lock, so writes see the latest committed rows as
 under READ COMMITTED. (Upgrading the read transaction in place would fail at once with
 SQLITE_BUSY whenever another writer committed since it began.)
+
+Write mode is structural: every INSERT, UPDATE or DELETE that `run` executes enters it first,
+so no repository write can forget it. `writing()` stays for a write that must hold the lock
+before its statement runs (the outbox stages events at `add` and inserts them at commit).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Tx:
         return self._busy_ms is not None
 
     def run(self, statement: Executable) -> CursorResult[Any]:
+        if statement.is_dml:
+            self.writing()
         with translated():
             return self._conn.execute(statement)
 
@@ -44,7 +50,8 @@ class Tx:
         return self.run(statement).mappings().first()
 
     def writing(self) -> None:
-        """Call before any write: on SQLite it takes the write lock (or waits for it)."""
+        """Enter write mode now: on SQLite take the write lock (or wait for it). Every DML
+        statement through `run` does this itself; call it only to lock earlier than that."""
         if self._busy_ms is not None and not self._immediate:
             self._begin_immediate(self._busy_ms, lock=False)
 
@@ -62,7 +69,6 @@ class Tx:
             return list(self._conn.execute(statement).mappings())
 
     def upsert(self, table: Table, values: Mapping[str, Any], keys: Iterable[str]) -> None:
-        self.writing()
         keys = tuple(keys)
         insert = sqlite_insert(table) if self.is_sqlite else pg_insert(table)
         statement = insert.values(dict(values))

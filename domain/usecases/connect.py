@@ -17,10 +17,17 @@ from domain.errors import (
     OrganisationLocked,
 )
 from domain.grant import TokenSet
-from domain.usecases.deps import Deps
-from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.ports import (
+    Clock,
+    IdGenerator,
+    PlanCatalogue,
+    SecretGenerator,
+    UnitOfWorkFactory,
+    XeroProvider,
+)
+from domain.usecases.access import account_and_plan, owned_binding
 from domain.usecases.settle import Connected, ConnectionSettler
-from domain.usecases.tiers import refuse_new_organisation_at_cap
+from domain.usecases.tiers import TierOf, refuse_new_organisation_at_cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,27 +38,37 @@ class ChooseOrganisation:
 
 
 class StartConnect:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        ids: IdGenerator,
+        secrets: SecretGenerator,
+        plans: PlanCatalogue,
+        tier: TierOf,
+    ) -> None:
+        self._uow, self._xero, self._clock, self._ids = uow, xero, clock, ids
+        self._secrets, self._plans, self._tier = secrets, plans, tier
 
     def __call__(self, account_id: str, binding_id: str, session_id: str) -> str:
         """Record a single-use attempt and return Xero's authorize URL for it."""
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
-            account, _ = account_and_plan(uow, self._d, account_id)
+        now = self._clock.now()
+        with self._uow() as uow:
+            account, _ = account_and_plan(uow, self._plans, account_id)
             binding = owned_binding(uow, account_id, binding_id)
             if binding.magento is None or not binding.is_live:
                 raise InvalidTransition("pair the Magento install before connecting Xero")
-            if not self._d.xero.is_configured(account.environment):
+            if not self._xero.is_configured(account.environment):
                 raise EnvironmentNotConfigured(
                     f"the {account.environment} Xero environment has no client credentials "
                     "configured; ask the operator to set them"
                 )
-            refuse_new_organisation_at_cap(uow, self._d, binding, account.environment)
+            refuse_new_organisation_at_cap(uow, self._tier, binding, account.environment)
             attempt = ConnectAttempt(
-                id=self._d.ids.new_id(),
-                state=self._d.secrets.token(32),
-                code_verifier=self._d.secrets.token(48),
+                id=self._ids.new_id(),
+                state=self._secrets.token(32),
+                code_verifier=self._secrets.token(48),
                 binding_id=binding.id,
                 account_id=account_id,
                 session_id=session_id,
@@ -60,7 +77,7 @@ class StartConnect:
             )
             uow.attempts.add(attempt)
             uow.commit()
-        return self._d.xero.authorization_url(
+        return self._xero.authorization_url(
             attempt.environment,
             state=attempt.state,
             code_challenge=pkce_challenge(attempt.code_verifier),
@@ -70,8 +87,10 @@ class StartConnect:
 class CompleteConnect:
     """Xero's redirect back: validate and consume the state, exchange, resolve the organisation."""
 
-    def __init__(self, deps: Deps, settler: ConnectionSettler) -> None:
-        self._d = deps
+    def __init__(
+        self, uow: UnitOfWorkFactory, xero: XeroProvider, clock: Clock, settler: ConnectionSettler
+    ) -> None:
+        self._uow, self._xero, self._clock = uow, xero, clock
         self._settle = settler
 
     def __call__(
@@ -89,11 +108,11 @@ class CompleteConnect:
                 if error == "access_denied"
                 else "Xero did not complete the authorisation; please try again"
             )
-        issued_at = self._d.clock.now()
-        tokens = self._d.xero.exchange_code(
+        issued_at = self._clock.now()
+        tokens = self._xero.exchange_code(
             attempt.environment, code=code, code_verifier=attempt.code_verifier
         )
-        found = self._d.xero.list_connections(
+        found = self._xero.list_connections(
             attempt.environment, tokens.access_token, tokens.auth_event_id or None
         )
         organisations = tuple(c for c in found if c.is_organisation)
@@ -101,8 +120,8 @@ class CompleteConnect:
 
     def consume(self, session_id: str, state: str) -> ConnectAttempt:
         """Takes the attempt by compare-and-set at once: a bad state is refused before any wait."""
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             attempt = uow.attempts.get_by_state(state) if state else None
             if attempt is None or attempt.used_at is not None or attempt.expired(now):
                 raise ConnectAttemptInvalid(
@@ -145,7 +164,7 @@ class CompleteConnect:
         return self._hold(attempt, tokens, organisations, issued_at)
 
     def _locked_to(self, attempt: ConnectAttempt) -> XeroLink | None:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = owned_binding(uow, attempt.account_id, attempt.binding_id)
         return binding.xero if binding.locked_tenant(attempt.environment) else None
 
@@ -156,7 +175,7 @@ class CompleteConnect:
         organisations: tuple[XeroConnection, ...],
         issued_at: datetime,
     ) -> ChooseOrganisation:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             stored = uow.attempts.get(attempt.id)
             assert stored is not None
             stored.pending = PendingConsent(tokens, organisations, issued_at)
@@ -168,13 +187,12 @@ class CompleteConnect:
 class PickOrganisation:
     """The merchant chose one organisation out of several that one consent granted."""
 
-    def __init__(self, deps: Deps, settler: ConnectionSettler) -> None:
-        self._d = deps
-        self._settle = settler
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, settler: ConnectionSettler) -> None:
+        self._uow, self._clock, self._settle = uow, clock, settler
 
     def __call__(self, session_id: str, attempt_id: str, tenant_id: str) -> Connected:
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             attempt = uow.attempts.get(attempt_id)
             if (
                 attempt is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.binding import Binding
 from domain.digests import digest
@@ -22,10 +22,10 @@ from domain.errors import (
 from domain.events import BindingEvent
 from domain.flight import SingleFlight
 from domain.grant import OAuthGrant
-from domain.ports import UnitOfWork, record
-from domain.usecases.deps import Deps
+from domain.ports import Clock, PlanCatalogue, UnitOfWork, UnitOfWorkFactory, XeroProvider
+from domain.usecases.access import account_and_plan, binding_for_secret, owned_binding
+from domain.usecases.journal import record
 from domain.usecases.locking import lock_binding
-from domain.usecases.pairing import account_and_plan, binding_for_secret, owned_binding
 from domain.usecases.tokens import FreshToken, Rotation, TokenService
 from domain.values import BindingStatus, Environment, EventKind
 
@@ -42,18 +42,25 @@ class DisconnectOutcome:
 class Disconnect:
     """Destroy our tokens; Xero's grant and connection too, where no other binding needs them."""
 
-    def __init__(self, deps: Deps, tokens: TokenService) -> None:
-        self._d = deps
-        self._tokens = tokens
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        tokens: TokenService,
+        lock_timeout_s: float,
+    ) -> None:
+        self._uow, self._xero, self._clock = uow, xero, clock
+        self._tokens, self._timeout = tokens, lock_timeout_s
 
     def __call__(self, account_id: str, binding_id: str) -> DisconnectOutcome:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             owned_binding(uow, account_id, binding_id)
         return self._disconnect(binding_id, "disconnected by the merchant", unpaired=False)
 
     def delete_unpaired(self, account_id: str, binding_id: str) -> DisconnectOutcome:
         """A binding whose code was never redeemed: gone from the list, kept in the archive."""
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = owned_binding(uow, account_id, binding_id)
         if binding.status is not BindingStatus.AWAITING_PAIRING:
             raise InvalidTransition(
@@ -62,15 +69,15 @@ class Disconnect:
         return self._disconnect(binding_id, "deleted before it was paired", unpaired=False)
 
     def unpair(self, connector_secret: str) -> DisconnectOutcome:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = binding_for_secret(uow, connector_secret)
         return self._disconnect(binding.id, "the Magento module stopped publishing", unpaired=True)
 
     def _disconnect(self, binding_id: str, reason: str, unpaired: bool) -> DisconnectOutcome:
         self._refresh_for_cleanup(binding_id)
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
-            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
+        now = self._clock.now()
+        with self._uow() as uow:
+            binding = lock_binding(uow, binding_id, self._timeout)
             if binding is None:
                 raise NotFound("no such binding")
             if not binding.is_live:
@@ -97,8 +104,8 @@ class Disconnect:
     def _record_leftovers(self, binding_id: str, leftovers: list[str], unpaired: bool) -> None:
         kind = EventKind.UNPAIRED if unpaired else EventKind.DISCONNECTED
         reason = f"not undone at Xero: {', '.join(leftovers)}"
-        with self._d.uow() as uow:
-            uow.events.add(BindingEvent(binding_id, kind, reason, self._d.clock.now()))
+        with self._uow() as uow:
+            uow.events.add(BindingEvent(binding_id, kind, reason, self._clock.now()))
             uow.commit()
 
     def _sharing(self, uow: UnitOfWork, binding: Binding) -> tuple[bool, bool]:
@@ -118,15 +125,15 @@ class Disconnect:
         env, link = grant.environment, binding.xero
         if not share_conn:
             try:
-                if grant.valid_for(self._d.clock.now()).total_seconds() <= 0:
+                if grant.valid_for(self._clock.now()).total_seconds() <= 0:
                     raise AccessTokenRejected("no working access token is left")
-                self._d.xero.delete_connection(env, grant.access_token, link.connection_id)
+                self._xero.delete_connection(env, grant.access_token, link.connection_id)
             except ProviderError as error:
                 log.warning("disconnect %s: connection not deleted: %s", binding.id, error.code)
                 leftovers.append(f"the connection to {link.tenant_name} could not be removed")
         if not share_user:
             try:
-                self._d.xero.revoke(env, grant.refresh_token)
+                self._xero.revoke(env, grant.refresh_token)
             except ProviderError as error:
                 log.warning("disconnect %s: grant not revoked: %s", binding.id, error.code)
                 leftovers.append("the Xero authorisation could not be revoked")
@@ -144,17 +151,26 @@ class AuthFailureReport:
 class ConnectionChecker:
     """Confirms with /connections whether Xero still lets us reach a binding's organisation."""
 
-    def __init__(self, deps: Deps, tokens: TokenService) -> None:
-        self._d = deps
-        self._tokens = tokens
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        tokens: TokenService,
+        *,
+        lock_timeout_s: float,
+        check_interval: timedelta,
+    ) -> None:
+        self._uow, self._xero, self._clock, self._tokens = uow, xero, clock, tokens
+        self._timeout, self._interval = lock_timeout_s, check_interval
         self._last_check: dict[str, datetime] = {}
         self._reports: SingleFlight[AuthFailureReport] = SingleFlight()
 
     def report_auth_failure(self, binding_id: str, http_status: int) -> BindingStatus:
         """A sync service got 401/403; check at most once per binding per short interval."""
-        now = self._d.clock.now()
+        now = self._clock.now()
         last = self._last_check.get(binding_id)
-        if last is not None and now - last < self._d.tunables.auth_check_interval:
+        if last is not None and now - last < self._interval:
             return self._status(binding_id)
         self._last_check[binding_id] = now
         return self.check(binding_id)
@@ -175,7 +191,7 @@ class ConnectionChecker:
         try:
             return self._confirm(binding_id, token)
         except AccessTokenRejected:
-            if token.expires_at <= self._d.clock.now():
+            if token.expires_at <= self._clock.now():
                 raise
             return self.report_token_failure(binding_id, digest(token.access_token)).status
 
@@ -204,16 +220,16 @@ class ConnectionChecker:
         """Whether /connections, asked with `token`, still lists the binding's organisation."""
         binding = self._binding(binding_id)
         assert binding.xero is not None
-        found = self._d.xero.list_connections(binding.xero.environment, token.access_token)
+        found = self._xero.list_connections(binding.xero.environment, token.access_token)
         if any(c.tenant_id == token.tenant_id and c.is_organisation for c in found):
             return binding.status
         return self._mark_gone(binding_id)
 
     def _mark_gone(self, binding_id: str) -> BindingStatus:
-        with self._d.uow() as uow:
-            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
+        with self._uow() as uow:
+            binding = lock_binding(uow, binding_id, self._timeout)
             assert binding is not None
-            record(uow, [binding.require_reconnect(GONE_REASON, self._d.clock.now())])
+            record(uow, [binding.require_reconnect(GONE_REASON, self._clock.now())])
             uow.bindings.update(binding)
             uow.commit()
         self._tokens.forget(binding_id)
@@ -223,7 +239,7 @@ class ConnectionChecker:
         return self._binding(binding_id).status
 
     def _binding(self, binding_id: str) -> Binding:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = uow.bindings.get(binding_id)
         if binding is None:
             raise NotFound("no such binding")
@@ -233,21 +249,28 @@ class ConnectionChecker:
 class SetEnvironment:
     """Operator flips an account between production and sandbox: every lock clears."""
 
-    def __init__(self, deps: Deps, tokens: TokenService) -> None:
-        self._d = deps
-        self._tokens = tokens
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        plans: PlanCatalogue,
+        tokens: TokenService,
+        lock_timeout_s: float,
+    ) -> None:
+        self._uow, self._clock, self._plans = uow, clock, plans
+        self._tokens, self._timeout = tokens, lock_timeout_s
 
     def __call__(self, account_id: str, environment: Environment) -> list[str]:
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
-            account, _ = account_and_plan(uow, self._d, account_id)
+        now = self._clock.now()
+        with self._uow() as uow:
+            account, _ = account_and_plan(uow, self._plans, account_id)
             if account.environment is environment:
                 return []
             account.environment = environment
             uow.accounts.update(account)
             moved = []
             for listed in uow.bindings.for_account(account_id):
-                binding = lock_binding(uow, listed.id, self._d.tunables.lock_timeout_s)
+                binding = lock_binding(uow, listed.id, self._timeout)
                 event = binding.flip_environment(environment, now) if binding else None
                 if binding is None or event is None:
                     continue

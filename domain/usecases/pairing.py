@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from domain.account import Account, Plan
 from domain.binding import Binding
 from domain.connect import PairingCode
-from domain.digests import digest, matches, pairing_code
+from domain.digests import CodeDigest, digest, pairing_code
 from domain.errors import (
-    ConnectorSecretInvalid,
     DomainError,
     InstallAlreadyPaired,
-    NotFound,
     PairingCodeInvalid,
     PlanLimitExceeded,
 )
 from domain.events import BindingEvent
 from domain.limits import websites_full
 from domain.magento import MagentoProfile
-from domain.ports import UnitOfWork
-from domain.usecases.deps import Deps
+from domain.ports import (
+    Clock,
+    IdGenerator,
+    PlanCatalogue,
+    SecretGenerator,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from domain.usecases.access import account_and_plan, binding_for_secret, owned_binding
 from domain.usecases.locking import lock_binding
 from domain.values import EventKind
 
@@ -38,43 +41,30 @@ class Pairing:
     connector_secret: str = field(repr=False)
 
 
-def _stored(deps: Deps, code: str, binding_id: str, account_id: str, now: datetime) -> PairingCode:
-    return PairingCode(deps.codes(code), binding_id, account_id, now)
-
-
-def account_and_plan(uow: UnitOfWork, deps: Deps, account_id: str) -> tuple[Account, Plan]:
-    account = uow.accounts.get(account_id)
-    if account is None:
-        raise NotFound("no such account")
-    plan = deps.plans.get(account.plan)
-    if plan is None:
-        raise NotFound(f"the account's plan {account.plan!r} is not configured")
-    return account, plan
-
-
-def owned_binding(uow: UnitOfWork, account_id: str, binding_id: str) -> Binding:
-    """The binding if this account owns it; otherwise NotFound, never a hint that it exists."""
-    binding = uow.bindings.get(binding_id)
-    if binding is None or binding.account_id != account_id:
-        raise NotFound("no such binding")
-    return binding
-
-
 class CreateBinding:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        secrets: SecretGenerator,
+        plans: PlanCatalogue,
+        codes: CodeDigest,
+    ) -> None:
+        self._uow, self._clock, self._ids, self._secrets = uow, clock, ids, secrets
+        self._plans, self._codes = plans, codes
 
     def __call__(self, account_id: str) -> NewBinding:
-        now = self._d.clock.now()
-        code = pairing_code(self._d.secrets.token(16))
-        with self._d.uow() as uow:
-            _, plan = account_and_plan(uow, self._d, account_id)
+        now = self._clock.now()
+        code = pairing_code(self._secrets.token(16))
+        with self._uow() as uow:
+            _, plan = account_and_plan(uow, self._plans, account_id)
             refusal = websites_full(_websites_used(uow, account_id, ""), plan.max_websites)
             if refusal is not None:
                 raise PlanLimitExceeded(refusal)
-            binding = Binding(id=self._d.ids.new_id(), account_id=account_id, created_at=now)
+            binding = Binding(id=self._ids.new_id(), account_id=account_id, created_at=now)
             uow.bindings.add(binding)
-            uow.pairing_codes.add(_stored(self._d, code, binding.id, account_id, now))
+            uow.pairing_codes.add(PairingCode(self._codes(code), binding.id, account_id, now))
             uow.events.add(BindingEvent(binding.id, EventKind.CREATED, "binding created", now))
             uow.commit()
         return NewBinding(binding.id, code)
@@ -83,36 +73,47 @@ class CreateBinding:
 class NewPairingCode:
     """A fresh code for a binding still waiting for its Magento install; older ones die."""
 
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, secrets: SecretGenerator, codes: CodeDigest
+    ) -> None:
+        self._uow, self._clock, self._secrets, self._codes = uow, clock, secrets, codes
 
     def __call__(self, account_id: str, binding_id: str) -> str:
-        now = self._d.clock.now()
-        code = pairing_code(self._d.secrets.token(16))
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        code = pairing_code(self._secrets.token(16))
+        with self._uow() as uow:
             binding = owned_binding(uow, account_id, binding_id)
             if binding.magento is not None or not binding.is_live:
                 raise PairingCodeInvalid("this binding is already paired")
             uow.pairing_codes.revoke_for_binding(binding.id, now)
-            uow.pairing_codes.add(_stored(self._d, code, binding.id, account_id, now))
+            uow.pairing_codes.add(PairingCode(self._codes(code), binding.id, account_id, now))
             uow.commit()
         return code
 
 
 class RedeemPairing:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        secrets: SecretGenerator,
+        plans: PlanCatalogue,
+        codes: CodeDigest,
+        lock_timeout_s: float,
+    ) -> None:
+        self._uow, self._clock, self._secrets = uow, clock, secrets
+        self._plans, self._codes, self._timeout = plans, codes, lock_timeout_s
 
     def __call__(self, code: str, profile: MagentoProfile) -> Pairing:
-        now = self._d.clock.now()
-        secret = self._d.secrets.token(32)
-        with self._d.uow() as uow:
-            pairing = uow.pairing_codes.get(self._d.codes(code))
+        now = self._clock.now()
+        secret = self._secrets.token(32)
+        with self._uow() as uow:
+            pairing = uow.pairing_codes.get(self._codes(code))
             if pairing is None or not pairing.usable(now):
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
             # The account's lock serialises plan-limit checks; the consume is a compare-and-set,
             # so of two redemptions of one code exactly one pairs.
-            uow.accounts.lock(pairing.account_id, self._d.tunables.lock_timeout_s)
+            uow.accounts.lock(pairing.account_id, self._timeout)
             binding = uow.bindings.get(pairing.binding_id)
             if binding is None or not binding.is_live:
                 raise PairingCodeInvalid("the pairing code is unknown, used or expired")
@@ -143,21 +144,21 @@ class RedeemPairing:
                 "unpair it before pairing again"
             )
         websites = len(profile.websites)
-        return website_limit_problem(uow, self._d, binding.account_id, binding.id, websites)
+        return website_limit_problem(uow, self._plans, binding.account_id, binding.id, websites)
 
 
 def check_website_limit(
-    uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
+    uow: UnitOfWork, plans: PlanCatalogue, account_id: str, binding_id: str, websites: int
 ) -> None:
-    problem = website_limit_problem(uow, deps, account_id, binding_id, websites)
+    problem = website_limit_problem(uow, plans, account_id, binding_id, websites)
     if problem is not None:
         raise problem
 
 
 def website_limit_problem(
-    uow: UnitOfWork, deps: Deps, account_id: str, binding_id: str, websites: int
+    uow: UnitOfWork, plans: PlanCatalogue, account_id: str, binding_id: str, websites: int
 ) -> PlanLimitExceeded | None:
-    _, plan = account_and_plan(uow, deps, account_id)
+    _, plan = account_and_plan(uow, plans, account_id)
     used = _websites_used(uow, account_id, binding_id)
     if used + websites <= plan.max_websites:
         return None
@@ -175,27 +176,22 @@ def _websites_used(uow: UnitOfWork, account_id: str, except_binding: str) -> int
     )
 
 
-def binding_for_secret(uow: UnitOfWork, secret: str) -> Binding:
-    """The live binding whose connector secret this is (digest lookup, constant-time check)."""
-    binding = uow.bindings.find_by_secret_hash(digest(secret))
-    if binding is None or not binding.is_live or not matches(secret, binding.connector_secret_hash):
-        raise ConnectorSecretInvalid("unknown or revoked connector secret")
-    return binding
-
-
 class UpdateProfile:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, plans: PlanCatalogue, lock_timeout_s: float
+    ) -> None:
+        self._uow, self._clock, self._plans, self._timeout = uow, clock, plans, lock_timeout_s
 
     def __call__(self, secret: str, profile: MagentoProfile) -> str:
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             found = binding_for_secret(uow, secret)
-            uow.accounts.lock(found.account_id, self._d.tunables.lock_timeout_s)
-            binding = lock_binding(uow, found.id, self._d.tunables.lock_timeout_s) or found
+            uow.accounts.lock(found.account_id, self._timeout)
+            binding = lock_binding(uow, found.id, self._timeout) or found
             if binding.magento and profile.base_url != binding.magento.base_url:
                 raise InstallAlreadyPaired("the Magento base URL cannot change for a binding")
-            check_website_limit(uow, self._d, binding.account_id, binding.id, len(profile.websites))
+            websites = len(profile.websites)
+            check_website_limit(uow, self._plans, binding.account_id, binding.id, websites)
             link = binding.xero
             cache = uow.references.get(link.tenant_id, link.environment) if link else None
             uow.events.add(binding.update_profile(profile, now, cache))

@@ -1,21 +1,18 @@
-"""Read-side use cases and small account operations for the dashboard, gRPC and the CLI."""
+"""Reads for the dashboard, gRPC and the CLI: bindings, their history, accounts and usage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from domain.account import Account
 from domain.binding import Binding
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import NotFound
 from domain.events import BindingEvent
 from domain.limits import organisations_note, websites_full
-from domain.policy import SyncPolicy
-from domain.policy_rules import policy_problems
+from domain.ports import PlanCatalogue, UnitOfWorkFactory
 from domain.reference import ReferenceCache
 from domain.scopes import broad_scopes
-from domain.usecases.deps import Deps
-from domain.usecases.locking import lock_binding
-from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.usecases.access import account_and_plan, owned_binding
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +46,11 @@ class PlanUsage:
 
 
 class Queries:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(self, uow: UnitOfWorkFactory, plans: PlanCatalogue) -> None:
+        self._uow, self._plans = uow, plans
 
     def binding(self, binding_id: str) -> BindingView:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = uow.bindings.get(binding_id)
             if binding is None:
                 raise NotFound("no such binding")
@@ -72,96 +69,32 @@ class Queries:
         return view
 
     def bindings(self, account_id: str) -> list[Binding]:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             return sorted(uow.bindings.for_account(account_id), key=lambda b: b.created_at)
 
     def every_binding(self) -> list[Binding]:
         """Every binding that has or had Xero, for operators."""
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             ids = uow.bindings.connected_ids()
             return [b for b in (uow.bindings.get(i) for i in ids) if b is not None]
 
     def activity(self, account_id: str, binding_id: str, limit: int = 200) -> list[BindingEvent]:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             owned_binding(uow, account_id, binding_id)
             events = uow.events.for_binding(binding_id, limit)
         return sorted(events, key=lambda e: (e.at, e.id or 0), reverse=True)
 
     def account(self, account_id: str) -> Account:
-        with self._d.uow() as uow:
-            account, _ = account_and_plan(uow, self._d, account_id)
+        with self._uow() as uow:
+            account, _ = account_and_plan(uow, self._plans, account_id)
         return account
 
     def usage(self, account_id: str) -> PlanUsage:
-        with self._d.uow() as uow:
-            _, plan = account_and_plan(uow, self._d, account_id)
+        with self._uow() as uow:
+            _, plan = account_and_plan(uow, self._plans, account_id)
             live = [b for b in uow.bindings.for_account(account_id) if b.is_live]
         tenants = {b.xero.tenant_id for b in live if b.xero and b.status.has_xero}
         websites = sum(len(b.magento.websites) for b in live if b.magento)
         return PlanUsage(
             plan.name, len(tenants), plan.max_organisations, websites, plan.max_websites
         )
-
-
-class SaveSettings:
-    """The merchant's sync policy; every chosen value must still exist in the reference cache."""
-
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
-
-    def __call__(self, account_id: str, binding_id: str, policy: SyncPolicy) -> Binding:
-        with self._d.uow() as uow:
-            owned_binding(uow, account_id, binding_id)
-            binding = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
-            assert binding is not None
-            cache = (
-                uow.references.get(binding.xero.tenant_id, binding.xero.environment)
-                if binding.xero
-                else None
-            )
-            problems = policy_problems(binding, cache, policy)
-            if problems:
-                raise ValidationFailed("; ".join(problems.values()))
-            uow.events.add(binding.change_policy(policy, self._d.clock.now(), cache))
-            uow.bindings.update(binding)
-            uow.commit()
-        return binding
-
-
-class Accounts:
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
-
-    def create(self, email: str, plan: str, password_hash: str) -> Account:
-        if self._d.plans.get(plan) is None:
-            raise ValidationFailed(f"unknown plan {plan!r}")
-        account = Account(self._d.ids.new_id(), email, plan, password_hash)
-        with self._d.uow() as uow:
-            if uow.accounts.get_by_email(account.email) is not None:
-                raise ValidationFailed(f"an account for {account.email} already exists")
-            uow.accounts.add(account)
-            uow.commit()
-        return account
-
-    def set_plan(self, account_id: str, plan: str) -> Account:
-        if self._d.plans.get(plan) is None:
-            raise ValidationFailed(f"unknown plan {plan!r}")
-        with self._d.uow() as uow:
-            account, _ = account_and_plan(uow, self._d, account_id)
-            account = replace(account, plan=plan)
-            uow.accounts.update(account)
-            uow.commit()
-        return account
-
-    def set_password(self, account_id: str, password_hash: str) -> None:
-        """A new password signs the account out of every browser."""
-        with self._d.uow() as uow:
-            account, _ = account_and_plan(uow, self._d, account_id)
-            account.password_hash = password_hash
-            uow.accounts.update(account)
-            uow.sessions.delete_for_account(account_id)
-            uow.commit()
-
-    def by_email(self, email: str) -> Account | None:
-        with self._d.uow() as uow:
-            return uow.accounts.get_by_email(email.strip().lower())

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.binding import Binding, XeroLink
 from domain.digests import digest
@@ -19,9 +18,11 @@ from domain.errors import (
 )
 from domain.events import BindingEvent
 from domain.flight import SingleFlight
-from domain.ports import record
+from domain.ports import Clock, TaskRunner, UnitOfWorkFactory, XeroProvider
 from domain.reference import CRITICAL, EXTENDED, ReferenceBundle, ReferenceCache, RefKind
-from domain.usecases.deps import Deps
+from domain.usecases.access import owned_binding
+from domain.usecases.journal import record
+from domain.usecases.lifecycle import ConnectionChecker
 from domain.usecases.locking import lock_binding
 from domain.usecases.tokens import FreshToken, TokenService, require_tokens_allowed
 from domain.usecases.wave import store_wave
@@ -37,17 +38,20 @@ PARTNER_REASON = (
 class ReferenceService:
     def __init__(
         self,
-        deps: Deps,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        tasks: TaskRunner,
         tokens: TokenService,
-        on_disconnected: Callable[[str], object],
-        on_rejected: Callable[[str, str], object],
+        checker: ConnectionChecker,
+        *,
+        lock_timeout_s: float,
+        forced_interval: timedelta,
     ) -> None:
-        """`on_disconnected(binding_id)` confirms a 403 with /connections; `on_rejected(
-        binding_id, token_sha256)` is refresh-if-current (both of ConnectionChecker)."""
-        self._d = deps
-        self._tokens = tokens
-        self._on_disconnected = on_disconnected
-        self._on_rejected = on_rejected
+        """`checker` confirms a 403 with /connections and is refresh-if-current on a 401."""
+        self._uow, self._xero, self._clock, self._tasks = uow, xero, clock, tasks
+        self._tokens, self._checker = tokens, checker
+        self._timeout, self._forced_interval = lock_timeout_s, forced_interval
         self._forced: SingleFlight[ReferenceCache] = SingleFlight()
 
     def refresh(
@@ -67,7 +71,13 @@ class ReferenceService:
 
     def refresh_in_background(self, binding_id: str, critical_ready: bool) -> None:
         waves = (EXTENDED,) if critical_ready else (CRITICAL, EXTENDED)
-        self._d.tasks.submit(f"reference:{binding_id}", lambda: self._quietly(binding_id, waves))
+        self._tasks.submit(f"reference:{binding_id}", lambda: self._quietly(binding_id, waves))
+
+    def refresh_owned(self, account_id: str, binding_id: str) -> ReferenceCache:
+        """The merchant's Refresh button: both waves, for a binding this account owns."""
+        with self._uow() as uow:
+            owned_binding(uow, account_id, binding_id)
+        return self.refresh(binding_id)
 
     def cached(self, binding_id: str, force_refresh: bool = False) -> ReferenceCache:
         """The organisation's cache. `force_refresh` fetches both waves from Xero, unless a
@@ -77,7 +87,7 @@ class ReferenceService:
         binding = self._binding(binding_id)
         assert binding.xero is not None
         link = binding.xero
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             cache = uow.references.get(link.tenant_id, link.environment)
         if force_refresh and not self._fresh_enough(cache):
             key = f"{link.environment.value}:{link.tenant_id}"
@@ -88,7 +98,7 @@ class ReferenceService:
         """Re-read first: a flight that just landed may have made the fetch unnecessary."""
         link = self._binding(binding_id).xero
         assert link is not None
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             cache = uow.references.get(link.tenant_id, link.environment)
         if cache is not None and self._fresh_enough(cache):
             return cache
@@ -98,7 +108,7 @@ class ReferenceService:
         if cache is None or cache.fetched_at is None or cache.extended_fetched_at is None:
             return False
         oldest = min(cache.fetched_at, cache.extended_fetched_at)
-        return self._d.clock.now() - oldest < self._d.tunables.forced_reference_interval
+        return self._clock.now() - oldest < self._forced_interval
 
     def _wave(
         self, binding_id: str, kinds: tuple[RefKind, ...], incremental: bool
@@ -112,10 +122,10 @@ class ReferenceService:
         except DayLimitReached as limited:
             self._day_spent(link, limited.retry_after)
             raise
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             current, cache = store_wave(uow, link.environment, link.tenant_id, kinds, bundle, now)
-            fresh = lock_binding(uow, binding_id, self._d.tunables.lock_timeout_s)
+            fresh = lock_binding(uow, binding_id, self._timeout)
             if fresh is not None and fresh.is_live:
                 uow.events.add(_refreshed(fresh, kinds, now))
                 record(uow, fresh.adopt_reference(current, cache, now))
@@ -140,9 +150,9 @@ class ReferenceService:
         try:
             return self._fetch_with(token, binding_id, link, kinds, since)
         except AccessTokenRejected:
-            if token.expires_at <= self._d.clock.now():
+            if token.expires_at <= self._clock.now():
                 raise
-            self._on_rejected(binding_id, digest(token.access_token))
+            self._checker.report_token_failure(binding_id, digest(token.access_token))
         self._binding(binding_id)  # raises the refusal if it needs reconnecting now
         fresh = self._tokens.fresh_token(binding_id)
         return self._fetch_with(fresh, binding_id, link, kinds, since)
@@ -156,28 +166,28 @@ class ReferenceService:
         since: dict[RefKind, datetime],
     ) -> ReferenceBundle:
         try:
-            return self._d.xero.fetch_reference(
+            return self._xero.fetch_reference(
                 link.environment, token.access_token, link.tenant_id, kinds, since
             )
         except OrganisationDisconnected:
-            self._on_disconnected(binding_id)
+            self._checker.check(binding_id)
             raise
 
     def _since(self, link: XeroLink, kinds: tuple[RefKind, ...]) -> dict[RefKind, datetime]:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             cache = uow.references.get(link.tenant_id, link.environment)
         return cache.since(kinds) if cache else {}
 
     def _day_spent(self, link: XeroLink, retry_after: float | None) -> None:
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             cache = uow.references.get(link.tenant_id, link.environment)
             if cache is not None:
                 uow.references.save(replace(cache, day=cache.day.exhausted(now, retry_after)))
                 uow.commit()
 
     def _binding(self, binding_id: str) -> Binding:
-        with self._d.uow() as uow:
+        with self._uow() as uow:
             binding = uow.bindings.get(binding_id)
         if binding is None:
             raise NotFound("no such binding")
@@ -200,10 +210,10 @@ def _refreshed(binding: Binding, kinds: tuple[RefKind, ...], now: datetime) -> B
 class EgressReport:
     """What Xero sent us this calendar month, for `ledger-connect status`."""
 
-    def __init__(self, deps: Deps) -> None:
-        self._d = deps
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
 
     def this_month(self) -> EgressTally:
-        month = month_of(self._d.clock.now())
-        with self._d.uow() as uow:
+        month = month_of(self._clock.now())
+        with self._uow() as uow:
             return EgressTally(month, tuple(uow.egress.month(month)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +15,12 @@ from domain.errors import (
     ProviderError,
 )
 from domain.grant import OAuthGrant, TokenSet
-from domain.ports import UnitOfWork, record
+from domain.ports import Clock, PlanCatalogue, UnitOfWork, UnitOfWorkFactory, XeroProvider
 from domain.reference import CRITICAL, ReferenceBundle
-from domain.usecases.deps import Deps
-from domain.usecases.pairing import account_and_plan, owned_binding
+from domain.usecases.access import account_and_plan, owned_binding
+from domain.usecases.journal import record
+from domain.usecases.reference import ReferenceService
+from domain.usecases.tokens import TokenService
 from domain.usecases.wave import store_wave
 from domain.values import Environment
 
@@ -34,10 +35,19 @@ class Connected:
 
 
 class ConnectionSettler:
-    def __init__(self, deps: Deps, after_connect: Callable[[str, bool], None]) -> None:
-        """`after_connect(binding_id, critical_ready)` continues the prefetch in the background."""
-        self._d = deps
-        self._after_connect = after_connect
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        plans: PlanCatalogue,
+        lock_timeout_s: float,
+        tokens: TokenService,
+        reference: ReferenceService,
+    ) -> None:
+        self._uow, self._xero, self._clock = uow, xero, clock
+        self._plans, self._timeout = plans, lock_timeout_s
+        self._tokens, self._reference = tokens, reference
 
     def __call__(
         self,
@@ -61,14 +71,17 @@ class ConnectionSettler:
             self.release(attempt.environment, tokens, organisations, keep=None)
             raise
         self.release(attempt.environment, tokens, organisations, keep=chosen)
-        self._after_connect(attempt.binding_id, bundle is not None)
+        # The grant was replaced: this process's cached token goes, the rest of the
+        # reference data follows in the background.
+        self._tokens.forget(attempt.binding_id)
+        self._reference.refresh_in_background(attempt.binding_id, bundle is not None)
         return Connected(attempt.binding_id, chosen.tenant_name, bundle is not None)
 
     def _critical_set(
         self, environment: Environment, tokens: TokenSet, chosen: XeroConnection
     ) -> ReferenceBundle | None:
         try:
-            return self._d.xero.fetch_reference(
+            return self._xero.fetch_reference(
                 environment, tokens.access_token, chosen.tenant_id, CRITICAL
             )
         except ProviderError as error:
@@ -83,13 +96,13 @@ class ConnectionSettler:
         bundle: ReferenceBundle | None,
         issued_at: datetime,
     ) -> None:
-        now = self._d.clock.now()
-        with self._d.uow() as uow:
+        now = self._clock.now()
+        with self._uow() as uow:
             # Locks first, account then grant as everywhere: the organisation limit is checked
             # under the account's, and a rotation committing meanwhile cannot share our version.
-            uow.accounts.lock(attempt.account_id, self._d.tunables.lock_timeout_s)
-            previous = uow.grants.lock(attempt.binding_id, self._d.tunables.lock_timeout_s)
-            account, plan = account_and_plan(uow, self._d, attempt.account_id)
+            uow.accounts.lock(attempt.account_id, self._timeout)
+            previous = uow.grants.lock(attempt.binding_id, self._timeout)
+            account, plan = account_and_plan(uow, self._plans, attempt.account_id)
             if account.environment is not attempt.environment:
                 raise ConnectAttemptInvalid(
                     f"the account moved to the {account.environment} Xero environment during "
@@ -128,12 +141,12 @@ class ConnectionSettler:
         for connection in organisations:
             if keep is not None and connection.id == keep.id:
                 continue
-            with self._d.uow() as uow:
+            with self._uow() as uow:
                 in_use = uow.bindings.live_for_connection(connection.id)
             if in_use:
                 continue
             try:
-                self._d.xero.delete_connection(environment, tokens.access_token, connection.id)
+                self._xero.delete_connection(environment, tokens.access_token, connection.id)
             except ProviderError as error:
                 log.warning("could not release connection %s: %s", connection.id, error.code)
 

@@ -11,7 +11,7 @@ from adapters.http.errors import public_message
 from adapters.http.forms import field_name, parse_settings
 from adapters.http.security import require_login, service
 from adapters.http.templating import sentence
-from domain.errors import DomainError, ValidationFailed
+from domain.errors import DomainError, NotFound, ValidationFailed
 from domain.policy import SyncPolicy
 from domain.usecases.queries import BindingView
 
@@ -41,9 +41,10 @@ def save(binding_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/settings/refresh")
 def refresh(binding_id: str) -> Response:
-    service().queries.owned(g.account.id, binding_id)
     try:
-        service().reference.refresh(binding_id)
+        service().reference.refresh_owned(g.account.id, binding_id)
+    except NotFound:
+        raise  # not this account's binding: the 404 page, as for any other of its pages
     except DomainError as error:
         flash(f"Reference data was not refreshed: {sentence(public_message(error))}", "error")
     else:

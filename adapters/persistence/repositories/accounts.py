@@ -26,14 +26,12 @@ class SqlAccountRepository(AccountRepository):
         return account_from(row) if row else None
 
     def add(self, account: Account) -> None:
-        self._tx.writing()
         try:
             self._tx.run(insert(accounts).values(account_row(account)))
         except IntegrityError:
             raise ValidationFailed(f"an account for {account.email} already exists") from None
 
     def update(self, account: Account) -> None:
-        self._tx.writing()
         values = account_row(account)
         result = self._tx.run(update(accounts).where(accounts.c.id == account.id).values(values))
         if result.rowcount == 0:

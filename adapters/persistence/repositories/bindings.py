@@ -30,12 +30,10 @@ class SqlBindingRepository(BindingRepository):
         return self._one(select(bindings).where(bindings.c.id == binding_id))
 
     def add(self, binding: Binding) -> None:
-        self._tx.writing()
         with _one_live_binding_per_install(binding):
             self._tx.run(insert(bindings).values(binding_row(binding)))
 
     def update(self, binding: Binding) -> None:
-        self._tx.writing()
         statement = update(bindings).where(bindings.c.id == binding.id)
         with _one_live_binding_per_install(binding):
             result = self._tx.run(statement.values(binding_row(binding)))

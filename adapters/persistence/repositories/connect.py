@@ -31,11 +31,9 @@ class SqlConnectAttemptRepository(ConnectAttemptRepository):
         return attempt_from(row, self._sealer) if row else None
 
     def add(self, attempt: ConnectAttempt) -> None:
-        self._tx.writing()
         self._tx.run(insert(attempts).values(attempt_row(attempt, self._sealer)))
 
     def update(self, attempt: ConnectAttempt) -> None:
-        self._tx.writing()
         values = attempt_row(attempt, self._sealer)
         result = self._tx.run(update(attempts).where(attempts.c.id == attempt.id).values(values))
         if result.rowcount == 0:
@@ -43,7 +41,6 @@ class SqlConnectAttemptRepository(ConnectAttemptRepository):
 
     def consume(self, attempt_id: str, now: datetime) -> bool:
         """A compare-and-set: of callbacks racing with one state, one updates the row."""
-        self._tx.writing()
         statement = update(attempts).where(
             attempts.c.id == attempt_id, attempts.c.used_at.is_(None)
         )
@@ -84,27 +81,22 @@ class SqlPairingCodeRepository(PairingCodeRepository):
         return pairing_code_from(row) if row else None
 
     def add(self, code: PairingCode) -> None:
-        self._tx.writing()
         self._tx.run(insert(codes).values(pairing_code_row(code)))
 
     def consume(self, code_hash: str, now: datetime) -> bool:
         """A compare-and-set: of two concurrent redemptions only one updates the row."""
-        self._tx.writing()
         statement = update(codes).where(codes.c.code_hash == code_hash, codes.c.used_at.is_(None))
         return bool(self._tx.run(statement.values(used_at=now)).rowcount)
 
     def refused(self, code_hash: str) -> None:
-        self._tx.writing()
         statement = update(codes).where(codes.c.code_hash == code_hash)
         self._tx.run(statement.values(refusals=codes.c.refusals + 1))
 
     def revoke_for_binding(self, binding_id: str, now: datetime) -> int:
-        self._tx.writing()
         statement = update(codes).where(codes.c.binding_id == binding_id, codes.c.used_at.is_(None))
         return self._tx.run(statement.values(used_at=now)).rowcount
 
     def update(self, code: PairingCode) -> None:
-        self._tx.writing()
         statement = update(codes).where(codes.c.code_hash == code.code_hash)
         result = self._tx.run(statement.values(pairing_code_row(code)))
         if result.rowcount == 0:
@@ -115,5 +107,4 @@ class SqlPairingCodeRepository(PairingCodeRepository):
 
 
 def _delete_created_before(tx: Tx, table: Table, before: datetime) -> int:
-    tx.writing()
     return tx.run(delete(table).where(table.c.created_at < before)).rowcount

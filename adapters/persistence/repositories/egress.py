@@ -24,7 +24,6 @@ class SqlEgressLog(EgressLog):
     def add(self, month: str, rows: Sequence[EgressRow]) -> None:
         if not rows:
             return
-        self._tx.writing()
         insert = sqlite_insert(xero_egress) if self._tx.is_sqlite else pg_insert(xero_egress)
         for row in sorted(rows, key=lambda r: (r.environment, r.tenant_id, r.endpoint)):
             values = insert.values(

@@ -100,7 +100,6 @@ class SqlEventLog(EventLog):
         ).scalar_one()
         if first_kept is not None:
             through = min(through, first_kept - 1)
-        self._tx.writing()
         removed = self._tx.run(delete(events).where(events.c.revision <= through)).rowcount
         self._tx.run(
             update(event_revision)

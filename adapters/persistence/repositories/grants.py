@@ -76,7 +76,6 @@ class SqlTokenStore(TokenStore):
         self._tx.upsert(grants, grant_row(grant, self._sealer), keys=["binding_id"])
 
     def delete(self, binding_id: str) -> None:
-        self._tx.writing()
         self._tx.run(delete(grants).where(grants.c.binding_id == binding_id))
 
     def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[OAuthGrant]:

@@ -21,7 +21,6 @@ class SqlLeaseRepository(LeaseRepository):
         """One statement, so concurrent sweepers cannot both win: PostgreSQL locks the
         conflicting row for the `ON CONFLICT ... WHERE`; SQLite has one writer. A row comes
         back only when the insert or the update happened."""
-        self._tx.writing()
         insert = sqlite_insert(leases) if self._tx.is_sqlite else pg_insert(leases)
         values = insert.values(key=key, holder=holder, expires_at=until)
         statement = values.on_conflict_do_update(
@@ -32,9 +31,7 @@ class SqlLeaseRepository(LeaseRepository):
         return self._tx.row(statement) is not None
 
     def release(self, key: str, holder: str) -> None:
-        self._tx.writing()
         self._tx.run(delete(leases).where(leases.c.key == key, leases.c.holder == holder))
 
     def purge(self, ended_before: datetime) -> int:
-        self._tx.writing()
         return self._tx.run(delete(leases).where(leases.c.expires_at < ended_before)).rowcount

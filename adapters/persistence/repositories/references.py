@@ -38,7 +38,6 @@ class SqlReferenceCacheStore(ReferenceCacheStore):
     def save(self, cache: ReferenceCache) -> None:
         """Upsert; the revision moves on only when the content changed, decided in the
         statement against the committed row, so two racing saves never share a number."""
-        self._tx.writing()
         values = {**reference_row(cache), "revision": 1}
         insert_ = sqlite_insert if self._tx.is_sqlite else pg_insert
         statement = insert_(caches).values(values)

@@ -17,7 +17,6 @@ class SqlSessionRepository(SessionRepository):
         self._tx = tx
 
     def add(self, session: BrowserSession) -> None:
-        self._tx.writing()
         self._tx.run(
             insert(sessions).values(
                 token_hash=session.token_hash,
@@ -36,19 +35,15 @@ class SqlSessionRepository(SessionRepository):
         )
 
     def touch(self, token_hash: str, now: datetime) -> None:
-        self._tx.writing()
         statement = update(sessions).where(sessions.c.token_hash == token_hash)
         self._tx.run(statement.values(last_seen_at=now))
 
     def delete(self, token_hash: str) -> None:
-        self._tx.writing()
         self._tx.run(delete(sessions).where(sessions.c.token_hash == token_hash))
 
     def delete_for_account(self, account_id: str) -> int:
-        self._tx.writing()
         return self._tx.run(delete(sessions).where(sessions.c.account_id == account_id)).rowcount
 
     def delete_expired(self, *, idle_before: datetime, created_before: datetime) -> int:
-        self._tx.writing()
         expired = or_(sessions.c.last_seen_at < idle_before, sessions.c.created_at < created_before)
         return self._tx.run(delete(sessions).where(expired)).rowcount

@@ -23,7 +23,6 @@ class SqlThrottleStore(ThrottleStore):
 
     def lock(self, key: str, timeout_s: float) -> Bucket:
         """Insert the row if it is missing (so there is a row to lock), then lock it."""
-        self._tx.writing()
         insert = sqlite_insert(throttles) if self._tx.is_sqlite else pg_insert(throttles)
         empty = {"key": key, "level": 0.0, "at": EMPTY_AT, "empty_at": EMPTY_AT}
         self._tx.run(insert.values(empty).on_conflict_do_nothing(index_elements=["key"]))
@@ -32,14 +31,11 @@ class SqlThrottleStore(ThrottleStore):
         return Bucket(rows[0]["level"], rows[0]["at"]) if rows else EMPTY
 
     def save(self, key: str, bucket: Bucket, empty_at: datetime) -> None:
-        self._tx.writing()
         statement = update(throttles).where(throttles.c.key == key)
         self._tx.run(statement.values(level=bucket.level, at=bucket.at, empty_at=empty_at))
 
     def delete(self, key: str) -> None:
-        self._tx.writing()
         self._tx.run(delete(throttles).where(throttles.c.key == key))
 
     def purge(self, now: datetime) -> int:
-        self._tx.writing()
         return self._tx.run(delete(throttles).where(throttles.c.empty_at < now)).rowcount

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert, select
 
 from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
+from adapters.persistence.mappers.records import account_row
+from adapters.persistence.tables import accounts
+from adapters.persistence.transaction import Tx
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from domain.errors import StorageUnavailable
 from domain.events import BindingEvent
@@ -55,6 +60,55 @@ class TestTransactions:
             first.commit()
         with uow() as u:
             assert len(u.events.for_binding("b-1")) == 2
+
+
+class TestWriteMode:
+    """No repository write can forget the write lock: every DML statement enters write mode."""
+
+    def test_a_write_after_another_writers_commit_goes_through(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        """On SQLite a deferred read transaction that writes after another writer committed
+        fails at once (SQLITE_BUSY_SNAPSHOT) unless the write first began IMMEDIATE; the
+        accounts repository does not ask for write mode, its UPDATE does."""
+        with uow() as setup:
+            setup.accounts.add(b.account())
+            setup.accounts.add(b.account("acc-2", "other@example.com"))
+            setup.commit()
+        with uow() as first:
+            mine = first.accounts.get(b.ACCOUNT)
+            assert mine is not None
+            with uow() as second:
+                other = second.accounts.get("acc-2")
+                assert other is not None
+                second.accounts.update(replace(other, plan="scale"))
+                second.commit()
+            first.accounts.update(replace(mine, plan="scale"))
+            first.commit()
+        with uow() as u:
+            plans = [a.plan if a else None for a in map(u.accounts.get, [b.ACCOUNT, "acc-2"])]
+        assert plans == ["scale", "scale"]
+
+    def test_any_statement_through_the_transaction_enters_write_mode(
+        self, database: Database, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        """Not only the repositories' writes: a bare INSERT on a stale read snapshot too."""
+        tx = Tx(
+            database.connect(),
+            sqlite_busy_ms=database.busy_timeout_ms if database.is_sqlite else None,
+        )
+        try:
+            assert tx.rows(select(accounts)) == []
+            with uow() as other:
+                other.accounts.add(b.account("acc-2", "other@example.com"))
+                other.commit()
+            tx.run(insert(accounts).values(account_row(b.account())))
+            tx.commit()
+        finally:
+            tx.close()
+        with uow() as u:
+            assert u.accounts.get(b.ACCOUNT) is not None
+            assert u.accounts.get("acc-2") is not None
 
 
 class TestThreads:
