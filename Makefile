@@ -3,17 +3,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions of everything installed, from both pyproject files; `make lock` remakes it.
+LOCK := requirements.lock
 # axe-core for the browser tests, pinned by tests/e2e/package-lock.json.
 AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
-.PHONY: run test fuzz lint bench proto fmt clean
+.PHONY: run test fuzz lint lock bench proto fmt clean
 
-# The service and the Xero emulator (a distribution of its own, emulator/) side by side.
-$(STAMP): pyproject.toml emulator/pyproject.toml
+# The locked versions, then the service and the Xero emulator (a distribution of its own,
+# emulator/) side by side without resolving anything again.
+$(STAMP): pyproject.toml emulator/pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ./emulator -e '.[dev]'
+	$(BIN)/pip install -q "$$(grep '^pip==' $(LOCK))"
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e ./emulator -e .
 	touch $(STAMP)
+
+# UPGRADE=1 moves every pin to the newest version the pyproject files allow.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --allow-unsafe $(if $(UPGRADE),--upgrade) \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file $(LOCK) pyproject.toml emulator/pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ledger-connect serve
@@ -40,6 +50,8 @@ lint: $(STAMP)
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code
 	$(PY) tools/gen_proto.py --check
+	$(PY) tools/buf_breaking.py --buf $(BIN)/buf
+	$(PY) tools/check_lock.py
 
 bench: $(STAMP)
 	$(PY) -m bench.run
