@@ -75,6 +75,10 @@ class Sink:
     def restart(self, head: int) -> None:
         raise AssertionError("the pump never lost its place here")
 
+    def wait_for_head(self) -> None:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: bool(self.heads), HEARD_WITHIN_S)
+
     def wait_for(self, count: int) -> None:
         with self.arrived:
             assert self.arrived.wait_for(lambda: len(self.revisions) >= count, HEARD_WITHIN_S)
@@ -87,6 +91,7 @@ def test_the_pump_hands_on_every_commit_once_in_order(uow: SqlUnitOfWorkFactory)
     pump = EventPump(EventReader(uow), sink, poll_s=0.02)
     pump.start()
     try:
+        sink.wait_for_head()  # the pump knows where the log is before anything new comes
         for n in range(1, 21):
             change(uow, n=n)
         sink.wait_for(20)
