@@ -14,6 +14,7 @@ from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
 from adapters.persistence.listener import PgEventListener
 from adapters.persistence.live_keyring import LiveKeyring
+from adapters.persistence.read_log import SqlCredentialReadLog
 from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
@@ -28,6 +29,7 @@ from domain.digests import CodeDigest
 from domain.ports import (
     Clock,
     EventWakeups,
+    CredentialReadLog,
     IdGenerator,
     PlanCatalogue,
     SecretGenerator,
@@ -80,7 +82,9 @@ def bootstrap(
     secrets: SecretGenerator | None = None,
     tasks: TaskRunner | None = None,
     tracing: Tracing | None = None,
+    read_log: CredentialReadLog | None = None,
 ) -> Container:
+    """Real adapters for every port not given; `uow` and `read_log` come together."""
     closers: list[Callable[[], None]] = []
     if tracing is None:
         tracing = tracing_from(settings)
@@ -103,6 +107,9 @@ def bootstrap(
         if not database.is_sqlite:
             wakeups = PgEventListener(database.url)
             closers.append(wakeups.close)
+        read_log = read_log or SqlCredentialReadLog(database)
+    if read_log is None:
+        raise ValueError("a unit of work factory needs a credential read log beside it")
     metrics = Metrics()
     if xero is None:
         provider = HttpXeroProvider(
@@ -138,16 +145,9 @@ def bootstrap(
             event_retention=timedelta(days=settings.event_retention_days),
         ),
     )
+    service = LedgerConnect(deps, read_log, audit_reads=settings.read_audit)
     return Container(
-        settings,
-        LedgerConnect(deps),
-        database,
-        healthy,
-        closers,
-        metrics,
-        tracing,
-        keyring,
-        wakeups,
+        settings, service, database, healthy, closers, metrics, tracing, keyring, wakeups
     )
 
 

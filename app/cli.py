@@ -27,6 +27,7 @@ COMMANDS = (
     "worker",
     "demo",
     "status",
+    "audit",
 )
 
 

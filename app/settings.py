@@ -62,6 +62,8 @@ class Settings:
     event_retention_days: float = 30.0
     watch_bookmark_s: float = 10.0
     event_poll_s: float = 1.0
+    read_audit: bool = True
+    read_audit_flush_s: float = 10.0
     trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
@@ -161,6 +163,8 @@ class Settings:
             event_retention_days=_positive(e, "LEDGER_EVENT_RETENTION_DAYS", 30.0),
             watch_bookmark_s=_bookmark(e),
             event_poll_s=_positive(e, "LEDGER_EVENT_POLL_S", 1.0),
+            read_audit=_bool(e, "LEDGER_READ_AUDIT", "1"),
+            read_audit_flush_s=_positive(e, "LEDGER_READ_AUDIT_FLUSH_S", 10.0),
             **_sweep_settings(e),
             tiers={env: parse_tier(e, env) for env in Environment},
         )

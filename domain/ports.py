@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from domain.connect import ConnectAttempt, PairingCode, XeroConnection
 from domain.egress import EgressRow
 from domain.events import BindingEvent, EventFilter
 from domain.grant import OAuthGrant, TokenSet, TokenView
+from domain.reads import CredentialReads
 from domain.reference import ReferenceBundle, ReferenceCache, RefKind
 from domain.schedule import Backlog
 from domain.sessions import BrowserSession
@@ -260,6 +261,27 @@ class EgressLog(Protocol):
         ...
 
     def month(self, month: str) -> list[EgressRow]: ...
+
+
+class CredentialReadLog(Protocol):
+    """Credential reads per day, caller and binding (DESIGN §13). Outside any unit of work:
+    the audit's flush is a short transaction of its own, whoever else is writing."""
+
+    def add(self, reads: Sequence[CredentialReads]) -> None:
+        """Merge each into its stored row: counts added, the earliest first read kept, the
+        latest last read kept (replicas flush the same rows)."""
+        ...
+
+    def query(
+        self,
+        *,
+        since: date,
+        binding_id: str | None = None,
+        caller: str | None = None,
+        limit: int = 1000,
+    ) -> list[CredentialReads]:
+        """Rows of `since` and later, newest day first, then most reads first."""
+        ...
 
 
 class EventLog(Protocol):

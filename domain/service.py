@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from domain.ports import CredentialReadLog
 from domain.usecases.accounts import Accounts
+from domain.usecases.audit import ReadAudit, ReadRecorder
 from domain.usecases.connect import CompleteConnect, PickOrganisation, StartConnect
 from domain.usecases.deps import Deps
 from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironment
@@ -19,7 +21,10 @@ from domain.usecases.watch import EventReader, ListBindings
 
 
 class LedgerConnect:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(
+        self, deps: Deps, read_log: CredentialReadLog, *, audit_reads: bool = True
+    ) -> None:
+        """`audit_reads=False` leaves credential reads uncounted (a benchmark's baseline)."""
         self.deps = deps
         t = deps.tunables
         uow, xero, clock, plans = deps.uow, deps.xero, deps.clock, deps.plans
@@ -67,3 +72,5 @@ class LedgerConnect:
         self.egress = EgressReport(uow, clock)
         self.list_bindings = ListBindings(uow)
         self.events = EventReader(uow)
+        self.reads = ReadRecorder(read_log, clock, enabled=audit_reads)
+        self.read_audit = ReadAudit(read_log, uow, clock)

@@ -17,6 +17,7 @@ per-call cost is one metadata scan, one hash and a few comparisons.
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import hashlib
 import hmac
@@ -32,6 +33,8 @@ from adapters.grpc.callers import SERVICE_NAME, CallerConfig
 log = logging.getLogger(__name__)
 
 REFLECTION_PREFIX = f"/{reflection.SERVICE_NAME}/"
+# The name of the caller whose call is running (set by the gate; the credential read audit).
+CALLER: contextvars.ContextVar[str] = contextvars.ContextVar("grpc_caller", default="")
 Metadata = Sequence[tuple[str, str | bytes]]
 
 

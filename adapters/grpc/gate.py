@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 
-from adapters.grpc.auth import CallerAuth, Verdict
+from adapters.grpc.auth import CALLER, CallerAuth, Verdict
 from adapters.grpc.streams import OpenStreams, peer_host
 from adapters.request_ids import METADATA_KEY, accepted, bound, metadata_value
 
@@ -55,11 +55,12 @@ class CallGate(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc ships 
         sent = metadata_value(metadata, METADATA_KEY)
         request_id = accepted(sent)
         with bound(request_id):
-            verdict, _ = self._auth.judge(handler_call_details.method, metadata)
+            verdict, caller = self._auth.judge(handler_call_details.method, metadata)
         kind = _kind(handler)
         if verdict in REFUSALS:
             return self._refusals[verdict, kind]
-        wrapped = _with_request_id(getattr(handler, kind), request_id, sent is not None)
+        name = caller.name if caller else ""
+        wrapped = _with_request_id(getattr(handler, kind), request_id, name, sent is not None)
         if kind != "unary_unary":
             wrapped = _capped(wrapped, self._streams)
         return handler._replace(**{kind: wrapped})
@@ -75,23 +76,32 @@ def _kind(handler: grpc.RpcMethodHandler) -> str:
     }[streaming]
 
 
-def _with_request_id(behaviour: Behaviour, request_id: str, echo: bool) -> Behaviour:
+def _with_request_id(behaviour: Behaviour, request_id: str, caller: str, echo: bool) -> Behaviour:
+    """The call runs with its request id bound for logs and its caller's name in `CALLER`."""
     if inspect.isasyncgenfunction(behaviour):
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            with bound(request_id):
-                if echo:
-                    await context.send_initial_metadata(((METADATA_KEY, request_id),))
-                async for response in behaviour(request, context):
-                    yield response
+            token = CALLER.set(caller)
+            try:
+                with bound(request_id):
+                    if echo:
+                        await context.send_initial_metadata(((METADATA_KEY, request_id),))
+                    async for response in behaviour(request, context):
+                        yield response
+            finally:
+                CALLER.reset(token)
 
         return stream
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        with bound(request_id):
-            if echo:
-                await context.send_initial_metadata(((METADATA_KEY, request_id),))
-            return await behaviour(request, context)
+        token = CALLER.set(caller)
+        try:
+            with bound(request_id):
+                if echo:
+                    await context.send_initial_metadata(((METADATA_KEY, request_id),))
+                return await behaviour(request, context)
+        finally:
+            CALLER.reset(token)
 
     return call
 

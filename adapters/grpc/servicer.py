@@ -3,6 +3,7 @@
 The use cases block (database, Xero), so they run on a bounded pool of threads; the event
 loop only waits, and a stream that waits costs no thread at all. The one exception is a
 token still in the in-process cache: a dictionary read, answered on the loop without a hop.
+Every token handed out is counted for the credential read audit, in memory (`ReadRecorder`).
 
 Each blocking call is awaited at most until the caller's deadline. The work itself is
 shielded: a refresh that outlives the deadline, or whose caller cancelled, finishes, commits
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import grpc
 
 from adapters.grpc import convert, filters
+from adapters.grpc.auth import CALLER
 from adapters.grpc.binding_ids import validated
 from adapters.grpc.errors import DeadlinePassed, guarded, refuse
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
@@ -48,6 +50,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self._report_auth_failure = service.checker.report_auth_failure
         self._report_token_failure = service.checker.report_token_failure
         self._list_bindings = service.list_bindings
+        self._record_read = service.reads.record
         self._pool = pool
         self._watches = watches
 
@@ -62,6 +65,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
             budget = _budget(context)
             work = self._fresh_token
             cached = await self._blocking(context, work, binding_id, budget, min_valid_for)
+        self._record_read(CALLER.get(), binding_id)
         return convert.fresh_token(cached)
 
     @guarded(pb.GetRefDataResponse())

@@ -10,6 +10,7 @@ from flask import Flask
 from adapters.http.config import HttpConfig
 from adapters.http.security import current_account
 from domain.binding import Binding
+from domain.reads import CredentialReads
 from domain.values import BindingStatus, EventKind
 
 S = BindingStatus
@@ -48,6 +49,12 @@ def when(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y, %H:%M UTC")
 
 
+def read_today(reads: CredentialReads) -> str:
+    """One caller's reads of today, in the merchant's words."""
+    times = "once" if reads.count == 1 else f"{reads.count:,} times"
+    return f"Read by {reads.caller}: {times} today, last at {reads.last_at:%H:%M} UTC"
+
+
 def sentence(text: str) -> str:
     text = text.strip()
     if not text:
@@ -72,7 +79,7 @@ def tenths(used: int, allowed: int) -> int:
 
 
 def install(app: Flask, config: HttpConfig) -> None:
-    app.jinja_env.filters.update(when=when, sentence=sentence)
+    app.jinja_env.filters.update(when=when, sentence=sentence, read_today=read_today)
     app.jinja_env.globals.update(
         status_colour=lambda b: STATUS[b.status][0],
         status_label=lambda b: STATUS[b.status][1],

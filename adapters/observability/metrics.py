@@ -3,8 +3,9 @@
 What feeds them, none of it needing the domain to know about Prometheus: `InstrumentedXero`
 and `CountingTransport` (adapters.observability.xero) for token refreshes and Xero calls,
 `FleetCollector` (adapters.observability.fleet) for gauges read at scrape time, and
-`record_sweeps`, fed by the sweeper after every tick. `MetricsServer` serves them on a port of
-their own, for `serve` and `worker` alike.
+`record_sweeps`, fed by the sweeper after every tick, and `record_reads`, fed by each flush of
+the credential read audit (labelled by caller only: bindings would be unbounded).
+`MetricsServer` serves them on a port of their own, for `serve` and `worker` alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 
 from adapters.observability.fleet import FleetCollector
 from adapters.web_headers import HEADERS
+from domain.reads import CredentialReads
 from domain.usecases.sweeps import FleetStatus, SweepResult
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -69,6 +71,13 @@ class Metrics:
             registry=r,
         )
 
+        self.credential_reads = Counter(
+            "ledger_credential_reads",
+            "Access tokens handed out, by gRPC caller (counted when the audit is flushed)",
+            ["caller"],
+            registry=r,
+        )
+
     def watch_fleet(self, status: Callable[[], FleetStatus], ttl_s: float = 15.0) -> None:
         self.registry.register(FleetCollector(status, ttl_s))
 
@@ -78,6 +87,10 @@ class Metrics:
             self.sweep_seconds.labels(result.sweep).observe(result.seconds)
             for outcome, count in result.outcomes.items():
                 self.sweep_items.labels(result.sweep, outcome).inc(count)
+
+    def record_reads(self, reads: Iterable[CredentialReads]) -> None:
+        for row in reads:
+            self.credential_reads.labels(row.caller).inc(row.count)
 
     def wsgi_app(self) -> Any:
         return make_wsgi_app(self.registry)

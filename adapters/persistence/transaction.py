@@ -43,6 +43,11 @@ class Tx:
         with translated():
             return self._conn.execute(statement)
 
+    def run_many(self, statement: Executable, parameters: list[dict[str, Any]]) -> None:
+        """One statement for many rows (executemany)."""
+        with translated():
+            self._conn.execute(statement, parameters)
+
     def rows(self, statement: Executable) -> list[RowMapping]:
         return list(self.run(statement).mappings())
 

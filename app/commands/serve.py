@@ -22,6 +22,7 @@ from app.demo import DemoLogin, demo_banner, demo_caller_token, prepare_demo
 from app.errors import CommandError
 from app.grpc_tls import server_tls
 from app.http_server import create_http_server
+from app.read_audit import ReadAuditFlusher
 from app.runtime_files import session_secret
 from app.settings import Settings
 from app.sweeper import Sweeper, build_sweeps
@@ -41,6 +42,8 @@ def _serve(args: argparse.Namespace) -> int:
         if settings.demo:
             demo_binding = _start_demo(settings, built, stack).binding_id
             callers = f"{callers};demo-cli={demo_caller_token(settings.var_dir)}:*"
+        # Registered before the gRPC server: its last flush runs once the server has stopped.
+        stack.callback(ReadAuditFlusher(built).start().stop)
         _start_grpc(settings, built, callers, tls, stack, lines)
         _start_http(settings, built, stack)
         _start_sweeps(settings, built, stack, lines)

@@ -14,6 +14,7 @@ from domain.usecases.deps import Deps, Tunables
 from domain.usecases.settle import Connected
 from domain.values import BindingStatus, Environment
 from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds, SequentialSecrets
+from tests.fakes.reads import FakeCredentialReadLog
 from tests.fakes.store import FakeStore, FakeUnitOfWork
 from tests.fakes.xero import FakeXero
 
@@ -65,14 +66,15 @@ class World:
             tasks=self.tasks,
             tunables=self.tunables,
         )
-        self.service = LedgerConnect(self.deps)
+        self.read_log = FakeCredentialReadLog()
+        self.service = LedgerConnect(self.deps, self.read_log)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
 
     def replica(self) -> LedgerConnect:
         """Another process of the service: same database and Xero, its own memory."""
-        return LedgerConnect(self.deps)
+        return LedgerConnect(self.deps, self.read_log)
 
     def account(
         self,

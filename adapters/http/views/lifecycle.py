@@ -16,7 +16,8 @@ bp.before_request(require_login)
 def activity(binding_id: str) -> str:
     view = service().queries.owned(g.account.id, binding_id)
     events = service().queries.activity(g.account.id, binding_id)
-    return render_template("activity.html", binding=view.binding, events=events)
+    reads = service().read_audit.today(g.account.id, binding_id)
+    return render_template("activity.html", binding=view.binding, events=events, reads=reads)
 
 
 @bp.get("/disconnect")

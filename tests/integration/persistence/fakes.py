@@ -17,6 +17,7 @@ from domain.grant import TokenSet
 from domain.service import LedgerConnect
 from domain.usecases.deps import Deps
 from domain.values import Environment
+from tests.fakes.reads import FakeCredentialReadLog
 
 
 class FixedClock:
@@ -137,4 +138,4 @@ def service(
         plans=Plans(),
         tasks=NoTasks(),
     )
-    return LedgerConnect(deps)
+    return LedgerConnect(deps, FakeCredentialReadLog())

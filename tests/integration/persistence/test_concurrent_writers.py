@@ -21,6 +21,7 @@ from domain.service import LedgerConnect
 from domain.usecases.deps import Deps
 from domain.values import BindingStatus
 from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds
+from tests.fakes.reads import FakeCredentialReadLog
 from tests.fakes.world import TENANTS, profile
 from tests.fakes.xero import FakeXero
 
@@ -37,7 +38,7 @@ def service(uow: SqlUnitOfWorkFactory) -> tuple[LedgerConnect, FakeXero]:
         plans=FakePlans(),
         tasks=QueuedTasks(),
     )
-    return LedgerConnect(deps), xero
+    return LedgerConnect(deps, FakeCredentialReadLog()), xero
 
 
 def connected(svc: LedgerConnect, xero: FakeXero) -> str:

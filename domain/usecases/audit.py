@@ -1,0 +1,170 @@
+"""The audit of credential reads (DESIGN §13): counted in memory on the hot path, written in
+batches, shown to the merchant and to operators.
+
+`record` runs on every token handed out, so it takes no lock and does no I/O: each thread
+counts into a dictionary of its own (one writer per dictionary, so no increment is lost), and
+the counts only ever grow. `flush` (every few seconds, and at shutdown) reads every thread's
+counts, writes what grew since the last successful flush as one row per day, caller and
+binding, and only then remembers them as written: a flush that fails leaves them for the
+next. Replicas flush the same rows; storage merges them (counts added, earliest first read,
+latest last read).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+
+from domain.ports import Clock, CredentialReadLog, UnitOfWorkFactory
+from domain.reads import CredentialReads
+from domain.usecases.access import owned_binding
+
+# (day, caller, binding id)
+Key = tuple[date, str, str]
+# How long counts stay in memory once written: today's and yesterday's keep growing.
+KEPT_DAYS = 1
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+class _Tally:
+    """One thread's reads of one caller and binding on one day."""
+
+    __slots__ = ("count", "first", "last")
+
+    def __init__(self, now: datetime) -> None:
+        self.count = 1
+        self.first = self.last = now
+
+
+class _ThreadReads:
+    """One thread's tallies by day, then (caller, binding id); only that thread adds to
+    them. `today` is the day being counted, from `since` until `until`."""
+
+    __slots__ = ("days", "today", "since", "until")
+
+    def __init__(self) -> None:
+        self.days: dict[date, dict[tuple[str, str], _Tally]] = {}
+        self.today: dict[tuple[str, str], _Tally] = {}
+        self.since = self.until = _NEVER
+
+    def count_on(self, now: datetime) -> None:
+        day = now.date()
+        self.today = self.days.setdefault(day, {})
+        self.since = datetime.combine(day, time.min, tzinfo=now.tzinfo)
+        self.until = self.since + timedelta(days=1)
+
+
+class ReadRecorder:
+    def __init__(self, log: CredentialReadLog, clock: Clock, *, enabled: bool = True) -> None:
+        """`enabled=False` records nothing (the fast-path benchmark's baseline)."""
+        self._log = log
+        self._clock = clock
+        self._enabled = enabled
+        self._local = threading.local()
+        self._threads: list[_ThreadReads] = []
+        self._joining = threading.Lock()
+        self._flushing = threading.Lock()
+        self._written: dict[tuple[int, Key], int] = {}
+
+    def record(self, caller: str, binding_id: str) -> None:
+        """`caller` was handed a credential of `binding_id`, now."""
+        if not self._enabled:
+            return
+        now = self._clock.now()
+        try:
+            mine: _ThreadReads = self._local.reads
+        except AttributeError:
+            mine = self._join()
+        if not mine.since <= now < mine.until:
+            mine.count_on(now)
+        tally = mine.today.get((caller, binding_id))
+        if tally is None:
+            mine.today[caller, binding_id] = _Tally(now)
+        else:
+            tally.count += 1
+            tally.last = now
+
+    def flush(self) -> list[CredentialReads]:
+        """Write the reads counted since the last flush and return them; storage trouble is
+        raised, and those reads are written by the next flush instead."""
+        with self._flushing:
+            unwritten, marks = self._unwritten()
+            if unwritten:
+                self._log.add(unwritten)
+            self._written.update(marks)
+            self._forget(self._clock.now().date() - timedelta(days=KEPT_DAYS))
+        return unwritten
+
+    def _join(self) -> _ThreadReads:
+        mine = _ThreadReads()
+        with self._joining:
+            self._threads.append(mine)
+        self._local.reads = mine
+        return mine
+
+    def _tallies(self) -> list[tuple[int, Key, _Tally]]:
+        """Every thread's tallies, read while the threads go on counting."""
+        with self._joining:
+            threads = list(self._threads)
+        return [
+            (number, (day, caller, binding_id), tally)
+            for number, mine in enumerate(threads)
+            for day, counts in list(mine.days.items())
+            for (caller, binding_id), tally in list(counts.items())
+        ]
+
+    def _unwritten(self) -> tuple[list[CredentialReads], dict[tuple[int, Key], int]]:
+        merged: dict[Key, CredentialReads] = {}
+        marks: dict[tuple[int, Key], int] = {}
+        for number, key, tally in self._tallies():
+            count, first, last = tally.count, tally.first, tally.last
+            done = self._written.get((number, key), 0)
+            if count > done:
+                # A clock stepped back may have put the last read before the first.
+                first, last = min(first, last), max(first, last)
+                grown = CredentialReads(*key, count - done, first, last)
+                merged[key] = merged[key].merged(grown) if key in merged else grown
+                marks[number, key] = count
+        return sorted(merged.values(), key=lambda r: r.key), marks
+
+    def _forget(self, before: date) -> None:
+        """Drop days before `before` once all their counts are written, except the day a
+        thread still counts into (one idle since then, or whose clock stepped back)."""
+        with self._joining:
+            threads = list(self._threads)
+        for number, mine in enumerate(threads):
+            for day, counts in list(mine.days.items()):
+                if day >= before or counts is mine.today:
+                    continue
+                keys = [(number, (day, *pair)) for pair in counts]
+                if all(counts[k[1][1:]].count == self._written.get(k) for k in keys):
+                    del mine.days[day]
+                    for k in keys:
+                        del self._written[k]
+
+
+class ReadAudit:
+    """Credential reads as the merchant (one binding, today) and operators see them."""
+
+    def __init__(self, log: CredentialReadLog, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._log = log
+        self._uow = uow
+        self._clock = clock
+
+    def today(self, account_id: str, binding_id: str) -> list[CredentialReads]:
+        """Today's reads (UTC) of one of the account's bindings, most read first."""
+        with self._uow() as uow:
+            owned_binding(uow, account_id, binding_id)
+        return self._log.query(since=self._clock.now().date(), binding_id=binding_id)
+
+    def search(
+        self,
+        *,
+        binding_id: str | None = None,
+        caller: str | None = None,
+        days: int = 7,
+        limit: int = 1000,
+    ) -> list[CredentialReads]:
+        """The last `days` days (today included), newest first."""
+        since = self._clock.now().date() - timedelta(days=max(1, days) - 1)
+        return self._log.query(since=since, binding_id=binding_id, caller=caller, limit=limit)
