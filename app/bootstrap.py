@@ -28,8 +28,8 @@ from domain.account import Plan
 from domain.digests import CodeDigest
 from domain.ports import (
     Clock,
-    EventWakeups,
     CredentialReadLog,
+    EventWakeups,
     IdGenerator,
     PlanCatalogue,
     SecretGenerator,
