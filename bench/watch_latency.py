@@ -1,4 +1,4 @@
-"""6. Watch latency: a change committed on replica A reaches watchers on replica B (issue 15).
+"""7. Watch latency: a change committed on replica A reaches watchers on replica B (issue 15).
 
 Two `ledger-connect serve` processes share one PostgreSQL database. The client (its own
 process, bench/watch_client.py) holds `WATCHERS_B` WatchBindings streams on replica B and
@@ -6,11 +6,14 @@ one on replica A, then sends Magento profile updates to replica A's HTTP API one
 each a transaction that writes one event. Measured per update, from the moment it was
 sent: its event at every watcher on B (cross-replica: A's NOTIFY, B's LISTEN, B's pump and
 fan-out) and at the watcher on A (the same process committed it: the baseline, measured
-for the very same events, so the rounds interleave by construction). Those figures are
-upper bounds of commit -> event, since they include the update's own handling on A; the
+for the very same events, so the rounds interleave by construction). Those include the
+update's HTTP handling on A; from the event's `occurred_at` (A's clock when the use case
+began, before its locks and commit; one host, one wall clock) is a tighter bound, and the
 time from A's answer to the event on B is a lower bound (the commit comes before the
-answer, so it can be negative). Polling (LEDGER_EVENT_POLL_S) is set to 30 s on both
-replicas, so only NOTIFY can explain a fast event on B.
+answer, so it can be negative). The headline, held to the goal (p99 under 250 ms), starts
+at the commit itself, as heard by a LISTEN connection of the client's own. Polling
+(LEDGER_EVENT_POLL_S) is set to 30 s on both replicas, so only NOTIFY can explain a fast
+event on B.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import subprocess
 import uuid
 from contextlib import ExitStack
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from app.demo import sample_profile
 from bench.context import Context
@@ -61,6 +66,11 @@ def _measure(service: Service, writes: int, watchers_b: int) -> dict[str, Any]:
             "target_b": target_b,
             "http_a": f"http://127.0.0.1:{http_a}",
             "after": built.service.events.current(),
+            "database_url": str(
+                make_url(service.url)
+                .set(drivername="postgresql")
+                .render_as_string(hide_password=False)
+            ),
             "bindings": shops,
             "writes": writes,
             "watchers_b": watchers_b,
@@ -108,23 +118,34 @@ def _client(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _rows(result: dict[str, Any]) -> list[Row]:
     cross, local, write = result["cross_replica"], result["same_replica"], result["write"]
-    after = result["cross_after_answer"]
-    name = f"6 watch latency ({result['writes']} changes, {result['watchers_b']} watchers on B)"
+    after, began = result["cross_after_answer"], result["cross_from_change"]
+    commit = result["cross_from_commit"]
+    name = f"7 watch latency ({result['writes']} changes, {result['watchers_b']} watchers on B)"
     return [
         Row(
             name,
             "postgres",
-            "change sent to A -> event at every watcher on B, p50 / p99",
-            f"{ms(cross['p50_ms'])} / {ms(cross['p99_ms'])}",
-            f"watcher on A: {ms(local['p50_ms'])} / {ms(local['p99_ms'])}",
-            times(cross["p99_ms"] / local["p99_ms"]) if local["p99_ms"] else "",
+            "commit on A (its NOTIFY heard) -> event at every watcher on B, p50 / p99",
+            f"{ms(commit['p50_ms'])} / {ms(commit['p99_ms'])}",
+            f"A answered -> event on B (lower bound): {ms(after['p50_ms'])} / "
+            f"{ms(after['p99_ms'])}",
+            "",
             f"p99 < {GOAL_P99_MS:.0f} ms",
         ),
         Row(
             name,
             "postgres",
-            "A's answer to the change -> event on B (a lower bound), p50 / p99",
-            f"{ms(after['p50_ms'])} / {ms(after['p99_ms'])}",
-            f"the change itself (profile PUT on A): {ms(write['p50_ms'])} / {ms(write['p99_ms'])}",
+            "change began on A (its occurred_at) -> event at every watcher on B, p50 / p99",
+            f"{ms(began['p50_ms'])} / {ms(began['p99_ms'])}",
+            "includes the change's own locks and commit on A",
+        ),
+        Row(
+            name,
+            "postgres",
+            "change sent to A -> event at every watcher on B, p50 / p99",
+            f"{ms(cross['p50_ms'])} / {ms(cross['p99_ms'])}",
+            f"watcher on A: {ms(local['p50_ms'])} / {ms(local['p99_ms'])}; the PUT itself: "
+            f"{ms(write['p50_ms'])} / {ms(write['p99_ms'])}",
+            times(cross["p99_ms"] / local["p99_ms"]) if local["p99_ms"] else "",
         ),
     ]

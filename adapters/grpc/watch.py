@@ -90,6 +90,8 @@ class BindingWatches:
         self._sink: _OnLoop | None = None
         self._pump: EventPump | None = None
         self._closing = False
+        # Streams the fan-out dropped for not reading (each then caught up on its own).
+        self.dropped = 0
 
     @property
     def watchers(self) -> int:
@@ -127,6 +129,7 @@ class BindingWatches:
                         yield item
                 finally:
                     self._fanout.leave(watcher)
+                self.dropped += not self._closing
                 cursor, checked, quiet_since = watcher.cursor, False, time.monotonic()
                 continue
             page = await loop.run_in_executor(self._readers, self._reader.after, cursor)

@@ -17,6 +17,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from adapters.grpc import watch
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.streams import StreamLimits
@@ -190,6 +191,40 @@ class TestWatchBindings:
         with pytest.raises(grpc.RpcError) as refused:
             next(stream)
         assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+MAX_CHANGES = 20_000
+
+
+class TestSlowReader:
+    def test_a_stream_that_stopped_reading_is_dropped_and_catches_up_exactly(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(watch, "QUEUE_LIMIT", 1)
+        with serving(watch=FAST) as running:
+            ids = shops(running, 1)
+            start = running.world.uow().events.revision()
+            stream = running.stub.WatchBindings(
+                pb.WatchBindingsRequest(after_revision=start),
+                metadata=bearer(SYNC_TOKEN),
+                timeout=WAIT_S * 3,
+            )
+            assert next(stream).WhichOneof("item") == "bookmark"
+            watches = running.server.watches
+            for _ in range(MAX_CHANGES):  # the stream is not read meanwhile
+                rename(running, ids[0])
+                if watches.dropped:
+                    break
+            assert watches.dropped == 1, "the unread stream was never dropped"
+            final = running.world.uow().events.revision()
+            got = []
+            for item in stream:
+                if item.WhichOneof("item") == "event":
+                    got.append(item.event.revision)
+                if got and got[-1] == final:
+                    break
+            stream.cancel()
+        assert got == list(range(start + 1, final + 1))
 
 
 class TestShutdown:
