@@ -1,14 +1,17 @@
-"""The baseline: a bare grpcio XeroConnectService answering GetFreshToken with a constant.
+"""The baselines: bare grpcio XeroConnectService servers answering GetFreshToken with a constant.
 
-`python -m bench.bare_server PORT SIZES_JSON` serves until SIGTERM. The answer is the real
-response message with constant fields of the sizes the real service answered with (passed
-in SIZES_JSON by the benchmark), so both put the same bytes on the wire. Same thread pool
-size and options as `adapters/grpc/server.build_server`; no interceptor, no domain, no
-database: the floor that grpcio itself sets on this machine.
+`python -m bench.bare_server PORT SIZES_JSON [sync|aio]` serves until SIGTERM. The answer is
+the real response message with constant fields of the sizes the real service answered with
+(passed in SIZES_JSON by the benchmark), so both put the same bytes on the wire (about 1,200).
+`sync` is grpcio's threaded server (16 workers); `aio` is a `grpc.aio` server on an event loop
+in the main thread. Both take the real server's channel options
+(`adapters.grpc.server.OPTIONS`); no interceptor, no domain, no database: the floor that
+grpcio itself sets on this machine, for each of its two server kinds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sys
@@ -20,9 +23,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
+from adapters.grpc.server import OPTIONS
 
-OPTIONS = (("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 1024))
 WORKERS = 16
+KINDS = ("sync", "aio")
 
 
 def constant_answer(sizes: dict[str, int]) -> pb.GetFreshTokenResponse:
@@ -45,17 +49,48 @@ class Bare(pb_grpc.XeroConnectServiceServicer):
         return self._answer
 
 
-def main() -> None:
-    port, sizes = int(sys.argv[1]), json.loads(sys.argv[2])
+class BareAio(pb_grpc.XeroConnectServiceServicer):
+    def __init__(self, answer: pb.GetFreshTokenResponse) -> None:
+        self._answer = answer
+
+    async def GetFreshToken(  # type: ignore[override]
+        self, request: pb.GetFreshTokenRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetFreshTokenResponse:
+        return self._answer
+
+
+def serve_sync(port: int, answer: pb.GetFreshTokenResponse) -> None:
     server = grpc.server(ThreadPoolExecutor(WORKERS), options=OPTIONS)
-    pb_grpc.add_XeroConnectServiceServicer_to_server(Bare(constant_answer(sizes)), server)
+    pb_grpc.add_XeroConnectServiceServicer_to_server(Bare(answer), server)
     server.add_insecure_port(f"127.0.0.1:{port}")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     server.start()
-    print(f"bare server ready on {port}, {constant_answer(sizes).ByteSize()} bytes", flush=True)
+    print(f"bare server ready on {port} (sync), {answer.ByteSize()} bytes", flush=True)
     stopping.wait()
     server.stop(0).wait()
+
+
+async def serve_aio(port: int, answer: pb.GetFreshTokenResponse) -> None:
+    server = grpc.aio.server(options=OPTIONS)
+    pb_grpc.add_XeroConnectServiceServicer_to_server(BareAio(answer), server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    await server.start()
+    print(f"bare server ready on {port} (aio), {answer.ByteSize()} bytes", flush=True)
+    await stopping.wait()
+    await server.stop(0)
+
+
+def main() -> None:
+    port, sizes = int(sys.argv[1]), json.loads(sys.argv[2])
+    kind = sys.argv[3] if len(sys.argv) > 3 else "sync"
+    answer = constant_answer(sizes)
+    if kind == "aio":
+        asyncio.run(serve_aio(port, answer))
+    else:
+        serve_sync(port, answer)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,34 @@
-"""The one interceptor every call passes: request id, caller auth, stream caps.
+"""The gate every call passes: request id, caller auth, stream caps, inside the method itself.
 
-One layer rather than three, because each `grpc.aio` interceptor costs a coroutine per call
-on the hot path. In order: the method's handler is looked up (a dict read; nothing of the
-servicer runs), the caller is judged (`auth.CallerAuth`), and a refused call gets a refusal
-of the method's own shape, so a refused stream ends at once instead of waiting for a first
-message. An allowed call runs with its request id bound for logs (a caller that sent
-`x-request-id` gets it back as initial metadata); a streaming call first takes a slot
-under the stream caps (`streams.OpenStreams`) and gives it back when it ends.
+The gate is not a `grpc.aio` interceptor: an interceptor runs per call as coroutines of its
+own (grpc's continuation, the interceptor, a handler rebuilt around a new closure), which on
+the cached `GetFreshToken` cost more than the method. Instead each method's behaviour is
+wrapped once, when it is registered (`GatedRegistry`, which the generated `add_*_to_server`
+helpers take in place of the server), and the wrapper does per call, in one coroutine: bind
+the request id for logs (a caller that sent a plain `x-request-id` keeps it and gets it back
+as initial metadata; any other gets a new one), judge the caller (`auth.CallerAuth`), refuse
+with UNAUTHENTICATED or PERMISSION_DENIED before the method runs, and, for a streaming call,
+take a slot under the stream caps (`streams.OpenStreams`) and give it back when it ends. A
+refused stream ends at once, before it reads a message. The caller's name is bound in `auth.CALLER`,
+for the credential read audit.
+
+Nothing is allocated per call beyond what grpc hands over: the wrappers, the refusals and the
+echo metadata's key are made at registration.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
 
 from adapters.grpc.auth import CALLER, CallerAuth, Verdict
 from adapters.grpc.streams import OpenStreams, peer_host
-from adapters.request_ids import METADATA_KEY, accepted, bound, metadata_value
+from adapters.request_ids import METADATA_KEY, accepted, bind, metadata_value, unbind
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 Behaviour = Callable[[Any, grpc.aio.ServicerContext], Any]
 
 REFUSALS = {
@@ -32,38 +39,157 @@ REFUSALS = {
     Verdict.FORBIDDEN: (grpc.StatusCode.PERMISSION_DENIED, "this caller may not use this method"),
 }
 TOO_MANY_STREAMS = "too many open streams from this peer or in all; close some and retry"
-_KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 
 
-class CallGate(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc ships no type stubs
+class CallGate:
     def __init__(self, auth: CallerAuth, streams: OpenStreams) -> None:
         self._auth = auth
         self._streams = streams
-        self._refusals = {
-            (verdict, kind): _refusal(kind, *refusal)
-            for verdict, refusal in REFUSALS.items()
-            for kind in _KINDS
-        }
 
-    async def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        metadata = handler_call_details.invocation_metadata or ()
+    def gated(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """`handler` (of the method at path `method`) behind the gate; done once per method."""
+        kind = _kind(handler)
+        behaviour = getattr(handler, kind)
+        if kind == "unary_unary":
+            wrapped = self._unary(method, behaviour)
+        elif inspect.isasyncgenfunction(behaviour):
+            wrapped = self._stream(method, behaviour)
+        else:
+            wrapped = self._stream_call(method, behaviour)
+        return handler._replace(**{kind: wrapped})
+
+    def _admit(
+        self, method: str, metadata: Any
+    ) -> tuple[contextvars.Token[str | None], contextvars.Token[str], str | None, Verdict]:
+        """Bind the request id, then judge the caller under it (a refusal logs its id)."""
         sent = metadata_value(metadata, METADATA_KEY)
         request_id = accepted(sent)
-        with bound(request_id):
-            verdict, caller = self._auth.judge(handler_call_details.method, metadata)
-        kind = _kind(handler)
-        if verdict in REFUSALS:
-            return self._refusals[verdict, kind]
-        name = caller.name if caller else ""
-        wrapped = _with_request_id(getattr(handler, kind), request_id, name, sent is not None)
-        if kind != "unary_unary":
-            wrapped = _capped(wrapped, self._streams)
-        return handler._replace(**{kind: wrapped})
+        id_token = bind(request_id)
+        verdict, caller = self._auth.judge(method, metadata)
+        caller_token = CALLER.set(caller.name if caller is not None else "")
+        return id_token, caller_token, request_id if sent is not None else None, verdict
+
+    def _unary(self, method: str, behaviour: Behaviour) -> Behaviour:
+        admit, refusals = self._admit, REFUSALS
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            id_token, caller_token, echo, verdict = admit(method, context.invocation_metadata())
+            try:
+                if verdict in refusals:
+                    await context.abort(*refusals[verdict])
+                if echo is not None:
+                    await context.send_initial_metadata(((METADATA_KEY, echo),))
+                return await behaviour(request, context)
+            finally:
+                CALLER.reset(caller_token)
+                unbind(id_token)
+
+        return call
+
+    def _stream(self, method: str, behaviour: Behaviour) -> Behaviour:
+        """A method that answers with a stream (an async generator)."""
+        admit, streams, refusals = self._admit, self._streams, REFUSALS
+
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            id_token, caller_token, echo, verdict = admit(method, context.invocation_metadata())
+            try:
+                if verdict in refusals:
+                    await context.abort(*refusals[verdict])
+                peer = peer_host(context.peer())
+                if not streams.admit(peer):
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
+                try:
+                    if echo is not None:
+                        await context.send_initial_metadata(((METADATA_KEY, echo),))
+                    async for response in behaviour(request, context):
+                        yield response
+                finally:
+                    streams.release(peer)
+            finally:
+                CALLER.reset(caller_token)
+                unbind(id_token)
+
+        return stream
+
+    def _stream_call(self, method: str, behaviour: Behaviour) -> Behaviour:
+        """A streaming method written as a coroutine (reads and writes on its context)."""
+        admit, streams, refusals = self._admit, self._streams, REFUSALS
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            id_token, caller_token, echo, verdict = admit(method, context.invocation_metadata())
+            try:
+                if verdict in refusals:
+                    await context.abort(*refusals[verdict])
+                peer = peer_host(context.peer())
+                if not streams.admit(peer):
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
+                try:
+                    if echo is not None:
+                        await context.send_initial_metadata(((METADATA_KEY, echo),))
+                    return await behaviour(request, context)
+                finally:
+                    streams.release(peer)
+            finally:
+                CALLER.reset(caller_token)
+                unbind(id_token)
+
+        return call
+
+
+class GatedRegistry:
+    """Stands in for the server in the generated `add_*_to_server(servicer, registry)` helpers:
+    every handler they register reaches the server behind the gate. `preserialized` names
+    methods (full paths) whose behaviour returns the response's bytes already serialized."""
+
+    def __init__(
+        self, server: grpc.aio.Server, gate: CallGate, preserialized: Iterable[str] = ()
+    ) -> None:
+        self._server = server
+        self._gate = gate
+        self._preserialized = frozenset(preserialized)
+
+    def add_registered_method_handlers(
+        self, service_name: str, method_handlers: Mapping[str, grpc.RpcMethodHandler]
+    ) -> None:
+        gated = {
+            name: self._gate.gated(
+                f"/{service_name}/{name}", self._serializing(service_name, name, h)
+            )
+            for name, h in method_handlers.items()
+        }
+        self._server.add_registered_method_handlers(service_name, gated)
+
+    def add_generic_rpc_handlers(self, generic_handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        """Registered methods never reach these; any other call they answer is gated too."""
+        self._server.add_generic_rpc_handlers(
+            tuple(_GatedGeneric(h, self._gate) for h in generic_handlers)
+        )
+
+    def _serializing(
+        self, service_name: str, name: str, handler: grpc.RpcMethodHandler
+    ) -> grpc.RpcMethodHandler:
+        if f"/{service_name}/{name}" in self._preserialized:
+            return handler._replace(response_serializer=None)
+        return handler
+
+
+class _GatedGeneric(grpc.GenericRpcHandler):  # type: ignore[misc]  # grpc ships no stubs
+    def __init__(self, inner: grpc.GenericRpcHandler, gate: CallGate) -> None:
+        self._inner = inner
+        self._gate = gate
+        self._gated: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler | None:
+        method = handler_call_details.method
+        gated = self._gated.get(method)
+        if gated is None:
+            handler = self._inner.service(handler_call_details)
+            if handler is None:
+                return None  # not remembered: a peer may send any number of unknown names
+            gated = self._gated[method] = self._gate.gated(method, handler)
+        return gated
 
 
 def _kind(handler: grpc.RpcMethodHandler) -> str:
@@ -74,69 +200,3 @@ def _kind(handler: grpc.RpcMethodHandler) -> str:
         (True, False): "stream_unary",
         (True, True): "stream_stream",
     }[streaming]
-
-
-def _with_request_id(behaviour: Behaviour, request_id: str, caller: str, echo: bool) -> Behaviour:
-    """The call runs with its request id bound for logs and its caller's name in `CALLER`."""
-    if inspect.isasyncgenfunction(behaviour):
-
-        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            token = CALLER.set(caller)
-            try:
-                with bound(request_id):
-                    if echo:
-                        await context.send_initial_metadata(((METADATA_KEY, request_id),))
-                    async for response in behaviour(request, context):
-                        yield response
-            finally:
-                CALLER.reset(token)
-
-        return stream
-
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        token = CALLER.set(caller)
-        try:
-            with bound(request_id):
-                if echo:
-                    await context.send_initial_metadata(((METADATA_KEY, request_id),))
-                return await behaviour(request, context)
-        finally:
-            CALLER.reset(token)
-
-    return call
-
-
-def _capped(behaviour: Behaviour, streams: OpenStreams) -> Behaviour:
-    if inspect.isasyncgenfunction(behaviour):
-
-        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            peer = peer_host(context.peer())
-            if not streams.admit(peer):
-                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
-            try:
-                async for response in behaviour(request, context):
-                    yield response
-            finally:
-                streams.release(peer)
-
-        return stream
-
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        peer = peer_host(context.peer())
-        if not streams.admit(peer):
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
-        try:
-            return await behaviour(request, context)
-        finally:
-            streams.release(peer)
-
-    return call
-
-
-def _refusal(kind: str, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
-    async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
-        await context.abort(code, message)
-
-    make = getattr(grpc, f"{kind}_rpc_method_handler")
-    handler: grpc.RpcMethodHandler = make(refuse)
-    return handler

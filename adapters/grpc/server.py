@@ -32,14 +32,14 @@ from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
-from adapters.grpc.gate import CallGate
+from adapters.grpc.gate import CallGate, GatedRegistry
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
-from adapters.grpc.servicer import XeroConnectServicer
+from adapters.grpc.servicer import PRESERIALIZED, XeroConnectServicer
 from adapters.grpc.streams import OpenStreams, StreamLimits
 from adapters.grpc.watch import BindingWatches, WatchSettings
 from adapters.request_ids import ContextThreadPool
@@ -156,24 +156,27 @@ def build_server(
     watch: WatchSettings = DEFAULT_WATCH,
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0).
-    `tracing` (`grpc.aio` interceptors) run first, so the trace spans the whole call.
-    `wakeups` tells the watch streams' pump that another replica committed events (without
-    it, the pump polls every `watch.poll_s`)."""
+    `tracing` (`grpc.aio` interceptors) run before the gate, so the trace spans the whole
+    call; without them the server has no interceptor at all (see `gate`). `wakeups` tells
+    the watch streams' pump that another replica committed events (without it, the pump
+    polls every `watch.poll_s`)."""
     loop = EventLoopThread("grpc-aio")
     pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-work")
     watches = BindingWatches(service.events, wakeups, watch)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     async def build() -> tuple[grpc.aio.Server, HealthReporter, int]:
+        server = grpc.aio.server(interceptors=list(tracing) or None, options=OPTIONS)
         gate = CallGate(CallerAuth(callers), OpenStreams(stream_limits))
-        server = grpc.aio.server(interceptors=[*tracing, gate], options=OPTIONS)
+        registry = GatedRegistry(server, gate, preserialized=PRESERIALIZED)
         pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            XeroConnectServicer(service, pool, watches), server
+            XeroConnectServicer(service, pool, watches), registry
         )
         health_servicer = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registry)
+        names = (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME)
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+            reflection.aio.ReflectionServicer(names), registry
         )
         bound = (
             server.add_secure_port(address, tls.credentials())

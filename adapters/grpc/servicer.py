@@ -3,7 +3,15 @@
 The use cases block (database, Xero), so they run on a bounded pool of threads; the event
 loop only waits, and a stream that waits costs no thread at all. The one exception is a
 token still in the in-process cache: a dictionary read, answered on the loop without a hop.
-Every token handed out is counted for the credential read audit, in memory (`ReadRecorder`).
+
+`GetFreshToken` is the hot path of every sync service, so it is written for it: its answer
+goes out as bytes (the method is registered without a serializer, `PRESERIALIZED`), and the
+bytes of each binding's cached token are kept beside it (`WireCache`), so a cached call reads
+two dictionaries, compares one identity and hands grpc the same bytes object again: nothing
+is converted, serialized or allocated by us. A miss, and every caller of the same binding
+that arrives while it runs, share one call on the pool (`flights.LoopFlights`); the waiters
+wait on the event loop, so a refresh storm holds one thread, not one per caller. Every token
+handed out is counted for the credential read audit, in memory (`ReadRecorder`).
 
 Each blocking call is awaited at most until the caller's deadline. The work itself is
 shielded: a refresh that outlives the deadline, or whose caller cancelled, finishes, commits
@@ -24,19 +32,65 @@ import grpc
 
 from adapters.grpc import convert, filters
 from adapters.grpc.auth import CALLER
-from adapters.grpc.binding_ids import validated
+from adapters.grpc.binding_ids import echoable, validated
+from adapters.grpc.callers import SERVICE_NAME
 from adapters.grpc.errors import DeadlinePassed, guarded, refuse
+from adapters.grpc.flights import LoopFlights
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.watch import BindingWatches, Bookmark
 from domain.errors import StorageUnavailable, ValidationFailed
 from domain.service import LedgerConnect
+from domain.usecases.tokens import FreshToken
 
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
 T = TypeVar("T")
 HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Methods whose behaviour returns its response already serialized (see GatedRegistry).
+PRESERIALIZED = (f"/{SERVICE_NAME}/GetFreshToken",)
+DEADLINE_PASSED = (
+    "the deadline passed before the answer was ready; the work carries on "
+    "(a refresh commits, and the next call gets its token)"
+)
+
+
+class WireCache:
+    """The serialized answer for each binding's cached token, valid while the token cache
+    still hands out that same token object. Bounded like the token cache: once it holds
+    `prune_at` entries, those whose token the cache no longer hands out are dropped (and
+    the threshold doubles with what stays)."""
+
+    def __init__(self, current: Callable[[str], FreshToken | None], prune_at: int = 1024) -> None:
+        self._current = current
+        self._entries: dict[str, tuple[FreshToken, bytes]] = {}
+        self._min_prune_at = self._prune_at = prune_at
+
+    def get(self, binding_id: str, token: FreshToken) -> bytes | None:
+        entry = self._entries.get(binding_id)
+        return entry[1] if entry is not None and entry[0] is token else None
+
+    def render(self, token: FreshToken) -> bytes:
+        """The answer for `token`, kept if it is the token the cache hands out (a token that
+        merely still works, handed out uncached, is serialized and forgotten)."""
+        wire = self.get(token.binding_id, token)
+        if wire is None:
+            wire = convert.fresh_token(token).SerializeToString()
+            if self._current(token.binding_id) is token:
+                self._entries[token.binding_id] = (token, wire)
+                if len(self._entries) >= self._prune_at:
+                    self._prune()
+        return wire
+
+    def _prune(self) -> None:
+        self._entries = {
+            key: entry for key, entry in self._entries.items() if self._current(key) is entry[0]
+        }
+        self._prune_at = max(self._min_prune_at, 2 * len(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
@@ -53,20 +107,55 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self._record_read = service.reads.record
         self._pool = pool
         self._watches = watches
+        self._flights: LoopFlights[FreshToken] = LoopFlights(pool)
+        self._wire = WireCache(self._cached_token)
 
-    @guarded(pb.GetFreshTokenResponse())
-    async def GetFreshToken(
+    async def GetFreshToken(  # answers bytes: PRESERIALIZED
         self, request: pb.GetFreshTokenRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetFreshTokenResponse:
-        binding_id = validated(request.binding_id)
-        min_valid_for = _min_valid_for(request)
-        cached = self._cached_token(binding_id, min_valid_for)
-        if cached is None:
-            budget = _budget(context)
-            work = self._fresh_token
-            cached = await self._blocking(context, work, binding_id, budget, min_valid_for)
-        self._record_read(CALLER.get(), binding_id)
-        return convert.fresh_token(cached)
+    ) -> bytes:
+        binding_id = request.binding_id
+        try:
+            if request.HasField("min_valid_for"):
+                min_valid_for = _min_valid_for(request)
+                token = self._cached_token(validated(binding_id), min_valid_for)
+            else:
+                min_valid_for = None
+                token = self._cached_token(binding_id)
+                if token is not None:
+                    wire = self._wire.get(binding_id, token)
+                    if wire is not None:
+                        self._record_read(CALLER.get(), binding_id)
+                        return wire  # the hot path: dictionary reads, one identity check
+                else:
+                    validated(binding_id)
+            if token is None:
+                token = await self._miss(binding_id, min_valid_for, context)
+            self._record_read(CALLER.get(), binding_id)
+            return self._wire.render(token)
+        except Exception as error:
+            refuse(context, error, "GetFreshToken", echoable(binding_id))
+            return b""
+
+    async def _miss(
+        self,
+        binding_id: str,
+        min_valid_for: timedelta | None,
+        context: grpc.aio.ServicerContext,
+    ) -> FreshToken:
+        """Not in the cache: one call on the pool for this binding (and minimum life) at a
+        time, whoever else is waiting for it."""
+        budget = _budget(context)
+        try:
+            return await self._flights.run(
+                (binding_id, min_valid_for),
+                self._fresh_token,
+                binding_id,
+                budget,
+                min_valid_for,
+                timeout=budget,
+            )
+        except TimeoutError:
+            raise DeadlinePassed(DEADLINE_PASSED) from None
 
     @guarded(pb.GetRefDataResponse())
     async def GetRefData(
@@ -146,10 +235,7 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
                 asyncio.shield(asyncio.wrap_future(done)), _budget(context)
             )
         except TimeoutError:
-            raise DeadlinePassed(
-                "the deadline passed before the answer was ready; the work carries on "
-                "(a refresh commits, and the next call gets its token)"
-            ) from None
+            raise DeadlinePassed(DEADLINE_PASSED) from None
 
 
 def _retrieve(done: Future[Any]) -> None:

@@ -42,9 +42,10 @@ class Running:
 
 
 @contextmanager
-def serving(**options: Any) -> Iterator[Running]:
-    """A real server on port 0 over a fresh World; `options` go to `build_server`."""
-    world = World()
+def serving(world: World | None = None, **options: Any) -> Iterator[Running]:
+    """A real server on port 0 over `world` (a fresh one by default); `options` go to
+    `build_server`."""
+    world = world or World()
     healthy = [True]
     server, port = build_server(
         world.service,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import grpc
 from google.protobuf.message import Message
@@ -16,8 +16,10 @@ from google.rpc import error_details_pb2, status_pb2
 
 from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_NAME, parse_callers
-from adapters.grpc.gate import CallGate
-from adapters.grpc.servicer import XeroConnectServicer
+from adapters.grpc.gate import CallGate, GatedRegistry
+from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
+from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
+from adapters.grpc.servicer import PRESERIALIZED, XeroConnectServicer
 from adapters.grpc.streams import OpenStreams, StreamLimits
 from tests.fakes.world import World
 
@@ -27,9 +29,19 @@ CALLERS = parse_callers(f"sync={SYNC_TOKEN}:*; reader={READER_TOKEN}:GetBinding"
 DETAILS_KEY = "grpc-status-details-bin"
 
 
-class _CallDetails(NamedTuple):
-    method: str
-    invocation_metadata: Sequence[tuple[str, str]]
+class _Captured:
+    """Stands in for the server: keeps the handlers registered on it, by path."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def add_registered_method_handlers(
+        self, service_name: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
+        self.handlers |= {f"/{service_name}/{name}": h for name, h in handlers.items()}
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        pass
 
 
 class Aborted(Exception):
@@ -108,7 +120,12 @@ class Harness:
         self.world = world
         self.pool = ThreadPoolExecutor(4, thread_name_prefix="test-work")
         self._servicer = XeroConnectServicer(world.service, self.pool)
-        self._gate = CallGate(CallerAuth(CALLERS), OpenStreams(StreamLimits()))
+        gate = CallGate(CallerAuth(CALLERS), OpenStreams(StreamLimits()))
+        self._server = _Captured()
+        registry = GatedRegistry(self._server, gate, PRESERIALIZED)  # type: ignore[arg-type]
+        pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            self._servicer, registry
+        )
 
     def call(
         self,
@@ -127,18 +144,14 @@ class Harness:
         metadata: Sequence[tuple[str, str]],
         timeout: float | None,
     ) -> Outcome:
-        implementation = grpc.unary_unary_rpc_method_handler(getattr(self._servicer, method))
-
-        async def lookup(details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
-            return implementation
-
-        details = _CallDetails(f"/{SERVICE_NAME}/{method}", metadata)
-        handler = await self._gate.intercept_service(lookup, details)
+        handler = self._server.handlers[f"/{SERVICE_NAME}/{method}"]
         context = FakeContext(metadata, timeout)
         try:
             response = await handler.unary_unary(request, context)
         except Aborted:
             response = None
+        if isinstance(response, bytes):  # a PRESERIALIZED method: what goes on the wire
+            response = getattr(pb, f"{method}Response").FromString(response)
         return Outcome(response, context.trailing_metadata, context.code, context.details)
 
     def close(self) -> None:
