@@ -9,8 +9,8 @@ from typing import Any
 import grpc
 import pytest
 
-from adapters.grpc.callers import SERVICE_NAME
 from adapters.grpc.auth import CALLER, CallerAuth
+from adapters.grpc.callers import SERVICE_NAME
 from adapters.grpc.gate import CallGate, GatedRegistry
 from adapters.grpc.streams import OpenStreams, StreamLimits
 from adapters.request_ids import current
