@@ -18,12 +18,14 @@ from adapters.persistence.read_log import SqlCredentialReadLog
 from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemClock, SystemSecrets, ThreadTaskRunner, UuidGenerator
+from adapters.webhooks.sender import HttpWebhookSender
 from adapters.xero.config import XeroEnvironmentConfig
 from adapters.xero.limits import OrgLimiter
 from adapters.xero.provider import HttpXeroProvider
 from app.keyring_loader import load_keyring, verify_stored_key_ids
 from app.runtime_files import session_secret
 from app.settings import Settings
+from app.webhooks import Webhooks, build_webhooks
 from domain.account import Plan
 from domain.digests import CodeDigest
 from domain.ports import (
@@ -35,6 +37,7 @@ from domain.ports import (
     SecretGenerator,
     TaskRunner,
     UnitOfWorkFactory,
+    WebhookSender,
     XeroProvider,
 )
 from domain.service import LedgerConnect
@@ -64,6 +67,7 @@ class Container:
     keyring: LiveKeyring | None = None
     # PostgreSQL's LISTEN for the outbox's NOTIFY; None: watch streams poll (SQLite, fakes).
     wakeups: EventWakeups | None = None
+    webhooks: Webhooks | None = None
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -83,6 +87,7 @@ def bootstrap(
     tasks: TaskRunner | None = None,
     tracing: Tracing | None = None,
     read_log: CredentialReadLog | None = None,
+    webhook_sender: WebhookSender | None = None,
 ) -> Container:
     """Real adapters for every port not given; `uow` and `read_log` come together."""
     closers: list[Callable[[], None]] = []
@@ -146,8 +151,23 @@ def bootstrap(
         ),
     )
     service = LedgerConnect(deps, read_log, audit_reads=settings.read_audit)
+    if webhook_sender is None:
+        http_sender = HttpWebhookSender(settings.webhooks.policy.timeout_s)
+        closers.append(http_sender.close)
+        webhook_sender = http_sender
+    webhooks = build_webhooks(settings.webhooks, deps.uow, deps.clock, webhook_sender)
+    metrics.watch_webhooks(webhooks.admin.status)
     return Container(
-        settings, service, database, healthy, closers, metrics, tracing, keyring, wakeups
+        settings,
+        service,
+        database,
+        healthy,
+        closers,
+        metrics,
+        tracing,
+        keyring,
+        wakeups,
+        webhooks,
     )
 
 

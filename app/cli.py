@@ -28,6 +28,7 @@ COMMANDS = (
     "demo",
     "status",
     "audit",
+    "webhooks",
 )
 
 

@@ -11,6 +11,7 @@ from typing import TypedDict
 
 from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
+from app.webhook_settings import WebhookSettings, WebhookSettingsError, webhook_settings
 from domain.account import Plan
 from domain.errors import ValidationFailed
 from domain.sessions import SessionLifetimes
@@ -75,6 +76,7 @@ class Settings:
     grpc_tls_client_ca: str = ""
     grpc_allow_insecure: bool = False
     tiers: Mapping[Environment, Tier] = field(default_factory=dict)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def app_budget_per_minute(self) -> int:
@@ -167,6 +169,7 @@ class Settings:
             read_audit_flush_s=_positive(e, "LEDGER_READ_AUDIT_FLUSH_S", 10.0),
             **_sweep_settings(e),
             tiers={env: parse_tier(e, env) for env in Environment},
+            webhooks=_webhooks(e),
         )
 
 
@@ -296,6 +299,13 @@ def _sweep_settings(e: Mapping[str, str]) -> _SweepSettings:
         "metrics_host": e.get("LEDGER_METRICS_HOST", "127.0.0.1"),
         "metrics_port": _int(e, "LEDGER_METRICS_PORT", 0),
     }
+
+
+def _webhooks(e: Mapping[str, str]) -> WebhookSettings:
+    try:
+        return webhook_settings(e)
+    except WebhookSettingsError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _positive(e: Mapping[str, str], key: str, default: float) -> float:

@@ -19,6 +19,13 @@ from domain.schedule import Backlog
 from domain.sessions import BrowserSession
 from domain.throttle import Bucket
 from domain.values import BindingStatus, Environment
+from domain.webhooks import (
+    DeliveryQuery,
+    DeliveryRecord,
+    SendResult,
+    WebhookCursor,
+    WebhookMessage,
+)
 
 
 class Clock(Protocol):
@@ -305,9 +312,9 @@ class EventLog(Protocol):
         """Committed events with a revision above `revision`, oldest first."""
         ...
 
-    def compact(self, older_than: datetime, limit: int) -> int:
+    def compact(self, older_than: datetime, limit: int, keep_after: int | None = None) -> int:
         """Remove up to `limit` of the oldest events written before `older_than`, always a
-        prefix of the revisions; returns how many went."""
+        prefix of the revisions, never one above `keep_after`; returns how many went."""
         ...
 
 
@@ -321,6 +328,58 @@ class EventWakeups(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, message: WebhookMessage) -> SendResult:
+        """POST the message once, within the sender's timeout; never raises for the
+        receiver's failures (they come back as the result)."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    """Webhook subscribers' cursors (one row each, claimed with a lease so that one replica
+    at a time delivers a subscriber) and the delivery log."""
+
+    def cursors(self) -> list[WebhookCursor]: ...
+
+    def start(self, subscriber: str, revision: int) -> None:
+        """A cursor at `revision` for a subscriber that has none (nothing if it has)."""
+        ...
+
+    def forget_except(self, subscribers: Collection[str]) -> int:
+        """Delete the cursors of subscribers no longer configured; how many went."""
+        ...
+
+    def claim(
+        self, subscriber: str, holder: str, now: datetime, until: datetime
+    ) -> WebhookCursor | None:
+        """The cursor, leased to `holder` until `until`, unless another holds it past `now`."""
+        ...
+
+    def save(self, cursor: WebhookCursor, holder: str, until: datetime) -> bool:
+        """Write the cursor and extend the lease, only while `holder` holds it; False if
+        another took it over (its holder then stops)."""
+        ...
+
+    def release(self, subscriber: str, holder: str) -> None: ...
+
+    def enable(self, subscriber: str) -> WebhookCursor | None:
+        """Clear the disabled mark and the failures; None without such a cursor."""
+        ...
+
+    def held_through(self) -> int | None:
+        """The lowest revision an enabled subscriber has acknowledged (compaction keeps the
+        events after it), None without enabled subscribers."""
+        ...
+
+    def log(self, record: DeliveryRecord) -> None: ...
+
+    def deliveries(self, query: DeliveryQuery) -> list[DeliveryRecord]:
+        """Log lines matching the query, newest first."""
+        ...
+
+    def purge_log(self, before: datetime) -> int: ...
 
 
 class SessionRepository(Protocol):
@@ -369,6 +428,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     throttles: ThrottleStore
     egress: EgressLog
+    webhooks: WebhookRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

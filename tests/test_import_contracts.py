@@ -60,6 +60,18 @@ VIOLATIONS = [
         id="flask-in-persistence",
     ),
     pytest.param(
+        "adapters/webhooks/sender.py",
+        "import sqlalchemy",
+        "the webhook sender imports no database, web or gRPC library",
+        id="sqlalchemy-in-the-webhook-sender",
+    ),
+    pytest.param(
+        "adapters/webhooks/sender.py",
+        "from adapters.persistence.uow import SqlUnitOfWorkFactory",
+        "the adapters are independent; only the composition root joins them",
+        id="persistence-in-the-webhook-sender",
+    ),
+    pytest.param(
         "adapters/xero/provider.py",
         "import sqlalchemy",
         "the Xero adapter imports no database, web or gRPC library",

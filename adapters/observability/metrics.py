@@ -11,16 +11,18 @@ the credential read audit (labelled by caller only: bindings would be unbounded)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import waitress
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 
 from adapters.observability.fleet import FleetCollector
+from adapters.observability.webhooks import WebhookCollector
 from adapters.web_headers import HEADERS
 from domain.reads import CredentialReads
 from domain.usecases.sweeps import FleetStatus, SweepResult
+from domain.webhooks import SubscriberStatus
 
 NO_STORE = {"Cache-Control": "no-store"}
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -77,9 +79,22 @@ class Metrics:
             ["caller"],
             registry=r,
         )
+        self.webhook_deliveries = Counter(
+            "ledger_webhook_deliveries",
+            "Webhook delivery attempts by subscriber and outcome",
+            ["subscriber", "outcome"],
+            registry=r,
+        )
 
     def watch_fleet(self, status: Callable[[], FleetStatus], ttl_s: float = 15.0) -> None:
         self.registry.register(FleetCollector(status, ttl_s))
+
+    def watch_webhooks(self, status: Callable[[], Sequence[SubscriberStatus]]) -> None:
+        self.registry.register(WebhookCollector(status))
+
+    def record_webhooks(self, outcomes: Mapping[tuple[str, str], int]) -> None:
+        for (subscriber, outcome), count in outcomes.items():
+            self.webhook_deliveries.labels(subscriber, outcome).inc(count)
 
     def record_sweeps(self, results: Iterable[SweepResult]) -> None:
         for result in results:

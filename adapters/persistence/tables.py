@@ -174,6 +174,42 @@ credential_reads = Table(
     Index("ix_credential_reads_binding_id", "binding_id", "day"),
 )
 
+# Webhook subscribers (domain.webhooks): one cursor row each, leased to the replica that
+# delivers it, and the delivery log (an attempt per row, plus operators' and compaction's marks).
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("subscriber", String(64), primary_key=True),
+    Column("delivered_through", REVISION, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("failing_since", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+    Column("disabled_at", UtcDateTime),
+    Column("disabled_reason", Text, nullable=False),
+    Column("leased_by", String(128)),
+    Column("lease_until", UtcDateTime),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("subscriber", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("revision", REVISION, nullable=False),
+    Column("webhook_id", String(64), nullable=False),
+    Column("binding_id", String(ID), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("http_status", Integer),
+    Column("error", Text, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Index("ix_webhook_deliveries_subscriber", "subscriber", "id"),
+    Index("ix_webhook_deliveries_binding_id", "binding_id", "id"),
+    Index("ix_webhook_deliveries_at", "at"),
+)
+
 # Who sweeps what: one row per leased item (a binding's connection check, an organisation's
 # reference refresh); taken only when absent or ended, so one sweeper of many does the work.
 leases = Table(

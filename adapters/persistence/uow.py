@@ -23,6 +23,7 @@ from adapters.persistence.repositories.leases import SqlLeaseRepository
 from adapters.persistence.repositories.references import SqlReferenceCacheStore
 from adapters.persistence.repositories.sessions import SqlSessionRepository
 from adapters.persistence.repositories.throttles import SqlThrottleStore
+from adapters.persistence.repositories.webhooks import SqlWebhookRepository
 from adapters.persistence.transaction import Tx
 from domain.ports import UnitOfWork
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork(UnitOfWork):
     sessions: SqlSessionRepository
     throttles: SqlThrottleStore
     egress: SqlEgressLog
+    webhooks: SqlWebhookRepository
 
     def __init__(self, database: Database, sealer: Sealer, tracer: Tracer) -> None:
         self._database = database
@@ -64,6 +66,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.sessions = SqlSessionRepository(tx)
         self.throttles = SqlThrottleStore(tx)
         self.egress = SqlEgressLog(tx)
+        self.webhooks = SqlWebhookRepository(tx)
         return self
 
     def __exit__(

@@ -26,6 +26,7 @@ from app.read_audit import ReadAuditFlusher
 from app.runtime_files import session_secret
 from app.settings import Settings
 from app.sweeper import Sweeper, build_sweeps
+from app.webhooks import start_webhooks
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -127,6 +128,7 @@ def _start_sweeps(settings: Settings, built: Container, stack: ExitStack, lines:
     if settings.sweep:
         stack.callback(Sweeper(sweeps, built).start().stop)
         lines.append(f"sweeps      every {settings.sweep_tick_s:g} s")
+        _start_webhooks(built, stack, lines)
     if not settings.metrics_port:
         lines.append("metrics     off (set LEDGER_METRICS_PORT)")
         return
@@ -137,6 +139,15 @@ def _start_sweeps(settings: Settings, built: Container, stack: ExitStack, lines:
         raise CommandError(_busy("metrics", host, port)) from None
     stack.callback(server.stop)
     lines.append(f"metrics     http://{host}:{server.port}/metrics")
+
+
+def _start_webhooks(built: Container, stack: ExitStack, lines: list[str]) -> None:
+    assert built.webhooks is not None
+    worker = start_webhooks(built.webhooks, built.metrics)
+    if worker is not None:
+        stack.callback(worker.stop)
+        count = len(built.webhooks.admin.subscribers)
+        lines.append(f"webhooks    {count} subscriber(s), every {built.webhooks.poll_s:g} s")
 
 
 def _busy(what: str, host: str, port: int) -> str:

@@ -14,13 +14,14 @@ from contextlib import ExitStack
 from adapters.observability.metrics import MetricsServer
 from app.commands.context import service_process
 from app.sweeper import Sweeper, build_sweeps
+from app.webhooks import start_webhooks
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "worker",
         help="run the background sweeps only (token retries and keep-alive, reference data, "
-        "connection checks, housekeeping)",
+        "connection checks, housekeeping, webhook delivery)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -37,6 +38,11 @@ def _work(args: argparse.Namespace) -> int:
             lines.append(f"metrics     http://{settings.metrics_host}:{server.port}/metrics")
         sweeper = Sweeper(build_sweeps(built), built).start()
         stack.callback(sweeper.stop)
+        assert built.webhooks is not None
+        webhooks = start_webhooks(built.webhooks, built.metrics)
+        if webhooks is not None:
+            stack.callback(webhooks.stop)
+            lines.append(f"webhooks    {len(built.webhooks.admin.subscribers)} subscriber(s)")
         print("\n".join(["ledger-connect worker is running", *lines]), flush=True)
         stopping.wait()
         print("stopping ...", flush=True)

@@ -22,6 +22,7 @@ from domain.grant import TokenView
 from domain.schedule import Backlog
 from domain.throttle import EMPTY, Bucket
 from domain.values import BindingStatus, Environment, install_key
+from tests.fakes.webhooks import FakeWebhooks
 
 
 class FakeStore:
@@ -428,10 +429,15 @@ class FakeEvents:
         with self._uow.store.mutex:
             return [e for e in self._uow.store.events if e.revision > revision][:limit]
 
-    def compact(self, older_than: datetime, limit: int) -> int:
+    def compact(self, older_than: datetime, limit: int, keep_after: int | None = None) -> int:
         store = self._uow.store
+        keep = float("inf") if keep_after is None else keep_after
         with store.mutex:
-            doomed = list(itertools.takewhile(lambda e: e.at < older_than, store.events[:limit]))
+            doomed = list(
+                itertools.takewhile(
+                    lambda e: e.at < older_than and e.revision <= keep, store.events[:limit]
+                )
+            )
             if doomed:
                 store.events = store.events[len(doomed) :]
                 store.compacted_through = doomed[-1].revision
@@ -480,6 +486,7 @@ class FakeUnitOfWork:
         self.sessions = FakeSessions(self, "sessions", "token_hash")
         self.throttles = FakeThrottles(self)
         self.egress = FakeEgress(self)
+        self.webhooks = FakeWebhooks(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -85,7 +85,7 @@ class SqlEventLog(EventLog):
         )
         return [event_from(row) for row in self._tx.rows(statement)]
 
-    def compact(self, older_than: datetime, limit: int) -> int:
+    def compact(self, older_than: datetime, limit: int, keep_after: int | None = None) -> int:
         oldest = select(events.c.revision).order_by(events.c.revision).limit(limit).subquery()
         through = self._tx.run(
             select(func.max(events.c.revision)).where(
@@ -100,6 +100,8 @@ class SqlEventLog(EventLog):
         ).scalar_one()
         if first_kept is not None:
             through = min(through, first_kept - 1)
+        if keep_after is not None:
+            through = min(through, keep_after)
         removed = self._tx.run(delete(events).where(events.c.revision <= through)).rowcount
         self._tx.run(
             update(event_revision)

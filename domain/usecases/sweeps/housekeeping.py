@@ -1,8 +1,9 @@
 """Expired connect attempts (10 minutes), pairing codes (15), browser sessions and drained
-throttle buckets, leases ended a day ago, and binding events older than the retention
-(compaction: watchers behind it list again), are deleted; a lease lets one sweeper of many
-do it every `housekeeping_every`. An attempt for a new organisation that Xero never answered
-is recorded on its binding first."""
+throttle buckets, leases ended a day ago, and binding events and webhook delivery-log lines
+older than the retention (compaction: watchers behind it list again), are deleted; a lease
+lets one sweeper of many do it every `housekeeping_every`. Compaction keeps every event an
+enabled webhook subscriber has not acknowledged yet (a disabled one holds nothing back).
+An attempt for a new organisation that Xero never answered is recorded on its binding first."""
 
 from __future__ import annotations
 
@@ -44,7 +45,10 @@ class Housekeeping:
                     idle_before=now - lifetimes.idle, created_before=now - lifetimes.absolute
                 ),
                 throttles=uow.throttles.purge(now),
-                events=uow.events.compact(events_before, EVENTS_BATCH),
+                events=uow.events.compact(
+                    events_before, EVENTS_BATCH, keep_after=uow.webhooks.held_through()
+                ),
+                webhook_deliveries=uow.webhooks.purge_log(events_before),
             )
             uow.commit()
         return +(deleted + Counter(abandoned_choices=released, never_returned=never_returned))

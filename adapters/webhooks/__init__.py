@@ -1,0 +1,1 @@
+"""Outbound webhooks: the httpx adapter behind the domain's WebhookSender port."""

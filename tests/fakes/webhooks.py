@@ -1,0 +1,124 @@
+"""Fakes for webhooks: the cursor table and delivery log (written at once, as the SQL
+statements' row locks decide), and a sender that answers from a script."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from domain.webhooks import DeliveryQuery, DeliveryRecord, SendResult, WebhookCursor, WebhookMessage
+
+
+class FakeWebhooks:
+    """Starting and forgetting cursors waits for the commit, like any write; claims, saves
+    and releases are taken at once, as the single UPDATE's row lock would decide."""
+
+    def __init__(self, uow: Any) -> None:
+        self._uow = uow
+        self._store = uow.store
+        self._cursors: dict[str, tuple[WebhookCursor, str | None, datetime | None]] = (
+            self._store.tables["webhook_cursors"]
+        )
+        self._log: dict[int, DeliveryRecord] = self._store.tables["webhook_deliveries"]
+
+    def cursors(self) -> list[WebhookCursor]:
+        with self._store.mutex:
+            return [self._cursors[name][0] for name in sorted(self._cursors)]
+
+    def start(self, subscriber: str, revision: int) -> None:
+        with self._store.mutex:
+            if subscriber not in self._cursors:
+                row = (WebhookCursor(subscriber, revision), None, None)
+                self._uow.write("webhook_cursors", subscriber, row)
+
+    def forget_except(self, subscribers: Collection[str]) -> int:
+        with self._store.mutex:
+            doomed = [name for name in self._cursors if name not in subscribers]
+        for name in doomed:
+            self._uow.write("webhook_cursors", name, None)
+        return len(doomed)
+
+    def claim(
+        self, subscriber: str, holder: str, now: datetime, until: datetime
+    ) -> WebhookCursor | None:
+        with self._store.mutex:
+            found = self._cursors.get(subscriber)
+            if found is None:
+                return None
+            cursor, held_by, held_until = found
+            if held_by not in (None, holder) and held_until is not None and held_until > now:
+                return None
+            self._cursors[subscriber] = (cursor, holder, until)
+            return cursor
+
+    def save(self, cursor: WebhookCursor, holder: str, until: datetime) -> bool:
+        with self._store.mutex:
+            found = self._cursors.get(cursor.subscriber)
+            if found is None or found[1] != holder:
+                return False
+            self._cursors[cursor.subscriber] = (cursor, holder, until)
+            return True
+
+    def release(self, subscriber: str, holder: str) -> None:
+        with self._store.mutex:
+            found = self._cursors.get(subscriber)
+            if found is not None and found[1] == holder:
+                self._cursors[subscriber] = (found[0], None, None)
+
+    def enable(self, subscriber: str) -> WebhookCursor | None:
+        with self._store.mutex:
+            found = self._cursors.get(subscriber)
+            if found is None:
+                return None
+            enabled = found[0].enabled()
+            self._cursors[subscriber] = (enabled, found[1], found[2])
+            return enabled
+
+    def held_through(self) -> int | None:
+        with self._store.mutex:
+            live = [c.delivered_through for c, _, _ in self._cursors.values() if not c.disabled]
+            return min(live) if live else None
+
+    def log(self, record: DeliveryRecord) -> None:
+        with self._store.mutex:
+            number = len(self._log) + 1 + max(self._log, default=0)
+            self._log[number] = replace(record, id=number)
+
+    def deliveries(self, query: DeliveryQuery) -> list[DeliveryRecord]:
+        with self._store.mutex:
+            newest_first = [self._log[n] for n in sorted(self._log, reverse=True)]
+        chosen = (
+            r
+            for r in newest_first
+            if (not query.subscriber or r.subscriber == query.subscriber)
+            and (not query.binding_id or r.binding_id == query.binding_id)
+            and (not query.outcomes or r.outcome in query.outcomes)
+            and (query.since is None or r.at >= query.since)
+        )
+        return list(itertools.islice(chosen, query.limit))
+
+    def purge_log(self, before: datetime) -> int:
+        with self._store.mutex:
+            old = [n for n, r in self._log.items() if r.at < before]
+            for number in old:
+                del self._log[number]
+            return len(old)
+
+
+@dataclass
+class ScriptedSender:
+    """Answers each send with the next scripted result (200 once the script runs out) and
+    keeps every message it was given."""
+
+    script: list[SendResult] = field(default_factory=list)
+    sent: list[WebhookMessage] = field(default_factory=list)
+
+    def send(self, message: WebhookMessage) -> SendResult:
+        self.sent.append(message)
+        return self.script.pop(0) if self.script else SendResult(200)
+
+    def fail(self, count: int, status: int | None = 503, **extra: Any) -> None:
+        self.script += [SendResult(status, "refused", **extra) for _ in range(count)]
