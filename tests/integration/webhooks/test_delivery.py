@@ -3,16 +3,18 @@ Standard Webhooks signature itself, and a receiver that goes down and comes back
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
+import pytest
 from prometheus_client import generate_latest
 
 from app.bootstrap import Container
 from app.webhooks import WebhookWorker
 from domain.webhooks import DeliveryOutcome, DeliveryQuery
 from tests.integration.webhooks.conftest import Build, account, pair
-from tests.integration.webhooks.receiver import Receiver
+from tests.integration.webhooks.receiver import SECRET, Receiver
 
 DEADLINE_S = 60.0
 
@@ -68,8 +70,9 @@ def test_events_arrive_in_order_signed_by_the_standard(build: Build, receiver: R
 
 
 def test_a_receiver_that_is_down_loses_nothing_when_it_comes_back(
-    build: Build, receiver: Receiver
+    build: Build, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     built = build()
     owner = account(built)
     start = started(built)
@@ -105,3 +108,6 @@ def test_a_receiver_that_is_down_loses_nothing_when_it_comes_back(
     ]
     assert delivered_first.attempt == len(attempts) + 1
     assert delivered_first.http_status == 200
+    assert "webhooks: {'sync:failed': 1}" in caplog.text, "failures are logged"
+    assert SECRET not in caplog.text and SECRET.removeprefix("whsec_") not in caplog.text
+    assert not any(r.body.decode() in caplog.text for r in receiver.received)
