@@ -29,6 +29,7 @@ from domain.schedule import Backlog
 from domain.tier import ConnectionUsage
 from domain.usecases.sweeps import FleetStatus, SweepResult
 from domain.values import BindingStatus, Environment
+from domain.webhooks import SubscriberStatus, WebhookCursor
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -207,6 +208,10 @@ def filled_metrics() -> Metrics:
         connections={env: ConnectionUsage(env.value, 4, 50) for env in Environment},
     )
     metrics.watch_fleet(lambda: status)
+    outcomes = ("delivered", "failed", "disabled", "taken", "lost")
+    metrics.record_webhooks({("sync", outcome): 1 for outcome in outcomes})
+    cursor = WebhookCursor("sync", 3)
+    metrics.watch_webhooks(lambda: [SubscriberStatus("sync", True, cursor, 5)])
     return metrics
 
 

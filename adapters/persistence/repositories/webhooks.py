@@ -35,20 +35,17 @@ class SqlWebhookRepository(WebhookRepository):
         return [_cursor(row) for row in rows]
 
     def start(self, subscriber: str, revision: int) -> None:
-        self._tx.writing()
         insert_ = sqlite_insert if self._tx.is_sqlite else pg_insert
         values = {**_values(WebhookCursor(subscriber, revision)), "subscriber": subscriber}
         self._tx.run(insert_(cursors).values(values).on_conflict_do_nothing())
 
     def forget_except(self, subscribers: Collection[str]) -> int:
-        self._tx.writing()
         doomed = delete(cursors).where(cursors.c.subscriber.not_in(list(subscribers)))
         return int(self._tx.run(doomed).rowcount)
 
     def claim(
         self, subscriber: str, holder: str, now: datetime, until: datetime
     ) -> WebhookCursor | None:
-        self._tx.writing()
         free = or_(
             cursors.c.leased_by.is_(None),
             cursors.c.lease_until <= now,
@@ -64,7 +61,6 @@ class SqlWebhookRepository(WebhookRepository):
         return None if row is None else _cursor(row)
 
     def save(self, cursor: WebhookCursor, holder: str, until: datetime) -> bool:
-        self._tx.writing()
         statement = (
             update(cursors)
             .where(cursors.c.subscriber == cursor.subscriber, cursors.c.leased_by == holder)
@@ -73,7 +69,6 @@ class SqlWebhookRepository(WebhookRepository):
         return int(self._tx.run(statement).rowcount) == 1
 
     def release(self, subscriber: str, holder: str) -> None:
-        self._tx.writing()
         self._tx.run(
             update(cursors)
             .where(cursors.c.subscriber == subscriber, cursors.c.leased_by == holder)
@@ -81,7 +76,7 @@ class SqlWebhookRepository(WebhookRepository):
         )
 
     def enable(self, subscriber: str) -> WebhookCursor | None:
-        self._tx.writing()
+        self._tx.writing()  # read and rewrite under the write lock (SQLite)
         row = self._tx.row(select(cursors).where(cursors.c.subscriber == subscriber))
         if row is None:
             return None
@@ -99,7 +94,6 @@ class SqlWebhookRepository(WebhookRepository):
         return None if held is None else int(held)
 
     def log(self, record: DeliveryRecord) -> None:
-        self._tx.writing()
         self._tx.run(insert(deliveries).values(_record_values(record)))
 
     def deliveries(self, query: DeliveryQuery) -> list[DeliveryRecord]:
@@ -117,7 +111,6 @@ class SqlWebhookRepository(WebhookRepository):
         return [_record(row) for row in self._tx.rows(statement)]
 
     def purge_log(self, before: datetime) -> int:
-        self._tx.writing()
         return int(self._tx.run(delete(deliveries).where(deliveries.c.at < before)).rowcount)
 
 
