@@ -19,10 +19,11 @@ from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from domain.errors import ValidationFailed
 from domain.events import BindingEvent, EventFilter
 from domain.fanout import FanOut, Mailbox, Watcher
 from domain.ports import EventWakeups
-from domain.usecases.watch import READ_BATCH, EventPump, EventReader, EventSink
+from domain.usecases.watch import READ_BATCH, EventPump, EventReader, EventSink, checked_scope
 
 QUEUE_LIMIT = 256
 CATCH_UP_READERS = 2
@@ -117,6 +118,9 @@ class BindingWatches:
         """Events after `after` that `scope` matches, then live, with bookmarks; raises the
         domain's refusals (a compacted or future revision)."""
         assert self._sink is not None, "start() first"
+        checked_scope(scope)
+        if after < 0:
+            raise ValidationFailed("after_revision is never negative")
         await self._sink.ready.wait()
         loop = asyncio.get_running_loop()
         cursor, checked, quiet_since = after, False, time.monotonic()

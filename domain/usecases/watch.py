@@ -72,6 +72,8 @@ class EventReader:
         """Events after `revision`, oldest first; `through` is the last one's revision, or
         `revision` when nothing newer is committed. Refuses a revision whose successors
         compaction removed, and one beyond the newest committed."""
+        if revision < 0:
+            raise ValidationFailed("a revision is never negative")
         with self._uow() as uow:
             events = uow.events.after(revision, limit)
             # Read after the events: a compaction that ran between the two only makes this

@@ -182,15 +182,21 @@ class TestWatchBindings:
         assert info.reason == "REVISION_COMPACTED"
         assert info.metadata["current_revision"] == str(world.uow().events.revision())
 
-    def test_a_revision_from_the_future_is_invalid(self, running: Running) -> None:
+    def test_a_revision_from_the_future_a_negative_one_or_a_huge_filter_is_invalid(
+        self, running: Running
+    ) -> None:
         shops(running, 1)
         ahead = running.world.uow().events.revision() + 5
-        stream = running.stub.WatchBindings(
-            pb.WatchBindingsRequest(after_revision=ahead), metadata=bearer(SYNC_TOKEN), timeout=5
-        )
-        with pytest.raises(grpc.RpcError) as refused:
-            next(stream)
-        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        too_many = pb.BindingFilter(binding_ids=[f"b-{n}" for n in range(1001)])
+        for request in (
+            pb.WatchBindingsRequest(after_revision=ahead),
+            pb.WatchBindingsRequest(after_revision=-1),
+            pb.WatchBindingsRequest(filter=too_many),
+        ):
+            stream = running.stub.WatchBindings(request, metadata=bearer(SYNC_TOKEN), timeout=5)
+            with pytest.raises(grpc.RpcError) as refused:
+                next(stream)
+            assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
 MAX_CHANGES = 20_000
