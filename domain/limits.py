@@ -29,3 +29,27 @@ def organisations_note(used: int, allowed: int) -> str:
         f"{used} of {counted(allowed, 'Xero organisation')} used: you can connect one of the "
         "organisations already in use; for another one, upgrade your plan or disconnect one first."
     )
+
+
+def over_limits(plan: str, orgs: tuple[int, int], websites: tuple[int, int]) -> str | None:
+    """What an account using more than its plan allows (the plan was lowered) may still do,
+    and what brings it back within the plan; None within the limits. Pairs are (used,
+    allowed). Nothing already connected stops syncing: only adding, and a reconnect that
+    would count one organisation too many, are refused."""
+    over = [
+        f"{used} {noun}s in use where it allows {allowed}"
+        for noun, (used, allowed) in (("Xero organisation", orgs), ("Magento website", websites))
+        if used > allowed
+    ]
+    if not over:
+        return None
+    fixes = []
+    if orgs[0] > orgs[1]:
+        fixes.append(f"disconnect {counted(orgs[0] - orgs[1], 'organisation')}")
+    if websites[0] > websites[1]:
+        fixes.append(f"disconnect shops with {counted(websites[0] - websites[1], 'website')}")
+    return (
+        f"Your {plan} plan is exceeded: {' and '.join(over)}. Your connected shops keep syncing, "
+        "but you cannot add a shop or an organisation, and reconnecting may be refused, until "
+        f"you upgrade your plan or {' and '.join(fixes)}."
+    )

@@ -59,7 +59,7 @@ class LedgerConnect:
         self.redeem_pairing = RedeemPairing(uow, clock, deps.secrets, plans, deps.codes, timeout)
         self.update_profile = UpdateProfile(uow, clock, plans, timeout)
         self.start_connect = StartConnect(uow, xero, clock, deps.ids, deps.secrets, plans, t.tier)
-        self.complete_connect = CompleteConnect(uow, xero, clock, settler)
+        self.complete_connect = CompleteConnect(uow, xero, clock, plans, settler)
         self.pick_organisation = PickOrganisation(uow, clock, settler)
         self.disconnect = Disconnect(uow, xero, clock, tokens, timeout)
         self.set_environment = SetEnvironment(uow, clock, plans, tokens, timeout)

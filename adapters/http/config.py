@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.scopes import SYNC_SCOPES
+
 MIN_SECRET_KEY = 32
 
 
@@ -32,6 +34,8 @@ class HttpConfig:
     trusted_proxies: tuple[str, ...] = ()
     connect_in_background: bool = True
     """Finish Xero's callback off the request behind a progress page (False: inline, tests)."""
+    xero_scopes: tuple[str, ...] = SYNC_SCOPES
+    """What the authorize URL asks for: the Connect page says each one in plain words."""
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < MIN_SECRET_KEY:

@@ -23,9 +23,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """`generic`: what a 5xx shows instead of the error's own message; `plain`: what a page
+    shows instead of it where the domain's message names an API, a code or a status (the
+    JSON API keeps the message, for the module's logs)."""
+
     status: int
     title: str
     generic: str = ""
+    plain: str = ""
 
 
 PROBLEMS: dict[type[e.DomainError], Problem] = {
@@ -33,8 +38,16 @@ PROBLEMS: dict[type[e.DomainError], Problem] = {
     e.NotFound: Problem(404, "Not found"),
     e.ValidationFailed: Problem(400, "Please check what was sent"),
     e.InvalidTransition: Problem(409, "Not possible right now"),
-    e.BindingNotConnected: Problem(409, "Xero is not connected"),
-    e.ReauthRequired: Problem(409, "Xero needs to be reconnected"),
+    e.BindingNotConnected: Problem(
+        409,
+        "Xero is not connected",
+        plain="This shop is not connected to Xero yet; connect it from the binding's page.",
+    ),
+    e.ReauthRequired: Problem(
+        409,
+        "Xero needs you to sign in again",
+        plain="Xero no longer accepts this connection; reconnect it from the binding's page.",
+    ),
     e.BindingDisconnected: Problem(409, "This binding is disconnected"),
     e.PlanLimitExceeded: Problem(403, "Your plan's limit is reached"),
     e.OrganisationLocked: Problem(409, "A different organisation is locked in"),
@@ -50,8 +63,17 @@ PROBLEMS: dict[type[e.DomainError], Problem] = {
     e.CorruptSecret: Problem(500, "Stored data is damaged", "Please contact support."),
     e.StorageUnavailable: Problem(503, "Temporarily unavailable", "Please try again shortly."),
     e.ProviderError: Problem(502, "Xero answered unexpectedly", "Please try again later."),
-    e.InvalidGrant: Problem(400, "Xero refused the authorisation"),
-    e.OrganisationDisconnected: Problem(409, "The organisation is no longer connected"),
+    e.InvalidGrant: Problem(
+        400,
+        "Xero did not accept the sign-in",
+        plain="The sign-in at Xero took too long or was already used; connect to Xero again.",
+    ),
+    e.OrganisationDisconnected: Problem(
+        409,
+        "The organisation is no longer connected",
+        plain="The app was removed from this organisation inside Xero; reconnect it from the "
+        "binding's page.",
+    ),
     e.ProviderUnavailable: Problem(
         503, "Xero is not answering", "Xero is not answering right now; try again in a minute."
     ),
@@ -73,6 +95,14 @@ def public_message(error: e.DomainError) -> str:
     """The error's own message when it is safe to show; the table's generic text for 5xx."""
     if isinstance(error, e.EnvironmentNotConfigured):
         return ENVIRONMENT_MESSAGE
+    found = problem_for(error)
+    if found.status >= 500:
+        return found.generic
+    return found.plain or error.message
+
+
+def api_message(error: e.DomainError) -> str:
+    """The JSON API's message: the error's own, or the generic text of a 5xx."""
     found = problem_for(error)
     return found.generic if found.status >= 500 else error.message
 
@@ -104,7 +134,7 @@ def _domain_error(error: e.DomainError) -> Response | tuple[str, int]:
     if found.status >= 500:
         log.warning("%s %s failed: %s", request.method, request.path, error.code)
     if wants_json():
-        return json_error(found.status, error.code, public_message(error))
+        return json_error(found.status, error.code, api_message(error))
     return error_page(found.status, found.title, public_message(error))
 
 
@@ -119,7 +149,8 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if wants_json():
         code = _API_CODES.get(status, f"HTTP_{status}")
         return json_error(status, code, error.description or name)
-    return error_page(status, name, _PAGE_TEXT.get(status, "Please go back and try again."))
+    title, text = _PAGES.get(status, ("That did not work", "Please go back and try again."))
+    return error_page(status, title, text)
 
 
 def _unexpected(error: Exception) -> Response | tuple[str, int]:
@@ -136,8 +167,9 @@ _API_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-_PAGE_TEXT = {
-    404: "There is nothing here. It may have been removed, or the link is wrong.",
-    405: "That page cannot be used this way.",
-    413: "What was sent is too large.",
+# Page titles in plain words, never the HTTP reason phrase ("Method Not Allowed").
+_PAGES = {
+    404: ("Nothing here", "It may have been removed, or the link is wrong."),
+    405: ("That did not work", "This page cannot be used this way; go back and use its buttons."),
+    413: ("Too much was sent", "Send less at once, or go back and try again."),
 }

@@ -8,7 +8,7 @@ import secrets
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 
-from adapters.web_headers import HEADERS
+from adapters.web_headers import CSP, HEADERS
 from domain.account import Account
 from domain.errors import NotFound
 from domain.service import LedgerConnect
@@ -22,10 +22,19 @@ def service() -> LedgerConnect:
     return ledger
 
 
+def csp_nonce() -> str:
+    """This answer's script nonce: the only scripts a page may run carry it (busy.js)."""
+    nonce: str = g.setdefault("csp_nonce", secrets.token_urlsafe(18))
+    return nonce
+
+
 def add_headers(response: Response) -> Response:
-    """Strict headers everywhere; nothing but static files may be cached."""
+    """Strict headers everywhere; nothing but static files may be cached. A page that loads
+    a script names it by this answer's nonce; no other script, inline or not, runs."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if "csp_nonce" in g:
+        response.headers["Content-Security-Policy"] = f"{CSP}; script-src 'nonce-{g.csp_nonce}'"
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     if current_app.config["SESSION_COOKIE_SECURE"]:
@@ -68,7 +77,15 @@ def require_login() -> Response | None:
     account = current_account()
     if account is not None:
         return None
-    return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("auth.login", next=_comes_back_to()), code=303)  # type: ignore[return-value]
+
+
+def _comes_back_to() -> str | None:
+    """The page to return to after login: a dashboard page opened with GET, never Xero's
+    callback (its URL carries the code and state) and never the home page (the default)."""
+    if request.method != "GET" or not request.path.startswith("/dashboard/"):
+        return None
+    return request.full_path.rstrip("?")
 
 
 def browser_session_id() -> str:

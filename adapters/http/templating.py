@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 
+from adapters.http import wording
 from adapters.http.config import HttpConfig
-from adapters.http.security import current_account
+from adapters.http.security import csp_nonce, current_account
 from domain.binding import Binding
 from domain.reads import CredentialReads
 from domain.values import BindingStatus, EventKind
@@ -86,10 +87,17 @@ def install(app: Flask, config: HttpConfig) -> None:
         magento_name=magento_name,
         xero_name=xero_name,
         event_label=lambda e: EVENT_LABELS.get(e.kind, e.kind.value),
+        event_reason=wording.event_reason,
+        trouble=wording.trouble,
+        cannot_reconnect=wording.cannot_reconnect,
         tenths=tenths,
         S=BindingStatus,
     )
 
     @app.context_processor
     def every_page() -> dict[str, Any]:
-        return {"demo_banner": config.demo_banner, "account": current_account()}
+        return {
+            "demo_banner": config.demo_banner,
+            "account": current_account(),
+            "csp_nonce": csp_nonce,
+        }

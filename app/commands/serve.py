@@ -107,6 +107,7 @@ def wsgi_app(settings: Settings, built: Container) -> Any:
         public_url=settings.public_url,
         trusted_proxies=settings.trusted_proxies,
         demo_banner="Demo mode: Xero is the bundled emulator." if settings.demo else None,
+        xero_scopes=settings.production.scopes,
     )
     app = create_app(built.service, config)
     built.tracing.instrument_flask(app)

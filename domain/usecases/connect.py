@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +16,10 @@ from domain.errors import (
     InvalidTransition,
     NoOrganisation,
     OrganisationLocked,
+    ProviderError,
 )
 from domain.grant import TokenSet
+from domain.limits import counted
 from domain.ports import (
     Clock,
     IdGenerator,
@@ -25,9 +28,24 @@ from domain.ports import (
     UnitOfWorkFactory,
     XeroProvider,
 )
+from domain.reference import ReferenceCache, RefKind
 from domain.usecases.access import account_and_plan, owned_binding
 from domain.usecases.settle import Connected, ConnectionSettler
 from domain.usecases.tiers import TierOf, refuse_new_organisation_at_cap
+
+log = logging.getLogger(__name__)
+ORGANISATION_ONLY = (RefKind.ORGANISATION,)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One organisation of a consent as the picker shows it. `refusal`: why it cannot be
+    chosen (empty: it can); `used_by`: the shops of the account's other live bindings on it
+    (several bindings may share an organisation, so that alone refuses nothing)."""
+
+    organisation: XeroConnection
+    refusal: str = ""
+    used_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +53,7 @@ class ChooseOrganisation:
     attempt_id: str
     binding_id: str
     organisations: tuple[XeroConnection, ...]
+    offers: tuple[Offer, ...] = ()
 
 
 class StartConnect:
@@ -88,9 +107,14 @@ class CompleteConnect:
     """Xero's redirect back: validate and consume the state, exchange, resolve the organisation."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, xero: XeroProvider, clock: Clock, settler: ConnectionSettler
+        self,
+        uow: UnitOfWorkFactory,
+        xero: XeroProvider,
+        clock: Clock,
+        plans: PlanCatalogue,
+        settler: ConnectionSettler,
     ) -> None:
-        self._uow, self._xero, self._clock = uow, xero, clock
+        self._uow, self._xero, self._clock, self._plans = uow, xero, clock, plans
         self._settle = settler
 
     def __call__(
@@ -181,7 +205,62 @@ class CompleteConnect:
             stored.pending = PendingConsent(tokens, organisations, issued_at)
             uow.attempts.update(stored)
             uow.commit()
-        return ChooseOrganisation(attempt.id, attempt.binding_id, organisations)
+        offers = self._offers(attempt, tokens, organisations)
+        return ChooseOrganisation(attempt.id, attempt.binding_id, organisations, offers)
+
+    def _offers(
+        self, attempt: ConnectAttempt, tokens: TokenSet, organisations: tuple[XeroConnection, ...]
+    ) -> tuple[Offer, ...]:
+        """What the picker may say about each organisation before the merchant chooses: the
+        settler still checks every rule when one is picked."""
+        with self._uow() as uow:
+            _, plan = account_and_plan(uow, self._plans, attempt.account_id)
+            others = [
+                b
+                for b in uow.bindings.for_account(attempt.account_id)
+                if b.is_live and b.status.has_xero and b.xero and b.id != attempt.binding_id
+            ]
+            known = {
+                o.tenant_id: uow.references.get(o.tenant_id, attempt.environment)
+                for o in organisations
+            }
+        in_use = {b.xero.tenant_id for b in others if b.xero}
+        full = len(in_use) >= plan.max_organisations
+        offers = []
+        for org in organisations:
+            used_by = tuple(
+                b.magento.host if b.magento else "an unpaired binding"
+                for b in others
+                if b.xero and b.xero.tenant_id == org.tenant_id
+            )
+            refusal = ""
+            if not self._can_invoice(attempt, tokens, org, known.get(org.tenant_id)):
+                refusal = "a Xero Partner edition, which cannot raise invoices"
+            elif full and org.tenant_id not in in_use:
+                allowed = counted(plan.max_organisations, "Xero organisation")
+                refusal = f"your {plan.name} plan connects {allowed} and all are in use"
+            offers.append(Offer(org, refusal, used_by))
+        return tuple(offers)
+
+    def _can_invoice(
+        self,
+        attempt: ConnectAttempt,
+        tokens: TokenSet,
+        org: XeroConnection,
+        cache: ReferenceCache | None,
+    ) -> bool:
+        """From the organisation's cache, else one Organisation call; unknown counts as yes."""
+        summary = cache.organisation if cache else None
+        if summary is None:
+            try:
+                bundle = self._xero.fetch_reference(
+                    attempt.environment, tokens.access_token, org.tenant_id, ORGANISATION_ONLY
+                )
+            except ProviderError as error:
+                log.warning("edition of tenant %s unknown: %s", org.tenant_id, error.code)
+                return True
+            summary = bundle.organisation
+        return summary is None or summary.can_invoice
 
 
 class PickOrganisation:
@@ -212,3 +291,22 @@ class PickOrganisation:
         return self._settle(
             attempt, pending.tokens, chosen, pending.organisations, pending.obtained_at
         )
+
+    def cancel(self, session_id: str, attempt_id: str) -> str | None:
+        """The merchant cancelled the picker: nothing is connected, and the connections the
+        consent made are released again (unless a live binding uses them). Returns the
+        binding the attempt was for (None: not this browser's); a choice already made or
+        expired has nothing left to release."""
+        with self._uow() as uow:
+            attempt = uow.attempts.get(attempt_id)
+            if attempt is None or attempt.session_id != session_id:
+                return None
+            pending = attempt.pending
+            if pending is not None:
+                attempt.pending = None
+                uow.attempts.update(attempt)
+                uow.commit()
+        if pending is not None:
+            self._settle.release(attempt.environment, pending.tokens, pending.organisations, None)
+        return attempt.binding_id
+

@@ -8,7 +8,7 @@ from domain.account import Account
 from domain.binding import Binding
 from domain.errors import NotFound
 from domain.events import BindingEvent
-from domain.limits import organisations_note, websites_full
+from domain.limits import organisations_note, over_limits, websites_full
 from domain.ports import PlanCatalogue, UnitOfWorkFactory
 from domain.reference import ReferenceCache
 from domain.scopes import broad_scopes
@@ -39,6 +39,15 @@ class PlanUsage:
     def new_binding_refusal(self) -> str | None:
         """Why "New binding" cannot work right now, or None."""
         return websites_full(self.websites_used, self.websites_allowed)
+
+    @property
+    def over_limits(self) -> str | None:
+        """What using more than the plan allows means (the plan was lowered), or None."""
+        return over_limits(
+            self.plan,
+            (self.organisations_used, self.organisations_allowed),
+            (self.websites_used, self.websites_allowed),
+        )
 
     @property
     def organisations_note(self) -> str:

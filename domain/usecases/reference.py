@@ -53,6 +53,7 @@ class ReferenceService:
         self._tokens, self._checker = tokens, checker
         self._timeout, self._forced_interval = lock_timeout_s, forced_interval
         self._forced: SingleFlight[ReferenceCache] = SingleFlight()
+        self._asked: SingleFlight[ReferenceCache] = SingleFlight()
 
     def refresh(
         self,
@@ -74,10 +75,16 @@ class ReferenceService:
         self._tasks.submit(f"reference:{binding_id}", lambda: self._quietly(binding_id, waves))
 
     def refresh_owned(self, account_id: str, binding_id: str) -> ReferenceCache:
-        """The merchant's Refresh button: both waves, for a binding this account owns."""
+        """The merchant's Refresh button, for a binding this account owns: both waves from
+        Xero, always (an account just archived in Xero must show), but a second press for
+        the same organisation while one is in flight in this process (a double submit, two
+        tabs) joins it instead of fetching again."""
         with self._uow() as uow:
             owned_binding(uow, account_id, binding_id)
-        return self.refresh(binding_id)
+        link = self._binding(binding_id).xero
+        assert link is not None
+        key = f"{link.environment.value}:{link.tenant_id}"
+        return self._asked.run(key, lambda: self.refresh(binding_id))
 
     def cached(self, binding_id: str, force_refresh: bool = False) -> ReferenceCache:
         """The organisation's cache. `force_refresh` fetches both waves from Xero, unless a

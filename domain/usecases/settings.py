@@ -30,6 +30,8 @@ class SaveSettings:
             problems = policy_problems(binding, cache, policy)
             if problems:
                 raise ValidationFailed("; ".join(problems.values()))
+            if policy == binding.policy:
+                return binding  # nothing changed (a double submit): no write, no Activity entry
             uow.events.add(binding.change_policy(policy, self._clock.now(), cache))
             uow.bindings.update(binding)
             uow.commit()

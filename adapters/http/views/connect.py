@@ -24,9 +24,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from adapters.http.config import HttpConfig
 from adapters.http.errors import error_page
 from adapters.http.progress import ConnectProgress
 from adapters.http.security import browser_session_id, require_login, service
+from adapters.http.wording import scopes_in_words
 from domain.digests import digest
 from domain.errors import ConnectAttemptInvalid, ConsentDenied, NotFound
 from domain.usecases.connect import ChooseOrganisation
@@ -55,7 +57,14 @@ def start() -> str:
     refusal = (
         service().tiers.refusal_for(g.account.id, binding_id) if view.binding.is_live else None
     )
-    return render_template("connect.html", binding=view.binding, usage=usage, refusal=refusal)
+    config: HttpConfig = current_app.extensions["ledger_http"]
+    return render_template(
+        "connect.html",
+        binding=view.binding,
+        usage=usage,
+        refusal=refusal,
+        allowed=scopes_in_words(config.xero_scopes),
+    )
 
 
 @bp.post("/dashboard/connect-xero")
@@ -131,22 +140,50 @@ def accounts() -> Response | str:
 
 
 @bp.get("/dashboard/connect-xero/organisation")
-def choose() -> str:
-    g.try_again = _try_again_url()
+def choose() -> str | tuple[str, int]:
     choice = session.get("choice")
     if not choice:
-        raise ConnectAttemptInvalid("this choice has expired; connect Xero again")
+        return _stale_choice()
     return render_template("choose.html", choice=choice)
 
 
 @bp.post("/dashboard/connect-xero/organisation")
-def chosen() -> Response:
+def chosen() -> Response | str | tuple[str, int]:
     g.try_again = _try_again_url()
-    session.pop("choice", None)
-    outcome = service().pick_organisation(
-        browser_session_id(), request.form.get("attempt", ""), request.form.get("tenant", "")
-    )
+    choice = session.pop("choice", None)
+    try:
+        outcome = service().pick_organisation(
+            browser_session_id(), request.form.get("attempt", ""), request.form.get("tenant", "")
+        )
+    except ConnectAttemptInvalid as refused:
+        if choice and "not part of this consent" in refused.message:
+            raise  # a form that was tampered with: the plain refusal
+        return _stale_choice()
     return _after(outcome)
+
+
+@bp.post("/dashboard/connect-xero/organisation/cancel")
+def cancel_choice() -> Response:
+    """Cancel on the picker: back to the binding, nothing connected."""
+    session.pop("choice", None)
+    session.pop("connecting", None)
+    binding_id = service().pick_organisation.cancel(
+        browser_session_id(), request.form.get("attempt", "")
+    )
+    if binding_id is None:
+        return redirect(url_for("dashboard.bindings"), code=303)
+    flash("Nothing was connected. The organisations Xero offered were released again.", "info")
+    return redirect(url_for("dashboard.binding", binding_id=binding_id), code=303)
+
+
+def _stale_choice() -> tuple[str, int]:
+    """A picker whose choice was made already, or expired: what happened, and one way on."""
+    binding = None
+    binding_id = session.get("picker_binding")
+    if binding_id:
+        with contextlib.suppress(NotFound):
+            binding = service().queries.owned(g.account.id, binding_id).binding
+    return render_template("choice_stale.html", binding=binding), 400
 
 
 def _accounts_view(binding_id: str) -> BindingView:
@@ -199,8 +236,13 @@ def _after(outcome: Connected | ChooseOrganisation) -> Response:
         session["choice"] = {
             "attempt": outcome.attempt_id,
             "binding": outcome.binding_id,
-            "organisations": [[o.tenant_id, o.tenant_name] for o in outcome.organisations],
+            "organisations": [
+                [o.organisation.tenant_id, o.organisation.tenant_name, o.refusal, list(o.used_by)]
+                for o in outcome.offers
+            ]
+            or [[o.tenant_id, o.tenant_name, "", []] for o in outcome.organisations],
         }
+        session["picker_binding"] = outcome.binding_id
         return redirect(url_for("connect.choose"), code=303)
     session.pop("connecting", None)
     if not outcome.reference_ready:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from domain.account import Account, Plan
-from domain.errors import OrganisationLocked, PartnerEditionRefused, PlanLimitExceeded
+from domain.errors import (
+    ConnectAttemptInvalid,
+    OrganisationLocked,
+    PartnerEditionRefused,
+    PlanLimitExceeded,
+    ProviderUnavailable,
+)
 from domain.usecases.connect import ChooseOrganisation
 from domain.usecases.settle import Connected
 from domain.values import BindingStatus, Environment
@@ -113,6 +119,63 @@ class TestPlanOrganisations:
         with pytest.raises(PlanLimitExceeded):
             world.service.pick_organisation("browser-1", outcome.attempt_id, "tenant-nz")
         assert world.grant(second) is None
+
+    def test_the_picker_disables_a_new_organisation_at_the_limit(
+        self, world: World, account: Account
+    ) -> None:
+        world.connected(account, USER, "tenant-uk", url="https://first.example")
+        second = world.paired(account, "https://second.example")
+        outcome = world.consent(account, second, USER, ["tenant-uk", "tenant-nz"])
+        assert isinstance(outcome, ChooseOrganisation)
+        uk, nz = outcome.offers
+        assert (uk.refusal, uk.used_by) == ("", ("first.example",))
+        assert nz.refusal == "your solo plan connects 1 Xero organisation and all are in use"
+
+
+class TestPickerOffers:
+    def test_a_partner_edition_is_offered_as_refused_and_picking_it_still_fails(
+        self, world: World, account: Account
+    ) -> None:
+        binding_id = world.paired(account)
+        outcome = world.consent(account, binding_id, USER, ["tenant-partner", "tenant-uk"])
+        assert isinstance(outcome, ChooseOrganisation)
+        assert [o.refusal for o in outcome.offers] == [
+            "a Xero Partner edition, which cannot raise invoices",
+            "",
+        ]
+        with pytest.raises(PartnerEditionRefused):
+            world.service.pick_organisation("browser-1", outcome.attempt_id, "tenant-partner")
+
+    def test_an_edition_already_cached_costs_no_call(self, world: World, account: Account):
+        world.connected(account, USER, "tenant-uk", url="https://first.example")
+        binding_id = world.paired(account, "https://second.example")
+        world.xero.fetches.clear()
+        outcome = world.consent(account, binding_id, USER, ["tenant-uk", "tenant-nz"])
+        assert isinstance(outcome, ChooseOrganisation)
+        assert [t for t, _ in world.xero.fetches] == ["tenant-nz"]
+
+    def test_an_edition_xero_does_not_tell_leaves_the_choice_open(
+        self, world: World, account: Account
+    ) -> None:
+        binding_id = world.paired(account)
+        world.xero.fail_fetch.append(ProviderUnavailable("Xero is slow"))
+        outcome = world.consent(account, binding_id, USER, ["tenant-uk", "tenant-nz"])
+        assert isinstance(outcome, ChooseOrganisation)
+        assert [o.refusal for o in outcome.offers] == ["", ""]
+
+    def test_cancel_connects_nothing_and_releases_the_consent(
+        self, world: World, account: Account
+    ) -> None:
+        binding_id = world.paired(account)
+        outcome = world.consent(account, binding_id, USER, ["tenant-uk", "tenant-nz"])
+        assert isinstance(outcome, ChooseOrganisation)
+        assert world.service.pick_organisation.cancel("browser-other", outcome.attempt_id) is None
+        assert world.service.pick_organisation.cancel("browser-1", outcome.attempt_id) == binding_id
+        assert world.binding(binding_id).status is BindingStatus.PAIRED
+        assert world.grant(binding_id) is None
+        assert world.xero.connections_of(USER) == []
+        with pytest.raises(ConnectAttemptInvalid):
+            world.service.pick_organisation("browser-1", outcome.attempt_id, "tenant-uk")
 
 
 class TestPartnerEdition:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
+
+import pytest
 
 from domain.account import Account
 from tests.fakes.world import World
@@ -17,10 +20,86 @@ class TestLoginPage:
         assert ">Log in</button>" in page
 
     def test_dashboard_sends_a_stranger_to_login(self, new_browser: Callable[[], Browser]) -> None:
-        for path in ("/", "/dashboard", "/dashboard/bindings", "/oauth/xero/callback?state=x"):
+        for path in ("/", "/dashboard", "/oauth/xero/callback?state=x"):
             response = new_browser().get(path)
             assert response.status_code == 303
             assert response.location == "/login"
+
+    def test_a_deep_link_is_kept_for_after_the_login(
+        self, new_browser: Callable[[], Browser]
+    ) -> None:
+        response = new_browser().get("/dashboard/bindings?view=archive")
+        assert response.status_code == 303
+        assert response.location == "/login?next=/dashboard/bindings?view%3Darchive"
+
+
+class TestDeepLink:
+    def test_the_page_opened_comes_back_after_the_login(
+        self, new_browser: Callable[[], Browser], account: Account, world: World
+    ) -> None:
+        binding_id = world.connected(account)
+        b = new_browser()
+        target = f"/dashboard/bindings/{binding_id}/settings"
+        login_page = b.get(target).location
+        assert 'name="next" value="' + target + '"' in b.body(login_page)
+        response = b.post(
+            "/login", {"email": account.email, "password": PASSWORD, "next": target}, login_page
+        )
+        assert response.status_code == 303 and response.location == target
+        assert b.get(target).status_code == 200
+
+    def test_a_query_string_survives(
+        self, new_browser: Callable[[], Browser], account: Account
+    ) -> None:
+        b = new_browser()
+        target = "/dashboard/bindings?view=archive"
+        response = b.post("/login", {"email": account.email, "password": PASSWORD, "next": target})
+        assert response.location == target
+
+    @pytest.mark.parametrize(
+        "attack",
+        [
+            "https://evil.example/",
+            "http://evil.example",
+            "//evil.example/dashboard",
+            "///evil.example",
+            "/\\evil.example",
+            "\\evil.example",
+            "/\tevil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            " /dashboard",
+            "javascript:alert(1)",
+            "dashboard",
+            "evil.example/dashboard",
+            "https:/evil.example",
+            "/" + "a" * 3000,
+        ],
+    )
+    def test_anything_but_a_path_here_is_ignored(
+        self, new_browser: Callable[[], Browser], account: Account, attack: str
+    ) -> None:
+        b = new_browser()
+        page = b.body("/login?" + urlencode({"next": attack}))
+        assert 'name="next"' not in page
+        response = b.post("/login", {"email": account.email, "password": PASSWORD, "next": attack})
+        assert response.status_code == 303 and response.location == "/dashboard"
+
+    def test_a_failed_login_keeps_the_deep_link(
+        self, new_browser: Callable[[], Browser], account: Account
+    ) -> None:
+        b = new_browser()
+        target = "/dashboard/bindings"
+        wrong = b.post("/login", {"email": account.email, "password": "nope", "next": target})
+        assert wrong.status_code == 401
+        assert 'name="next" value="/dashboard/bindings"' in wrong.get_data(as_text=True)
+
+    def test_a_post_is_not_replayed_after_the_login(
+        self, new_browser: Callable[[], Browser], world: World, account: Account
+    ) -> None:
+        b = new_browser()
+        response = b.client.post("/dashboard/bindings", data={"csrf_token": b.token()})
+        assert response.status_code == 303 and response.location == "/login"
 
 
 class TestLogin:
@@ -79,8 +158,23 @@ class TestLogin:
         assert response.status_code == 303 and response.location == "/login"
         assert browser.get("/dashboard").status_code == 303
 
-    def test_logout_is_post_only(self, browser: Browser) -> None:
-        assert browser.get("/logout").status_code == 405
+    def test_logout_asks_first_and_a_get_logs_nobody_out(self, browser: Browser) -> None:
+        page = browser.get("/logout")
+        assert page.status_code == 200
+        body = page.get_data(as_text=True)
+        assert "Log out?" in body and '<form method="post" action="/logout"' in body
+        assert browser.get("/dashboard").status_code == 200
+        assert 'href="/logout"' in browser.body("/dashboard")
+
+    def test_logout_says_so(self, browser: Browser) -> None:
+        response = browser.post("/logout")
+        assert "You are logged out." in browser.body(response.location)
+
+    def test_the_logout_page_of_a_stranger_is_the_login(
+        self, new_browser: Callable[[], Browser]
+    ) -> None:
+        response = new_browser().get("/logout")
+        assert response.status_code == 303 and response.location == "/login"
 
     def test_deleted_account_session_is_dropped(self, browser: Browser, world: World) -> None:
         with world.store.mutex:

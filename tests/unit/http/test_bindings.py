@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from domain.account import Account
-from domain.errors import ProviderUnavailable
+from domain.errors import ProviderUnavailable, ReauthRequired
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser
 
@@ -190,7 +192,34 @@ class TestBindingPage:
         binding_id = world.connected(account)
         world.needs_reconnect(binding_id)
         page = browser.body(f"/dashboard/bindings/{binding_id}")
-        assert "Reconnect Demo Company (UK)." in page and "no longer connected to this app" in page
+        banner = page.split('data-trouble="needs-reconnect"', 1)[1].split("</div>\n</div>", 1)[0]
+        assert "The app was removed from this organisation inside Xero" in banner
+        assert banner.lower().count("reconnect") == 1, banner
+        assert ">Reconnect Demo Company (UK)</a>" in banner
+        assert "403" not in page and "/connections" not in page
+
+    def test_a_refused_refresh_token_is_said_without_oauth_words(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        binding_id = world.connected(account)
+        world.xero.revoke_user("user-avery")
+        world.clock.advance(hours=1)
+        with pytest.raises(ReauthRequired):
+            world.service.tokens.fresh_token(binding_id)
+        assert browser.login().status_code == 303  # an hour away: the session timed out
+        for path in (
+            f"/dashboard/bindings/{binding_id}",
+            "/dashboard",
+            f"/dashboard/bindings/{binding_id}/activity",
+            f"/dashboard/bindings/{binding_id}/settings",
+        ):
+            page = browser.body(path)
+            assert "invalid_grant" not in page and "refresh token" not in page, path
+        page = browser.body(f"/dashboard/bindings/{binding_id}")
+        assert "Xero no longer accepts this connection&#39;s sign-in" in page
+        settings = browser.body(f"/dashboard/bindings/{binding_id}/settings")
+        assert "Xero must be reconnected first." in settings
+        assert "settings/refresh" not in settings
 
     def test_reference_pending(self, browser: Browser, world: World, account: Account) -> None:
         binding_id = world.paired(account)

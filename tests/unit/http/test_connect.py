@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -20,6 +21,17 @@ def binding_id(world: World, account: Account) -> str:
 
 def text(response) -> str:  # noqa: ANN001 - werkzeug TestResponse
     return response.get_data(as_text=True)
+
+
+def _actions(response) -> list[str]:  # noqa: ANN001 - werkzeug TestResponse
+    """The links and buttons of a page's main card's actions."""
+    block = text(response).split('<div class="actions">', 1)[1].split("</div>", 1)[0]
+    return re.findall(r'href="[^"]*"', block) + re.findall(r"<button[^>]*>", block)
+
+
+def _choice(page: str, tenant_id: str) -> str:
+    """The picker's label of one organisation."""
+    return page.split(f'data-tenant="{tenant_id}"', 1)[1].split("</label>", 1)[0]
 
 
 class TestConnectPage:
@@ -186,7 +198,7 @@ class TestCallback:
         attacker_code = world.xero.consent(attacker_state, "user-mallory", ["tenant-au"])
         response = browser.callback(code=attacker_code, state=victim_state)
         assert response.status_code == 400
-        assert "Xero refused the authorisation" in text(response)
+        assert "Xero did not accept the sign-in" in text(response)
         assert world.binding(binding_id).xero is None
 
     def test_callback_without_code_or_error(self, browser: Browser, binding_id: str) -> None:
@@ -301,14 +313,99 @@ class TestOrganisationPicker:
         assert response.status_code == 400
         assert world.binding(binding_id).xero is None
 
-    def test_picking_twice_fails_kindly(self, browser: Browser, binding_id: str, world: World):
+    def test_picking_twice_says_it_is_already_connected(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
         browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
         attempt = world.uow().attempts.all()[0].id
         form = {"attempt": attempt, "tenant": "tenant-nz"}
         assert browser.post("/dashboard/connect-xero/organisation", form).status_code == 303
-        again = browser.post("/dashboard/connect-xero/organisation", form)
-        assert again.status_code == 400 and "connect Xero again" in text(again)
-        assert browser.get("/dashboard/connect-xero/organisation").status_code == 400
+        for again in (
+            browser.post("/dashboard/connect-xero/organisation", form),
+            browser.get("/dashboard/connect-xero/organisation"),
+        ):
+            assert again.status_code == 400
+            assert "Already connected" in text(again) and "Kiwi Kitchenware Ltd" in text(again)
+            assert _actions(again) == [f'href="/dashboard/bindings/{binding_id}"']
+        assert world.grant(binding_id).version == 1  # type: ignore[union-attr]
+
+    def test_an_expired_picker_says_so_with_one_action(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
+        attempt = world.uow().attempts.all()[0].id
+        world.clock.advance(minutes=10, seconds=1)
+        response = browser.post(
+            "/dashboard/connect-xero/organisation", {"attempt": attempt, "tenant": "tenant-nz"}
+        )
+        assert response.status_code == 400
+        assert "This choice has expired" in text(response) and "Nothing was connected" in text(
+            response
+        )
+        assert _actions(response) == [f'href="/dashboard/connect-xero?binding={binding_id}"']
+        assert world.binding(binding_id).xero is None
+
+    def test_cancel_goes_back_to_the_binding_and_connects_nothing(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
+        attempt = world.uow().attempts.all()[0].id
+        page = browser.body("/dashboard/connect-xero/organisation")
+        assert 'action="/dashboard/connect-xero/organisation/cancel"' in page
+        response = browser.post("/dashboard/connect-xero/organisation/cancel", {"attempt": attempt})
+        assert response.status_code == 303
+        assert response.location == f"/dashboard/bindings/{binding_id}"
+        assert "Nothing was connected." in browser.body(response.location)
+        assert world.binding(binding_id).status is BindingStatus.PAIRED
+        assert world.grant(binding_id) is None
+        assert world.xero.connections_of("user-avery") == []
+        (stored,) = world.uow().attempts.all()
+        assert stored.pending is None
+        stale = browser.post(
+            "/dashboard/connect-xero/organisation", {"attempt": attempt, "tenant": "tenant-nz"}
+        )
+        assert stale.status_code == 400 and "This choice has expired" in text(stale)
+
+    def test_another_session_cannot_cancel(
+        self, browser: Browser, new_browser: Callable[[], Browser], binding_id: str, world: World
+    ) -> None:
+        browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
+        attempt = world.uow().attempts.all()[0].id
+        other = new_browser()
+        other.login()
+        response = other.post("/dashboard/connect-xero/organisation/cancel", {"attempt": attempt})
+        assert response.status_code == 303 and response.location == "/dashboard/bindings"
+        assert world.uow().attempts.all()[0].pending is not None
+
+    def test_a_partner_edition_is_disabled_with_its_reason(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        browser.connect(binding_id, "user-avery", ["tenant-partner", "tenant-uk"])
+        page = browser.body("/dashboard/connect-xero/organisation")
+        partner = _choice(page, "tenant-partner")
+        assert "disabled" in partner and "checked" not in partner
+        assert "Cannot be chosen: a Xero Partner edition, which cannot raise invoices." in partner
+        uk = _choice(page, "tenant-uk")
+        assert "disabled" not in uk and "checked" in uk
+
+    def test_an_organisation_another_binding_uses_says_which(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        world.connected(account, tenant="tenant-nz", url="https://kiwi-shop.example")
+        binding_id = world.paired(account, "https://second.example")
+        browser.connect(binding_id, "user-avery", ["tenant-uk", "tenant-nz"])
+        page = browser.body("/dashboard/connect-xero/organisation")
+        nz = _choice(page, "tenant-nz")
+        assert "Also used by your binding kiwi-shop.example" in nz and "disabled" not in nz
+
+    def test_when_nothing_can_be_chosen_only_cancel_is_offered(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        world.xero.editions["tenant-uk"] = "PARTNER"
+        browser.connect(binding_id, "user-avery", ["tenant-partner", "tenant-uk"])
+        page = browser.body("/dashboard/connect-xero/organisation")
+        assert "None of these organisations can be connected" in page
+        assert "Connect this organisation" not in page and ">Cancel</button>" in page
 
     def test_organisation_outside_the_consent(
         self, browser: Browser, binding_id: str, world: World

@@ -48,6 +48,24 @@ class TestHeaders:
         for path in paths:
             _assert_strict(browser.get(path).headers)
 
+    def test_a_page_runs_only_the_script_named_by_its_nonce(
+        self, browser: Browser, world: World
+    ) -> None:
+        nonces = []
+        for _ in range(2):
+            response = browser.get("/dashboard")
+            csp = response.headers["Content-Security-Policy"]
+            found = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})'$", csp)
+            assert found, csp
+            assert "unsafe-inline" not in csp and "'self'" not in csp.split("script-src")[1]
+            page = response.get_data(as_text=True)
+            scripts = re.findall(r"<script[^>]*>", page)
+            assert scripts == [f'<script nonce="{found.group(1)}" src="/static/busy.js" defer>'], (
+                scripts
+            )
+            nonces.append(found.group(1))
+        assert nonces[0] != nonces[1]
+
     def test_redirect_to_xero_carries_them_too(self, browser: Browser, world: World) -> None:
         binding_id = world.paired(world.uow().accounts.all()[0])
         response = browser.post("/dashboard/connect-xero", {"binding": binding_id})

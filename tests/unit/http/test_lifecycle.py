@@ -31,14 +31,25 @@ class TestActivity:
         page = browser.body(f"/dashboard/bindings/{binding_id}/activity")
         kinds = re.findall(r'class="event event-([a-z_]+)"', page)
         assert kinds[0] == "needs_reconnect" and kinds[-1] == "created"
-        assert "is no longer connected to this app at Xero; reconnect Xero." in page
+        assert "The app was removed from this organisation inside Xero" in page
+        reasons = re.findall(r'<span class="event-reason">([^<]*)</span>', page)
+        assert not [r for r in reasons if "reconnect" in r.lower()], reasons
         assert "Paired with shop.example.com." in page
 
 
 class TestDisconnect:
-    def test_confirmation_page(self, browser: Browser, binding_id: str) -> None:
+    def test_confirmation_page_in_xeros_words(self, browser: Browser, binding_id: str) -> None:
         page = browser.body(f"/dashboard/bindings/{binding_id}/disconnect")
+        assert "Disconnect from Xero?" in page and ">Disconnect from Xero</button>" in page
+        assert "Disconnect from Xero…" in browser.body(f"/dashboard/bindings/{binding_id}")
+
+    def test_a_binding_without_xero_is_not_disconnected_from_xero(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        paired = world.paired(account, "https://paired-only.example")
+        page = browser.body(f"/dashboard/bindings/{paired}/disconnect")
         assert "Disconnect this binding?" in page and ">Disconnect</button>" in page
+        assert "from Xero" not in page
 
     def test_disconnect_cleans_up_and_turns_read_only(
         self, browser: Browser, binding_id: str, world: World
@@ -48,7 +59,7 @@ class TestDisconnect:
         assert response.location == f"/dashboard/bindings/{binding_id}"
         page = browser.body(response.location)
         assert "The binding is disconnected." in page and "Not undone at Xero" not in page
-        assert "Disconnect this binding" not in page
+        assert "Disconnect this binding" not in page and "Disconnect from Xero" not in page
         assert world.binding(binding_id).status is BindingStatus.DISCONNECTED
         assert world.grant(binding_id) is None
         assert len(world.xero.deleted) == 1 and len(world.xero.revoked) == 1

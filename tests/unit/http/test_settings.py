@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +39,12 @@ def options(page: str, name: str) -> list[str]:
     select = re.search(rf'<select id="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)
     assert select, name
     return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+def _session_cookie(browser: Browser) -> dict[str, str]:
+    cookie = browser.client.get_cookie("ledger_session")
+    assert cookie is not None
+    return {"key": "ledger_session", "value": cookie.value}
 
 
 def valid_form(**changes: Any) -> dict[str, Any]:
@@ -104,6 +111,24 @@ class TestSave:
         assert policy.payment_method_map == {"checkmo": "acc-bank", "stripe": "acc-owner"}
         assert policy.item_type_map == {"simple": "acc-other"}
         assert "settings_changed" in world.events(binding_id)
+
+    def test_a_double_submit_saves_once(
+        self, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        form = valid_form(**{"pm:stripe": ""})
+        first = browser.post(settings_url(binding_id), form)
+        again = browser.post(settings_url(binding_id), form)
+        assert first.status_code == again.status_code == 303
+        assert world.events(binding_id).count("settings_changed") == 2  # defaults, then ours
+        assert "Settings saved." in browser.body(settings_url(binding_id))
+
+    def test_the_page_marks_save_and_refresh_as_busy_once_pressed(
+        self, browser: Browser, binding_id: str
+    ) -> None:
+        page = browser.body(settings_url(binding_id))
+        assert re.search(r'<form [^>]*class="settings" data-busy="Saving…"', page)
+        assert re.search(r'<form [^>]*settings/refresh" data-busy="Refreshing…"', page)
+        assert page.count("data-busy-status") == 2
 
     def test_stale_values_get_a_message_each(
         self, browser: Browser, binding_id: str, world: World
@@ -222,6 +247,50 @@ class TestRefresh:
         binding_id = world.paired(account, "https://p.example.com")
         self.refresh(browser, binding_id)
         assert "not connected to Xero" in browser.body(settings_url(binding_id))
+
+    def test_a_refresh_already_in_flight_is_joined(
+        self, app: Any, browser: Browser, binding_id: str, world: World
+    ) -> None:
+        """Two presses at once (the script is off, or two tabs): Xero is asked once."""
+        fetch = world.xero.fetch_reference
+        inside = threading.Event()
+        release = threading.Event()
+
+        def slow_fetch(*args: object, **kwargs: object) -> object:
+            inside.set()
+            release.wait(5)
+            return fetch(*args, **kwargs)  # type: ignore[arg-type]
+
+        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign]
+        before = len(world.xero.fetches)
+        token = browser.token(settings_url(binding_id))
+        url = f"/dashboard/bindings/{binding_id}/settings/refresh"
+        answers: list[int] = []
+
+        def press() -> None:
+            with app.test_client() as client:
+                client.set_cookie(**_session_cookie(browser))
+                answers.append(client.post(url, data={"csrf_token": token}).status_code)
+
+        first = threading.Thread(target=press)
+        first.start()
+        assert inside.wait(5)
+        flight = world.service.reference._asked
+        run, joined = flight.run, threading.Event()
+
+        def join(*args: Any, **kwargs: Any) -> Any:
+            joined.set()  # the first press holds the flight until released: this one waits
+            return run(*args, **kwargs)
+
+        flight.run = join  # type: ignore[method-assign]
+        second = threading.Thread(target=press)
+        second.start()
+        assert joined.wait(5)
+        release.set()
+        first.join(10)
+        second.join(10)
+        assert answers == [303, 303]
+        assert len(world.xero.fetches) == before + 2  # one refresh: two waves
 
     def test_refresh_needs_csrf(self, browser: Browser, binding_id: str, world: World):
         before = len(world.xero.fetches)
