@@ -12,6 +12,11 @@ def websites_full(used: int, allowed: int) -> str | None:
     """Why a new binding cannot be paired at the website limit, or None below it."""
     if used < allowed:
         return None
+    if used > allowed:
+        return (
+            f"{counted(used, 'website')} in use where your plan allows {allowed}: "
+            "upgrade your plan or disconnect a shop before adding one"
+        )
     return (
         f"{used} of {counted(allowed, 'website')} used: "
         "upgrade your plan or disconnect one before adding a shop"

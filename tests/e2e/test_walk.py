@@ -264,7 +264,7 @@ def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look:
     expect(page.get_by_label("PayPal Express Checkout")).to_have_value("")
 
     page.goto(f"{demo.url}/dashboard/bindings/{second}")
-    page.get_by_role("link", name="Disconnect this binding…").click()
+    page.get_by_role("link", name="Disconnect from Xero…").click()
     look(page, "walk-disconnect")
     page.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_text("The binding is disconnected.")).to_be_visible()

@@ -172,7 +172,7 @@ def cancel_choice() -> Response:
     )
     if binding_id is None:
         return redirect(url_for("dashboard.bindings"), code=303)
-    flash("Nothing was connected. The organisations Xero offered were released again.", "info")
+    flash("Nothing was connected.", "info")
     return redirect(url_for("dashboard.binding", binding_id=binding_id), code=303)
 
 

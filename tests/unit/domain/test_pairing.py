@@ -183,6 +183,10 @@ class TestPlanWebsites:
             "1 of 1 website used: upgrade your plan or disconnect one before adding a shop"
         )
         assert websites_full(0, 1) is None
+        assert websites_full(2, 1) == (
+            "2 websites in use where your plan allows 1: "
+            "upgrade your plan or disconnect a shop before adding one"
+        )
 
     def test_disconnected_bindings_free_their_websites(
         self, world: World, account: Account
