@@ -156,7 +156,8 @@ def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look:
     page.get_by_label("Email").fill("demo@ledger.test")
     page.get_by_label("Password").fill(demo.password())
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{demo.url}/dashboard")
+    expect(page).to_have_url(f"{demo.url}/dashboard/bindings")  # the page first opened
+    page.goto(f"{demo.url}/dashboard")
     look(page, "walk-home")
     page.goto(f"{demo.url}/dashboard/bindings")
     demo_binding = page.locator("li[data-binding]").first.get_attribute("data-binding") or ""
@@ -255,6 +256,13 @@ def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look:
     expect(row(page, demo_binding)).to_have_attribute("data-status", "NEEDS_RECONNECT")
     reconnect = row(page, demo_binding).get_by_role("link", name="Reconnect Demo Company (UK)")
     look(page, "walk-needs-reconnect")
+    page.goto(f"{demo.url}/dashboard/bindings/{demo_binding}")
+    trouble = page.locator('[data-trouble="needs-reconnect"]')
+    expect(trouble).to_contain_text("The app was removed from this organisation inside Xero")
+    expect(trouble.get_by_role("link")).to_have_count(1)
+    expect(trouble.get_by_role("link")).to_have_text("Reconnect Demo Company (UK)")
+    look(page, "walk-reconnect-banner")
+    page.goto(f"{demo.url}/dashboard/bindings")
     reconnect.click()
     page.get_by_role("button", name="Reconnect Demo Company (UK)").click()
     page.get_by_label("Organisation").select_option(label="Demo Company (UK)")
@@ -264,7 +272,7 @@ def test_a_newcomer_walks_the_demo_and_restarts_it(page: Page, demo: Demo, look:
     expect(page.get_by_label("PayPal Express Checkout")).to_have_value("")
 
     page.goto(f"{demo.url}/dashboard/bindings/{second}")
-    page.get_by_role("link", name="Disconnect from Xero…").click()
+    page.get_by_role("link", name="Disconnect this binding…").click()
     look(page, "walk-disconnect")
     page.get_by_role("button", name="Disconnect").click()
     expect(page.get_by_text("The binding is disconnected.")).to_be_visible()
