@@ -309,4 +309,3 @@ class PickOrganisation:
         if pending is not None:
             self._settle.release(attempt.environment, pending.tokens, pending.organisations, None)
         return attempt.binding_id
-

@@ -10,10 +10,20 @@ from dataclasses import replace
 from adapters.http import HttpConfig, create_app
 from adapters.http.wording import scopes_in_words
 from domain.account import Account, Plan
-from domain.scopes import LEGACY_SYNC_SCOPES, SYNC_SCOPES
+from domain.scopes import SYNC_SCOPES
 from tests.fakes.misc import FakePlans
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser, merchant
+
+
+# What apps created before 2 March 2026 ask for (README): the broad transactions scope.
+BROAD = (
+    "offline_access",
+    "accounting.settings.read",
+    "accounting.contacts",
+    "accounting.transactions",
+    "projects",
+)
 
 
 def _actions(page: str) -> list[str]:
@@ -43,7 +53,7 @@ class TestWhatXeroWillAskFor:
 
     def test_each_scope_has_its_line_and_an_unknown_one_is_named(self) -> None:
         assert len(scopes_in_words(SYNC_SCOPES)) == len(SYNC_SCOPES)
-        broad = scopes_in_words(LEGACY_SYNC_SCOPES)
+        broad = scopes_in_words(BROAD)
         assert any("bank transactions" in line for line in broad)
         assert any("projects" in line for line in broad)
         assert scopes_in_words(("offline_access", "accounting.budgets.read"))[-1] == (
