@@ -74,6 +74,7 @@ def row(page: Page, binding_id: str):  # noqa: ANN201 - playwright Locator
     return page.locator(f'li[data-binding="{binding_id}"]')
 
 
+@pytest.mark.timeout(300)  # some thirty pages, each audited by axe-core, on a shared 2-core machine
 def test_merchant_journey(page: Page, stack: Stack, look: Look) -> None:
     page.goto("/login")
     look(page, "login")
@@ -222,6 +223,10 @@ def test_save_and_refresh_show_they_work_and_send_once(
     for busy, name in (("Saving…", "settings-saving"), ("Refreshing…", "settings-refreshing")):
         state = page.evaluate(PRESS_TWICE, busy)
         assert state == {"text": busy, "disabled": True, "status": busy, "sent": 1}, state
+        for _ in range(200):  # the route reaches this process a moment after the page sent it
+            if held:
+                break
+            page.wait_for_timeout(50)
         assert len(held) == 1 and held[0].request.method == "POST"
         held.pop().fulfill(status=204)  # no content: the page stays as it was while waiting
         expect(page.get_by_role("button", name=busy)).to_be_disabled()
