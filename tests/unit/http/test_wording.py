@@ -15,7 +15,6 @@ from tests.fakes.misc import FakePlans
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser, merchant
 
-
 # What apps created before 2 March 2026 ask for (README): the broad transactions scope.
 BROAD = (
     "offline_access",
