@@ -106,7 +106,10 @@ class DeliverWebhooks:
         outcomes: Outcomes = Counter()
         if not cursor.due(self._clock.now()):
             return outcomes  # disabled or rescheduled by another replica meanwhile
-        cursor = self._pass_compacted(cursor)
+        passed = self._pass_compacted(cursor)
+        if passed is None:
+            return Counter({(subscriber.name, LOST): 1})
+        cursor = passed
         while not self.halted:
             with self._uow() as uow:
                 events = uow.events.after(cursor.delivered_through, self._policy.batch)
@@ -142,9 +145,10 @@ class DeliverWebhooks:
         kept = self._save(after, record)
         return after, outcome.value if kept else LOST
 
-    def _pass_compacted(self, cursor: WebhookCursor) -> WebhookCursor:
+    def _pass_compacted(self, cursor: WebhookCursor) -> WebhookCursor | None:
         """A subscriber that was disabled while compaction went past its cursor resumes after
-        the compacted events, and the log says how many it never got."""
+        the compacted events, and the log says how many it never got; None when the lease
+        went to another replica meanwhile (it does this itself)."""
         with self._uow() as uow:
             compacted = uow.events.compacted_through()
         if compacted <= cursor.delivered_through:
@@ -158,7 +162,12 @@ class DeliverWebhooks:
             compacted,
             error=f"{missed} compacted events were never delivered",
         )
-        return skipped if self._save(skipped, note) else cursor
+        with self._uow() as uow:
+            kept = uow.webhooks.save(skipped, self._holder, self._clock.now() + self._policy.lease)
+            if kept:
+                uow.webhooks.log(note)
+            uow.commit()
+        return skipped if kept else None
 
     def _save(self, cursor: WebhookCursor, record: DeliveryRecord | None = None) -> bool:
         """The cursor and its log line in one transaction; False once the lease is lost (the

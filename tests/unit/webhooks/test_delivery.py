@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps
-from domain.usecases.webhooks import WebhookAdmin
+from domain.usecases.webhooks import DeliverWebhooks, WebhookAdmin
 from domain.values import EventKind
 from domain.webhooks import DeliveryOutcome, DeliveryQuery, SendResult, WebhookMessage
+from tests.fakes.store import FakeUnitOfWork
 from tests.fakes.webhooks import ScriptedSender
 from tests.fakes.world import World
 from tests.unit.webhooks.conftest import POLICY, MakeDeliverer, Shops, subscriber, verify
@@ -319,3 +320,47 @@ class TestCompaction:
         [skipped] = admin.deliveries(DeliveryQuery.of(outcomes=[DeliveryOutcome.SKIPPED]))
         assert skipped.revision == compacted and "4 compacted events" in skipped.error
         assert revisions(sender)[-4:] == [5, 6, 7, 8]
+
+    def test_a_replica_that_loses_its_lease_while_passing_compacted_events_sends_nothing(
+        self,
+        shops: Shops,
+        world: World,
+        sender: ScriptedSender,
+        make_deliverer: MakeDeliverer,
+        admin: WebhookAdmin,
+    ) -> None:
+        deliver = make_deliverer()
+        deliver()
+        shops.connect()
+        sender.fail(1, status=410)
+        deliver()
+        world.clock.advance(days=31)
+        shops.connect()
+        world.clock.advance(days=30, seconds=-1)
+        self.housekeeping(world).housekeeping()
+        admin.enable("sync")
+        survivor = make_deliverer(holder="replica-2")
+        taken_over: list[object] = []
+
+        def hooked_uow() -> FakeUnitOfWork:
+            uow = world.uow()
+            read = uow.events.compacted_through
+
+            def compacted_through() -> int:
+                if not taken_over:
+                    world.clock.advance(seconds=POLICY.lease.total_seconds() + 1)
+                    taken_over.append(survivor())
+                return read()
+
+            uow.events.compacted_through = compacted_through  # type: ignore[method-assign]
+            return uow
+
+        slow_sender = ScriptedSender()
+        slow = DeliverWebhooks(
+            hooked_uow, slow_sender, world.clock, (subscriber(),), POLICY, "replica-1", lambda: 0.5
+        )
+        assert slow() == {("sync", "lost"): 1}
+        assert taken_over == [{("sync", "delivered"): 4}]
+        assert slow_sender.sent == [], "no duplicate from a replica without the lease"
+        skipped = admin.deliveries(DeliveryQuery.of(outcomes=[DeliveryOutcome.SKIPPED]))
+        assert len(skipped) == 1, "the gap is logged once"
