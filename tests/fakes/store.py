@@ -11,26 +11,36 @@ import copy
 import itertools
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from domain.errors import LockTimeout
-from domain.grant import TokenView
+from domain.account import Account
+from domain.binding import Binding
+from domain.connect import ConnectAttempt, PairingCode
+from domain.egress import EgressRow
+from domain.errors import InstallAlreadyPaired, LockTimeout, NotFound, ValidationFailed
+from domain.events import BindingEvent, EventFilter
+from domain.grant import OAuthGrant, TokenView
+from domain.ports import UnitOfWork
+from domain.reference import ReferenceCache
 from domain.schedule import Backlog
+from domain.sessions import BrowserSession
 from domain.throttle import EMPTY, Bucket
 from domain.values import BindingStatus, Environment, install_key
 from tests.fakes.webhooks import FakeWebhooks
+
+Row = TypeVar("Row")
 
 
 class FakeStore:
     """The committed state shared by every FakeUnitOfWork of one test."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[Any, Any]] = defaultdict(dict)
-        self.events: list[Any] = []
+        self.tables: dict[str, dict[Hashable, Any]] = defaultdict(dict)
+        self.events: list[BindingEvent] = []
         self.revision = 0
         self.compacted_through = 0
         self.mutex = threading.RLock()
@@ -45,7 +55,7 @@ class FakeStore:
         with self.mutex:
             return self.before_lock.pop(0) if self.before_lock else None
 
-    def read(self, table: str, key: Any) -> Any:
+    def read(self, table: str, key: Hashable) -> Any:
         with self.mutex:
             return copy.deepcopy(self.tables[table].get(key))
 
@@ -54,36 +64,89 @@ class FakeStore:
             return copy.deepcopy(list(self.tables[table].values()))
 
 
-class _Table:
+class _Table(Generic[Row]):
+    """Rows of one type under a key attribute. `add` inserts, `update` changes a row that
+    exists (NotFound otherwise, like an UPDATE that matched nothing), `put` does either."""
+
+    missing = "no such row"
+
     def __init__(self, uow: FakeUnitOfWork, name: str, key: str) -> None:
         self._uow, self._name, self._key = uow, name, key
 
-    def get(self, key: Any) -> Any:
-        return self._uow.read(self._name, key)
+    def get(self, key: str) -> Row | None:
+        found: Row | None = self._uow.read(self._name, key)
+        return found
 
-    def add(self, item: Any) -> None:
+    def add(self, item: Row) -> None:
+        self._put(item)
+
+    def update(self, item: Row) -> None:
+        if self.get(getattr(item, self._key)) is None:
+            raise NotFound(self.missing)
+        self._put(item)
+
+    def _put(self, item: Row) -> None:
         self._uow.write(self._name, getattr(item, self._key), item)
 
-    update = add
+    def all(self) -> list[Row]:
+        rows: list[Row] = self._uow.all_rows(self._name)
+        return rows
 
-    def all(self) -> list[Any]:
-        return self._uow.all_rows(self._name)
 
+class FakeAccounts(_Table[Account]):
+    missing = "no such account"
 
-class FakeAccounts(_Table):
-    def get_by_email(self, email: str) -> Any:
+    def add(self, item: Account) -> None:
+        """Unique by id and by email, like the table's keys."""
+        if any(a.id == item.id or a.email == item.email for a in self.all()):
+            raise ValidationFailed(f"an account for {item.email} already exists")
+        self._put(item)
+
+    def get_by_email(self, email: str) -> Account | None:
         return next((a for a in self.all() if a.email == email.strip().lower()), None)
 
-    def lock(self, account_id: str, timeout_s: float) -> Any:
+    def lock(self, account_id: str, timeout_s: float) -> Account | None:
         self._uow.acquire(f"account:{account_id}", timeout_s)
         return self.get(account_id)
 
 
-class FakeBindings(_Table):
-    def for_account(self, account_id: str) -> list[Any]:
-        return [b for b in self.all() if b.account_id == account_id]
+def _in_order(bindings: list[Binding]) -> list[Binding]:
+    """The SQL repository's order: oldest first, then by id."""
+    return sorted(bindings, key=lambda b: (b.created_at, b.id))
 
-    def live_for_install(self, base_url: str) -> Any:
+
+class FakeBindings(_Table[Binding]):
+    missing = "no such binding"
+
+    def add(self, item: Binding) -> None:
+        self._one_live_binding_per_install(item)
+        self._put(item)
+
+    def update(self, item: Binding) -> None:
+        self._one_live_binding_per_install(item)
+        super().update(item)
+
+    def _one_live_binding_per_install(self, binding: Binding) -> None:
+        """The unique index on the live bindings' install (DESIGN §3)."""
+        if not (binding.is_live and binding.magento):
+            return
+        install = install_key(binding.magento.base_url)
+        for other in self.all():
+            if (
+                other.id != binding.id
+                and other.is_live
+                and other.magento
+                and install_key(other.magento.base_url) == install
+            ):
+                raise InstallAlreadyPaired(
+                    f"{binding.magento.base_url} is already paired with a live binding; "
+                    "unpair it before pairing again"
+                )
+
+    def for_account(self, account_id: str) -> list[Binding]:
+        return _in_order([b for b in self.all() if b.account_id == account_id])
+
+    def live_for_install(self, base_url: str) -> Binding | None:
         install = install_key(base_url)
         return next(
             (
@@ -94,22 +157,28 @@ class FakeBindings(_Table):
             None,
         )
 
-    def live_for_xero_user(self, environment: Environment, user: str) -> list[Any]:
-        return [
-            b
-            for b in self.all()
-            if b.is_live
-            and b.xero
-            and b.xero.environment is environment
-            and b.xero.xero_user_id == user
-        ]
+    def live_for_xero_user(self, environment: Environment, xero_user_id: str) -> list[Binding]:
+        return _in_order(
+            [
+                b
+                for b in self.all()
+                if b.is_live
+                and b.xero
+                and b.xero.environment is environment
+                and b.xero.xero_user_id == xero_user_id
+            ]
+        )
 
-    def live_for_connection(self, connection_id: str) -> list[Any]:
-        return [
-            b for b in self.all() if b.is_live and b.xero and b.xero.connection_id == connection_id
-        ]
+    def live_for_connection(self, connection_id: str) -> list[Binding]:
+        return _in_order(
+            [
+                b
+                for b in self.all()
+                if b.is_live and b.xero and b.xero.connection_id == connection_id
+            ]
+        )
 
-    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Any]:
+    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
         found = [
             b
             for b in self.all()
@@ -118,7 +187,7 @@ class FakeBindings(_Table):
             and b.xero.tenant_id == tenant_id
             and b.xero.environment is environment
         ]
-        return sorted(found, key=lambda b: (b.status is not BindingStatus.CONNECTED, b.created_at))
+        return sorted(_in_order(found), key=lambda b: b.status is not BindingStatus.CONNECTED)
 
     def count_by_status(self) -> dict[BindingStatus, int]:
         statuses = [b.status for b in self.all()]
@@ -133,7 +202,7 @@ class FakeBindings(_Table):
                     tenants.add(b.xero.tenant_id)
         return len(tenants)
 
-    def page(self, after_id: str, limit: int, scope: Any) -> list[Any]:
+    def page(self, after_id: str, limit: int, scope: EventFilter) -> list[Binding]:
         chosen = [
             b
             for b in self.all()
@@ -144,19 +213,19 @@ class FakeBindings(_Table):
         ]
         return sorted(chosen, key=lambda b: b.id)[:limit]
 
-    def find_by_secret_hash(self, secret_hash: str) -> Any:
+    def find_by_secret_hash(self, secret_hash: str) -> Binding | None:
+        if not secret_hash:
+            return None
         return next((b for b in self.all() if b.connector_secret_hash == secret_hash), None)
 
     def connected_ids(self) -> list[str]:
-        return [b.id for b in self.all() if b.status.has_xero]
+        return [b.id for b in _in_order(self.all()) if b.status.has_xero]
 
 
-class FakeGrants(_Table):
-    def view(self, binding_id: str) -> Any:
-        grant, binding = (
-            self._uow.read("grants", binding_id),
-            self._uow.read("bindings", binding_id),
-        )
+class FakeGrants(_Table[OAuthGrant]):
+    def view(self, binding_id: str) -> TokenView | None:
+        grant: OAuthGrant | None = self._uow.read("grants", binding_id)
+        binding: Binding | None = self._uow.read("bindings", binding_id)
         if grant is None or binding is None or binding.xero is None:
             return None
         return TokenView(
@@ -169,17 +238,17 @@ class FakeGrants(_Table):
             grant.next_retry_at,
         )
 
-    def lock(self, binding_id: str, timeout_s: float) -> Any:
+    def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         self._uow.acquire(binding_id, timeout_s)
         return self.get(binding_id)
 
-    def save(self, grant: Any) -> None:
-        self.add(grant)
+    def save(self, grant: OAuthGrant) -> None:
+        self._put(grant)
 
     def delete(self, binding_id: str) -> None:
         self._uow.write(self._name, binding_id, None)
 
-    def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[Any]:
+    def claim_due(self, now: datetime, stale_before: datetime, limit: int) -> list[OAuthGrant]:
         due = sorted(
             (g for g in self._refreshable() if _due(g, now, stale_before)),
             key=lambda g: (g.next_retry_at is None, g.next_retry_at, g.refresh_issued_at),
@@ -187,7 +256,7 @@ class FakeGrants(_Table):
         claimed = []
         for grant in due[:limit]:
             if self._uow.try_acquire(grant.binding_id):
-                claimed.append(self.get(grant.binding_id))
+                claimed.append(grant)
         return claimed
 
     def backlog(self, now: datetime, stale_before: datetime) -> Backlog:
@@ -203,7 +272,7 @@ class FakeGrants(_Table):
     def count_exhausted(self, failure_days: int) -> int:
         return sum(g.failure_days >= failure_days for g in self._refreshable())
 
-    def _refreshable(self) -> list[Any]:
+    def _refreshable(self) -> list[OAuthGrant]:
         statuses = {b.id: b.status for b in self._uow.all_rows("bindings")}
         return [
             g
@@ -212,7 +281,7 @@ class FakeGrants(_Table):
         ]
 
 
-def _due(grant: Any, now: datetime, stale_before: datetime) -> bool:
+def _due(grant: OAuthGrant, now: datetime, stale_before: datetime) -> bool:
     """A scheduled retry decides when a grant is due, else its keep-alive."""
     if grant.next_retry_at is not None:
         return bool(grant.next_retry_at <= now)
@@ -223,18 +292,19 @@ class FakeReferences:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def get(self, tenant_id: str, environment: Environment) -> Any:
-        return self._uow.read("references", (tenant_id, environment))
+    def get(self, tenant_id: str, environment: Environment) -> ReferenceCache | None:
+        found: ReferenceCache | None = self._uow.read("references", (tenant_id, environment))
+        return found
 
-    def save(self, cache: Any) -> None:
+    def save(self, cache: ReferenceCache) -> None:
         key = (cache.tenant_id, cache.environment)
-        old = self._uow.read("references", key)
+        old: ReferenceCache | None = self._uow.read("references", key)
         revision = 1 if old is None else old.revision
         if old is not None and old.content_digest() != cache.content_digest():
             revision += 1
         self._uow.write("references", key, replace(cache, revision=revision))
 
-    def stale(self, before: datetime, limit: int) -> list[Any]:
+    def stale(self, before: datetime, limit: int) -> list[ReferenceCache]:
         return self._stale(before)[:limit]
 
     def backlog(self, now: datetime, before: datetime) -> Backlog:
@@ -245,23 +315,26 @@ class FakeReferences:
         since = min(fetched) + (now - before) if fetched else now
         return Backlog(len(stale), min(since, now))
 
-    def _stale(self, before: datetime) -> list[Any]:
+    def _stale(self, before: datetime) -> list[ReferenceCache]:
         refreshable = {
             (b.xero.tenant_id, b.xero.environment)
             for b in self._uow.all_rows("bindings")
             if b.xero and b.status.hands_out_tokens
         }
+        caches: list[ReferenceCache] = self._uow.all_rows("references")
         stale = [
             c
-            for c in self._uow.all_rows("references")
+            for c in caches
             if (c.tenant_id, c.environment) in refreshable
             and any(t is None or t < before for t in (c.fetched_at, c.extended_fetched_at))
         ]
         return sorted(stale, key=lambda c: (c.fetched_at is not None, c.fetched_at, c.tenant_id))
 
 
-class FakeAttempts(_Table):
-    def get_by_state(self, state: str) -> Any:
+class FakeConnectAttempts(_Table[ConnectAttempt]):
+    missing = "no such connect attempt"
+
+    def get_by_state(self, state: str) -> ConnectAttempt | None:
         return next((a for a in self.all() if a.state == state), None)
 
     def delete_created_before(self, before: datetime) -> int:
@@ -270,8 +343,6 @@ class FakeAttempts(_Table):
             self._uow.write(self._name, attempt.id, None)
         return len(old)
 
-
-class FakeConnectAttempts(FakeAttempts):
     def consume(self, attempt_id: str, now: datetime) -> bool:
         """Row-locked like the SQL UPDATE ... WHERE used_at IS NULL."""
         self._uow.acquire(f"attempt:{attempt_id}", 5.0)
@@ -282,11 +353,11 @@ class FakeConnectAttempts(FakeAttempts):
         self.update(attempt)
         return True
 
-    def abandoned_choices(self, before: datetime, limit: int) -> list[Any]:
+    def abandoned_choices(self, before: datetime, limit: int) -> list[ConnectAttempt]:
         old = [a for a in self.all() if a.pending is not None and a.created_at < before]
         return sorted(old, key=lambda a: a.created_at)[:limit]
 
-    def never_returned(self, before: datetime, limit: int) -> list[Any]:
+    def never_returned(self, before: datetime, limit: int) -> list[ConnectAttempt]:
         old = [
             a
             for a in self.all()
@@ -295,7 +366,9 @@ class FakeConnectAttempts(FakeAttempts):
         return sorted(old, key=lambda a: a.created_at)[:limit]
 
 
-class FakePairingCodes(FakeAttempts):
+class FakePairingCodes(_Table[PairingCode]):
+    missing = "no such pairing code"
+
     def consume(self, code_hash: str, now: datetime) -> bool:
         """Row-locked like the SQL UPDATE ... WHERE used_at IS NULL: a second caller waits for
         the first to end, then finds the code used."""
@@ -357,7 +430,7 @@ class FakeLeases:
             return len(ended)
 
 
-class FakeSessions(_Table):
+class FakeSessions(_Table[BrowserSession]):
     def touch(self, token_hash: str, now: datetime) -> None:
         found = self.get(token_hash)
         if found is not None:
@@ -375,7 +448,7 @@ class FakeSessions(_Table):
             lambda s: s.last_seen_at < idle_before or s.created_at < created_before
         )
 
-    def _delete_where(self, doomed: Callable[[Any], bool]) -> int:
+    def _delete_where(self, doomed: Callable[[BrowserSession], bool]) -> int:
         found = [s for s in self.all() if doomed(s)]
         for session in found:
             self.delete(session.token_hash)
@@ -390,7 +463,7 @@ class FakeThrottles:
 
     def lock(self, key: str, timeout_s: float) -> Bucket:
         self._uow.acquire(f"throttle:{key}", timeout_s)
-        found = self._uow.read("throttles", key)
+        found: tuple[Bucket, datetime] | None = self._uow.read("throttles", key)
         return found[0] if found else EMPTY
 
     def save(self, key: str, bucket: Bucket, empty_at: datetime) -> None:
@@ -401,7 +474,8 @@ class FakeThrottles:
 
     def purge(self, now: datetime) -> int:
         with self._uow.store.mutex:
-            drained = [k for k, (_, at) in self._uow.store.tables["throttles"].items() if at < now]
+            table = self._uow.store.tables["throttles"]
+            drained = [str(k) for k, (_, at) in table.items() if at < now]
         for key in drained:
             self.delete(key)
         return len(drained)
@@ -411,12 +485,14 @@ class FakeEvents:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def add(self, event: Any) -> None:
+    def add(self, event: BindingEvent) -> None:
         self._uow.new_events.append(event)
 
-    def for_binding(self, binding_id: str, limit: int = 200) -> list[Any]:
+    def for_binding(self, binding_id: str, limit: int = 200) -> list[BindingEvent]:
+        """The newest `limit` events, newest first."""
         with self._uow.store.mutex:
-            return [e for e in self._uow.store.events if e.binding_id == binding_id][-limit:]
+            mine = [e for e in self._uow.store.events if e.binding_id == binding_id]
+        return mine[::-1][:limit]
 
     def revision(self) -> int:
         with self._uow.store.mutex:
@@ -425,9 +501,9 @@ class FakeEvents:
     def compacted_through(self) -> int:
         return self._uow.store.compacted_through
 
-    def after(self, revision: int, limit: int) -> list[Any]:
+    def after(self, revision: int, limit: int) -> list[BindingEvent]:
         with self._uow.store.mutex:
-            return [e for e in self._uow.store.events if e.revision > revision][:limit]
+            return [e for e in self._uow.store.events if (e.revision or 0) > revision][:limit]
 
     def compact(self, older_than: datetime, limit: int, keep_after: int | None = None) -> int:
         store = self._uow.store
@@ -440,7 +516,7 @@ class FakeEvents:
             )
             if doomed:
                 store.events = store.events[len(doomed) :]
-                store.compacted_through = doomed[-1].revision
+                store.compacted_through = doomed[-1].revision or 0
             return len(doomed)
 
 
@@ -450,10 +526,10 @@ class FakeEgress:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    def add(self, month: str, rows: Any) -> None:
+    def add(self, month: str, rows: Sequence[EgressRow]) -> None:
         for row in rows:
             key = (month, row.environment, row.tenant_id, row.endpoint)
-            old = self._uow.read("egress", key)
+            old: EgressRow | None = self._uow.read("egress", key)
             if old is not None:
                 row = replace(
                     row,
@@ -462,17 +538,23 @@ class FakeEgress:
                 )
             self._uow.write("egress", key, row)
 
-    def month(self, month: str) -> list[Any]:
-        with self._uow.store.mutex:
-            keys = [k for k in self._uow.store.tables["egress"] if k[0] == month]
-        return [self._uow.read("egress", k) for k in keys]
+    def month(self, month: str) -> list[EgressRow]:
+        rows: list[EgressRow] = self._uow.all_rows("egress")
+        keys = {(r.environment, r.tenant_id, r.endpoint) for r in rows}
+        return [
+            r
+            for r in (self._uow.read("egress", (month, *k)) for k in sorted(keys))
+            if r is not None
+        ]
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
+    """Named a UnitOfWork so that mypy holds it and each fake repository to the ports."""
+
     def __init__(self, store: FakeStore) -> None:
         self.store = store
-        self.staged: dict[tuple[str, Any], Any] = {}
-        self.new_events: list[Any] = []
+        self.staged: dict[tuple[str, Hashable], Any] = {}
+        self.new_events: list[BindingEvent] = []
         self.held: dict[str, threading.Lock] = {}
         self.committed = False
         self.accounts = FakeAccounts(self, "accounts", "id")
@@ -499,7 +581,7 @@ class FakeUnitOfWork:
     ) -> None:
         self.rollback()
 
-    def read(self, table: str, key: Any) -> Any:
+    def read(self, table: str, key: Hashable) -> Any:
         if (table, key) in self.staged:
             return copy.deepcopy(self.staged[(table, key)])
         return self.store.read(table, key)
@@ -510,7 +592,7 @@ class FakeUnitOfWork:
         rows = (self.read(table, key) for key in keys)
         return [row for row in rows if row is not None]
 
-    def write(self, table: str, key: Any, item: Any) -> None:
+    def write(self, table: str, key: Hashable, item: object) -> None:
         self.staged[(table, key)] = copy.deepcopy(item)
 
     def acquire(self, key: str, timeout_s: float) -> None:
@@ -538,10 +620,18 @@ class FakeUnitOfWork:
             return True
         return False
 
+    def _refuse_events_of_missing_bindings(self) -> None:
+        """Like the events table's foreign key: the whole commit is refused, nothing lands."""
+        for event in self.new_events:
+            if self.read("bindings", event.binding_id) is None:
+                raise NotFound("an event names a binding that does not exist")
+
     def commit(self) -> None:
-        for key in sorted({k for t, k in self.staged if t == "grants" and k not in self.held}):
-            self._take(key, self.store.write_timeout_s)
+        grants = {str(k) for t, k in self.staged if t == "grants" and k not in self.held}
+        for grant_key in sorted(grants):
+            self._take(grant_key, self.store.write_timeout_s)
         with self.store.mutex:
+            self._refuse_events_of_missing_bindings()
             for (table, key), item in self.staged.items():
                 if item is None:
                     self.store.tables[table].pop(key, None)

@@ -149,4 +149,5 @@ class World:
         return found
 
     def events(self, binding_id: str) -> list[str]:
-        return [e.kind.value for e in self.uow().events.for_binding(binding_id)]
+        """The binding's event kinds, oldest first (the log answers newest first)."""
+        return [e.kind.value for e in reversed(self.uow().events.for_binding(binding_id))]

@@ -23,6 +23,7 @@ from domain.reference import (
     TrackingCategory,
     TrackingOption,
 )
+from domain.sessions import BrowserSession
 from domain.values import BindingStatus, Environment
 
 T0 = datetime(2026, 3, 4, 9, 30, 15, 123456, tzinfo=UTC)
@@ -145,6 +146,10 @@ def attempt(
 
 def pairing_code(code_hash: str = "code-hash-1") -> PairingCode:
     return PairingCode(code_hash, "b-1", ACCOUNT, T0, T0 + timedelta(minutes=1))
+
+
+def session(token_hash: str = "h1") -> BrowserSession:
+    return BrowserSession(token_hash, ACCOUNT, T0, T0)
 
 
 def store(uow_factory: Callable[[], UnitOfWork], *bindings: Binding, grants: bool = True) -> None:

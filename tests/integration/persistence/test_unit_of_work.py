@@ -22,46 +22,6 @@ from tests.integration.persistence import builders as b
 from tests.integration.persistence.builders import T0
 
 
-class TestTransactions:
-    def test_leaving_without_commit_rolls_back(self, uow: SqlUnitOfWorkFactory) -> None:
-        with uow() as u:
-            u.accounts.add(b.account())
-        with uow() as u:
-            assert u.accounts.get(b.ACCOUNT) is None
-
-    def test_an_error_rolls_back_everything(self, uow: SqlUnitOfWorkFactory) -> None:
-        with pytest.raises(RuntimeError), uow() as u:
-            u.accounts.add(b.account())
-            u.bindings.add(b.binding())
-            raise RuntimeError("boom")
-        with uow() as u:
-            assert u.accounts.get(b.ACCOUNT) is None
-            assert u.bindings.get("b-1") is None
-
-    def test_commit_keeps_and_explicit_rollback_discards(self, uow: SqlUnitOfWorkFactory) -> None:
-        with uow() as u:
-            u.accounts.add(b.account())
-            u.commit()
-            u.bindings.add(b.binding())
-            u.rollback()
-        with uow() as u:
-            assert u.accounts.get(b.ACCOUNT) is not None
-            assert u.bindings.get("b-1") is None
-
-    def test_reads_then_writes_see_the_latest_commit(self, uow: SqlUnitOfWorkFactory) -> None:
-        """A reader that later writes is not stuck on its first snapshot (no SQLITE_BUSY)."""
-        b.store(uow, grants=False)
-        with uow() as first:
-            assert first.bindings.get("b-1") is not None
-            with uow() as second:
-                second.events.add(BindingEvent("b-1", EventKind.PAIRED, "other", T0))
-                second.commit()
-            first.events.add(BindingEvent("b-1", EventKind.CONNECTED, "mine", T0))
-            first.commit()
-        with uow() as u:
-            assert len(u.events.for_binding("b-1")) == 2
-
-
 class TestWriteMode:
     """No repository write can forget the write lock: every DML statement enters write mode."""
 

@@ -114,7 +114,7 @@ class TestXeroFailures:
         assert "Demo Company (UK)" in outcome.not_undone_at_xero[0]
         assert world.binding(binding_id).status is S.DISCONNECTED
         assert world.grant(binding_id) is None
-        first, leftover = [
+        leftover, first = [  # newest first
             e for e in world.uow().events.for_binding(binding_id) if e.kind == "disconnected"
         ]
         assert first.reason == "disconnected by the merchant"

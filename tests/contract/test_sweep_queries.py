@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from adapters.persistence.uow import SqlUnitOfWorkFactory
+from domain.ports import UnitOfWorkFactory
 from domain.schedule import Backlog
 from domain.values import BindingStatus, Environment
 from tests.integration.persistence import builders as b
@@ -15,7 +15,7 @@ S = BindingStatus
 MINUTE = timedelta(minutes=1)
 
 
-def acquire(uow: SqlUnitOfWorkFactory, key: str, holder: str, at: timedelta) -> bool:
+def acquire(uow: UnitOfWorkFactory, key: str, holder: str, at: timedelta) -> bool:
     with uow() as u:
         taken = u.leases.acquire(key, holder, T0 + at, T0 + at + 10 * MINUTE)
         u.commit()
@@ -23,14 +23,14 @@ def acquire(uow: SqlUnitOfWorkFactory, key: str, holder: str, at: timedelta) -> 
 
 
 class TestLeases:
-    def test_a_lease_is_taken_once_until_it_ends(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_lease_is_taken_once_until_it_ends(self, uow: UnitOfWorkFactory) -> None:
         assert acquire(uow, "connections:b-1", "one", timedelta(0))
         assert not acquire(uow, "connections:b-1", "two", 5 * MINUTE)
         assert not acquire(uow, "connections:b-1", "one", 5 * MINUTE)
         assert acquire(uow, "connections:b-2", "two", 5 * MINUTE)
         assert acquire(uow, "connections:b-1", "two", 10 * MINUTE)
 
-    def test_purge_forgets_ended_leases(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_purge_forgets_ended_leases(self, uow: UnitOfWorkFactory) -> None:
         acquire(uow, "old", "one", timedelta(0))
         acquire(uow, "new", "one", 30 * MINUTE)
         with uow() as u:
@@ -41,7 +41,7 @@ class TestLeases:
 
 
 class TestGrants:
-    def test_a_scheduled_retry_holds_back_an_old_grant(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_scheduled_retry_holds_back_an_old_grant(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow)
         stale = T0 - timedelta(days=8)
         with uow() as u:
@@ -56,7 +56,7 @@ class TestGrants:
             assert [g.binding_id for g in u.grants.claim_due(T0 + MINUTE, week_ago, 10)] == ["b-1"]
 
     def test_backlog_counts_retries_and_keep_alives_since_they_fell_due(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         ids = ["b-1", "b-2", "b-3", "b-4"]
         bindings = [b.binding(i, url=f"https://{i}.example.com", connection=i) for i in ids]
@@ -77,7 +77,7 @@ class TestGrants:
         assert backlog == Backlog(2, T0 - timedelta(hours=1))
 
     def test_exhausted_grants_of_refreshable_bindings_are_counted(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         bindings = [b.binding(i, url=f"https://{i}.example.com", connection=i) for i in "xyz"]
         bindings[2].status = S.NEEDS_RECONNECT
@@ -91,9 +91,7 @@ class TestGrants:
 
 
 class TestBindingsAndCaches:
-    def test_counts_by_status_and_live_bindings_of_a_tenant(
-        self, uow: SqlUnitOfWorkFactory
-    ) -> None:
+    def test_counts_by_status_and_live_bindings_of_a_tenant(self, uow: UnitOfWorkFactory) -> None:
         one = b.binding("one", url="https://one.example.com", status=S.DEGRADED)
         two = b.binding("two", url="https://two.example.com", created_at=T0 + MINUTE)
         gone = b.binding("gone", url=None, status=S.DISCONNECTED)
@@ -109,7 +107,7 @@ class TestBindingsAndCaches:
         assert [x.id for x in live] == ["two", "one"] and elsewhere == []
 
     def test_reference_backlog_is_due_a_day_after_the_older_wave(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         b.store(uow, b.binding("b-1"), grants=False)
         with uow() as u:

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.persistence.uow import SqlUnitOfWorkFactory
 from domain.errors import InstallAlreadyPaired, ValidationFailed
 from domain.events import BindingEvent
 from domain.grant import TokenSet
+from domain.ports import UnitOfWorkFactory
 from domain.sessions import BrowserSession
 from domain.throttle import Rule
 from domain.usecases.throttles import Throttles
@@ -23,7 +23,7 @@ from tests.integration.persistence.builders import T0
 
 
 class TestAccounts:
-    def test_round_trip_by_id_and_email(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_by_id_and_email(self, uow: UnitOfWorkFactory) -> None:
         with uow() as u:
             u.accounts.add(b.account())
             u.commit()
@@ -32,7 +32,7 @@ class TestAccounts:
             assert u.accounts.get_by_email(" MERCHANT@example.com") == b.account()
             assert u.accounts.get("nobody") is None
 
-    def test_update(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_update(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         changed = replace(b.account(), plan="scale", environment=Environment.PRODUCTION)
         with uow() as u:
@@ -41,14 +41,14 @@ class TestAccounts:
         with uow() as u:
             assert u.accounts.get(b.ACCOUNT) == changed
 
-    def test_a_second_account_for_one_email_is_refused(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_second_account_for_one_email_is_refused(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         with uow() as u, pytest.raises(ValidationFailed):
             u.accounts.add(b.account("acc-2", "merchant@example.com"))
 
 
 class TestBindings:
-    def test_round_trip_with_profile_link_and_policy(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_with_profile_link_and_policy(self, uow: UnitOfWorkFactory) -> None:
         awaiting = b.binding("b-2", url=None, status=BindingStatus.AWAITING_PAIRING)
         b.store(uow, b.binding(), awaiting, grants=False)
         with uow() as u:
@@ -56,7 +56,7 @@ class TestBindings:
             assert u.bindings.get("b-2") == awaiting
             assert u.bindings.get("b-3") is None
 
-    def test_update_and_lookups(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_update_and_lookups(self, uow: UnitOfWorkFactory) -> None:
         later = T0 + timedelta(hours=1)
         gone = b.binding("b-2", url="https://old.example.com", status=BindingStatus.DISCONNECTED)
         b.store(uow, b.binding(), gone, grants=False)
@@ -83,14 +83,12 @@ class TestBindings:
             assert u.bindings.find_by_secret_hash("") is None
             assert u.bindings.connected_ids() == ["b-1"]
 
-    def test_a_second_live_binding_for_one_install_is_refused(
-        self, uow: SqlUnitOfWorkFactory
-    ) -> None:
+    def test_a_second_live_binding_for_one_install_is_refused(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, b.binding("b-1"), grants=False)
         with uow() as u, pytest.raises(InstallAlreadyPaired):
             u.bindings.add(b.binding("b-2"))
 
-    def test_http_and_https_of_one_shop_are_one_install(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_http_and_https_of_one_shop_are_one_install(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, b.binding("b-1"), grants=False)
         with uow() as u:
             found = u.bindings.live_for_install("http://SHOP.example.com:80/")
@@ -99,7 +97,7 @@ class TestBindings:
         with uow() as u, pytest.raises(InstallAlreadyPaired):
             u.bindings.add(b.binding("b-2", url="http://shop.example.com"))
 
-    def test_a_disconnected_binding_frees_its_install(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_disconnected_binding_frees_its_install(self, uow: UnitOfWorkFactory) -> None:
         gone = b.binding("b-1", status=BindingStatus.DISCONNECTED)
         b.store(uow, gone, b.binding("b-2"), grants=False)
         with uow() as u:
@@ -108,14 +106,14 @@ class TestBindings:
 
 
 class TestGrants:
-    def test_round_trip_with_every_field(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_with_every_field(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow)
         with uow() as u:
             assert u.grants.get("b-1") == b.grant()
             assert u.grants.lock("b-1", 1.0) == b.grant()
             assert u.grants.get("b-2") is None
 
-    def test_save_replaces_and_delete_removes(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_save_replaces_and_delete_removes(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow)
         rotated = b.grant()
         rotated.rotate(TokenSet("new-access", "new-refresh", 1800), T0)
@@ -130,7 +128,7 @@ class TestGrants:
             assert u.grants.get("b-1") is None
 
     def test_claim_due_returns_retries_and_keep_alives_of_refreshable_bindings(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         bindings = [
             b.binding(f"b-{n}", url=f"https://shop{n}.example.com", connection=f"c-{n}")
@@ -155,7 +153,7 @@ class TestGrants:
 
 
 class TestReferenceCaches:
-    def test_round_trip_and_replace(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_and_replace(self, uow: UnitOfWorkFactory) -> None:
         cache = b.reference_cache()
         with uow() as u:
             u.references.save(cache)
@@ -170,7 +168,7 @@ class TestReferenceCaches:
             assert stored is not None and stored.currencies == ()
 
     def test_stale_lists_missing_or_old_waves_that_a_binding_can_refresh(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         names = ("fresh", "old", "partial", "never", "reconnect")
         bindings = [b.binding(n, url=f"https://{n}.example.com", connection=n) for n in names]
@@ -197,7 +195,7 @@ class TestReferenceCaches:
 
 
 class TestConnectAttempts:
-    def test_round_trip_with_pending_consent(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_with_pending_consent(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         with uow() as u:
             u.attempts.add(b.attempt("att-1"))
@@ -208,7 +206,7 @@ class TestConnectAttempts:
             assert u.attempts.get_by_state("state-att-2") == b.attempt("att-2", pending=False)
             assert u.attempts.get_by_state("state-unknown") is None
 
-    def test_update_and_expiry(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_update_and_expiry(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         with uow() as u:
             u.attempts.add(b.attempt("att-1"))
@@ -227,7 +225,7 @@ class TestConnectAttempts:
 
 
 class TestPairingCodes:
-    def test_round_trip_update_and_expiry(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_update_and_expiry(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         unused = replace(b.pairing_code(), used_at=None)
         with uow() as u:
@@ -245,7 +243,7 @@ class TestPairingCodes:
 
 class TestPairingCodeRevocation:
     def test_refusals_count_and_a_new_code_revokes_the_unused_ones(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         b.store(uow, grants=False)
         older = replace(b.pairing_code("old"), used_at=None)
@@ -267,7 +265,7 @@ class TestPairingCodeRevocation:
 
 
 class TestEvents:
-    def test_newest_first_with_ids_and_limit(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_newest_first_with_ids_and_limit(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         kinds = [EventKind.CREATED, EventKind.PAIRED, EventKind.CONNECTED]
         with uow() as u:
@@ -286,7 +284,7 @@ class TestEvents:
 
 
 class TestSessions:
-    def test_round_trip_touch_and_deletes(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_round_trip_touch_and_deletes(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, grants=False)
         mine = BrowserSession("h1", b.ACCOUNT, T0, T0)
         old = BrowserSession("h2", b.ACCOUNT, T0 - timedelta(hours=9), T0)
@@ -318,7 +316,7 @@ class TestSessions:
 class TestThrottles:
     RULE = Rule(5, timedelta(minutes=15))
 
-    def test_buckets_fill_drain_clear_and_purge(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_buckets_fill_drain_clear_and_purge(self, uow: UnitOfWorkFactory) -> None:
         clock = FakeClock(T0)
         throttles = Throttles(uow, clock, lock_timeout_s=5)
         assert [throttles.take("k", self.RULE) for _ in range(5)] == [None] * 5
@@ -331,7 +329,7 @@ class TestThrottles:
             assert u.throttles.purge(T0 + timedelta(hours=1)) == 1
             u.commit()
 
-    def test_concurrent_takes_are_counted_exactly(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_concurrent_takes_are_counted_exactly(self, uow: UnitOfWorkFactory) -> None:
         throttles = Throttles(uow, FakeClock(T0), lock_timeout_s=10)
         barrier = threading.Barrier(12)
 

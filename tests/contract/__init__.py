@@ -1,0 +1,1 @@
+"""The repository contract: one suite run against the fakes, SQLite and PostgreSQL."""
