@@ -7,8 +7,9 @@ import pytest
 
 from domain.errors import NotFound
 from domain.events import BindingEvent
-from domain.ports import UnitOfWorkFactory
+from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.values import EventKind
+from tests.fakes.store import FakeStore, FakeUnitOfWork
 from tests.integration.persistence import builders as b
 from tests.integration.persistence.builders import T0
 
@@ -84,3 +85,9 @@ class TestMissingRows:
             assert u.accounts.get("acc-404") is None and u.bindings.get("b-404") is None
             assert u.attempts.get("att-404") is None
             assert u.pairing_codes.get("code-404") is None
+
+
+def test_the_fake_unit_of_work_has_every_repository_of_the_port() -> None:
+    """mypy checks each fake repository it has against the port; this, that none is missing."""
+    fake = FakeUnitOfWork(FakeStore())
+    assert [name for name in UnitOfWork.__annotations__ if name not in vars(fake)] == []

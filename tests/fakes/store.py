@@ -511,7 +511,7 @@ class FakeEvents:
         with store.mutex:
             doomed = list(
                 itertools.takewhile(
-                    lambda e: e.at < older_than and e.revision <= keep, store.events[:limit]
+                    lambda e: e.at < older_than and (e.revision or 0) <= keep, store.events[:limit]
                 )
             )
             if doomed:

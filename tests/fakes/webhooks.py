@@ -7,36 +7,55 @@ import itertools
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from domain.webhooks import DeliveryQuery, DeliveryRecord, SendResult, WebhookCursor, WebhookMessage
+
+if TYPE_CHECKING:
+    from tests.fakes.store import FakeUnitOfWork
+
+Row = tuple[WebhookCursor, str | None, datetime | None]
 
 
 class FakeWebhooks:
     """Starting and forgetting cursors waits for the commit, like any write; claims, saves
-    and releases are taken at once, as the single UPDATE's row lock would decide."""
+    and releases are taken at once, as the single UPDATE's row lock would decide. Reads see
+    this unit of work's own staged starts and deletions, as a transaction sees its writes."""
 
-    def __init__(self, uow: Any) -> None:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
         self._store = uow.store
-        self._cursors: dict[str, tuple[WebhookCursor, str | None, datetime | None]] = (
-            self._store.tables["webhook_cursors"]
-        )
-        self._log: dict[int, DeliveryRecord] = self._store.tables["webhook_deliveries"]
+        # The store's tables hold any row; these two hold cursors and log lines.
+        self._cursors = cast(dict[str, Row], self._store.tables["webhook_cursors"])
+        self._log = cast(dict[int, DeliveryRecord], self._store.tables["webhook_deliveries"])
+
+    def _visible(self) -> dict[str, Row]:
+        """The committed cursors with this unit of work's staged writes applied."""
+        rows = dict(self._cursors)
+        for (table, key), item in self._uow.staged.items():
+            if table == "webhook_cursors" and item is None:
+                rows.pop(str(key), None)
+            elif table == "webhook_cursors":
+                rows[str(key)] = item
+        return rows
+
+    def _found(self, subscriber: str) -> Row | None:
+        return self._visible().get(subscriber)
 
     def cursors(self) -> list[WebhookCursor]:
         with self._store.mutex:
-            return [self._cursors[name][0] for name in sorted(self._cursors)]
+            rows = self._visible()
+            return [rows[name][0] for name in sorted(rows)]
 
     def start(self, subscriber: str, revision: int) -> None:
         with self._store.mutex:
-            if subscriber not in self._cursors:
+            if subscriber not in self._visible():
                 row = (WebhookCursor(subscriber, revision), None, None)
                 self._uow.write("webhook_cursors", subscriber, row)
 
     def forget_except(self, subscribers: Collection[str]) -> int:
         with self._store.mutex:
-            doomed = [name for name in self._cursors if name not in subscribers]
+            doomed = [name for name in self._visible() if name not in subscribers]
         for name in doomed:
             self._uow.write("webhook_cursors", name, None)
         return len(doomed)
@@ -45,7 +64,7 @@ class FakeWebhooks:
         self, subscriber: str, holder: str, now: datetime, until: datetime
     ) -> WebhookCursor | None:
         with self._store.mutex:
-            found = self._cursors.get(subscriber)
+            found = self._found(subscriber)
             if found is None:
                 return None
             cursor, held_by, held_until = found
@@ -56,7 +75,7 @@ class FakeWebhooks:
 
     def save(self, cursor: WebhookCursor, holder: str, until: datetime) -> bool:
         with self._store.mutex:
-            found = self._cursors.get(cursor.subscriber)
+            found = self._found(cursor.subscriber)
             if found is None or found[1] != holder:
                 return False
             self._cursors[cursor.subscriber] = (cursor, holder, until)
@@ -64,13 +83,13 @@ class FakeWebhooks:
 
     def release(self, subscriber: str, holder: str) -> None:
         with self._store.mutex:
-            found = self._cursors.get(subscriber)
+            found = self._found(subscriber)
             if found is not None and found[1] == holder:
                 self._cursors[subscriber] = (found[0], None, None)
 
     def enable(self, subscriber: str) -> WebhookCursor | None:
         with self._store.mutex:
-            found = self._cursors.get(subscriber)
+            found = self._found(subscriber)
             if found is None:
                 return None
             enabled = found[0].enabled()
@@ -79,7 +98,8 @@ class FakeWebhooks:
 
     def held_through(self) -> int | None:
         with self._store.mutex:
-            live = [c.delivered_through for c, _, _ in self._cursors.values() if not c.disabled]
+            rows = self._visible().values()
+            live = [c.delivered_through for c, _, _ in rows if not c.disabled]
             return min(live) if live else None
 
     def log(self, record: DeliveryRecord) -> None:

@@ -1,5 +1,5 @@
-"""Webhook cursors and the delivery log on both backends: one holder per lease, fenced
-writes, the compaction hold, and the log's filters."""
+"""Webhook cursors and the delivery log on the fake, SQLite and PostgreSQL: one holder per
+lease, fenced writes, the compaction hold, and the log's filters."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
-from adapters.persistence.uow import SqlUnitOfWorkFactory
 from domain.events import BindingEvent
+from domain.ports import UnitOfWorkFactory
 from domain.values import EventKind
 from domain.webhooks import DeliveryOutcome, DeliveryQuery, DeliveryRecord, WebhookCursor
 from tests.integration.persistence import builders as b
@@ -17,14 +17,14 @@ from tests.integration.persistence.builders import T0
 LEASE = timedelta(seconds=30)
 
 
-def started(uow: SqlUnitOfWorkFactory, *names: str, at: int = 0) -> None:
+def started(uow: UnitOfWorkFactory, *names: str, at: int = 0) -> None:
     with uow() as u:
         for name in names:
             u.webhooks.start(name, at)
         u.commit()
 
 
-def claim(uow: SqlUnitOfWorkFactory, holder: str, now=T0):  # type: ignore[no-untyped-def]
+def claim(uow: UnitOfWorkFactory, holder: str, now=T0):  # type: ignore[no-untyped-def]
     with uow() as u:
         cursor = u.webhooks.claim("sync", holder, now, now + LEASE)
         u.commit()
@@ -32,7 +32,7 @@ def claim(uow: SqlUnitOfWorkFactory, holder: str, now=T0):  # type: ignore[no-un
 
 
 class TestCursors:
-    def test_a_cursor_starts_once_and_round_trips(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_cursor_starts_once_and_round_trips(self, uow: UnitOfWorkFactory) -> None:
         started(uow, "sync", at=7)
         started(uow, "sync", at=99)
         failing = WebhookCursor("sync", 9, 2, T0, T0 + timedelta(seconds=5), T0, "gone")
@@ -44,7 +44,7 @@ class TestCursors:
             assert u.webhooks.cursors() == [failing]
 
     def test_one_holder_at_a_time_until_the_lease_ends_or_is_released(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         started(uow, "sync")
         assert claim(uow, "r1") is not None
@@ -60,7 +60,7 @@ class TestCursors:
             u.commit()
         assert claim(uow, "r3", T0 + timedelta(seconds=31)) is not None
 
-    def test_concurrent_claims_have_one_winner(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_concurrent_claims_have_one_winner(self, uow: UnitOfWorkFactory) -> None:
         started(uow, "sync")
         barrier, won = threading.Barrier(6), []
 
@@ -76,7 +76,7 @@ class TestCursors:
             thread.join()
         assert len(won) == 1
 
-    def test_a_holder_that_lost_its_lease_writes_nothing(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_holder_that_lost_its_lease_writes_nothing(self, uow: UnitOfWorkFactory) -> None:
         started(uow, "sync")
         claim(uow, "r1")
         claim(uow, "r2", T0 + LEASE)
@@ -88,7 +88,7 @@ class TestCursors:
             assert u.webhooks.cursors()[0].delivered_through == 3
 
     def test_enable_clears_failures_and_forget_drops_unconfigured(
-        self, uow: SqlUnitOfWorkFactory
+        self, uow: UnitOfWorkFactory
     ) -> None:
         started(uow, "sync", "old")
         claim(uow, "r1")
@@ -103,7 +103,7 @@ class TestCursors:
 
 
 class TestCompactionHold:
-    def test_enabled_cursors_hold_compaction_at_the_lowest(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_enabled_cursors_hold_compaction_at_the_lowest(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow, b.binding("b-1"), grants=False)
         with uow() as u:
             for _ in range(10):
@@ -128,7 +128,7 @@ class TestCompactionHold:
 
 
 class TestDeliveryLog:
-    def test_filters_newest_first_and_purge(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_filters_newest_first_and_purge(self, uow: UnitOfWorkFactory) -> None:
         def line(n: int, subscriber: str, outcome: DeliveryOutcome) -> DeliveryRecord:
             return DeliveryRecord(
                 subscriber,
