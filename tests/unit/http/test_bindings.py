@@ -8,6 +8,7 @@ import pytest
 
 from domain.account import Account
 from domain.errors import ProviderUnavailable, ReauthRequired
+from domain.values import BindingStatus
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser
 
@@ -197,6 +198,19 @@ class TestBindingPage:
         assert banner.lower().count("reconnect") == 1, banner
         assert ">Reconnect Demo Company (UK)</a>" in banner
         assert "403" not in page and "/connections" not in page
+
+    def test_a_partner_edition_offers_no_reconnect_that_cannot_help(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        binding_id = world.connected(account)
+        world.xero.editions["tenant-uk"] = "PARTNER"
+        with pytest.raises(ReauthRequired, match="Partner edition"):
+            world.service.reference.refresh(binding_id)  # the second wave is refused
+        assert world.binding(binding_id).status is BindingStatus.NEEDS_RECONNECT
+        for path in (f"/dashboard/bindings/{binding_id}", "/dashboard", "/dashboard/bindings"):
+            page = browser.body(path)
+            assert "Partner edition, which cannot raise invoices" in page, path
+            assert "Reconnect Demo Company (UK)" not in page, path
 
     def test_a_refused_refresh_token_is_said_without_oauth_words(
         self, browser: Browser, world: World, account: Account
