@@ -40,7 +40,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
@@ -71,6 +71,8 @@ REDIRECT_URI = f"{PUBLIC_URL}/oauth/xero/callback"
 CALLER_TOKEN = "replica-tests-" + secrets.token_urlsafe(24)
 SESSION_SECRET = secrets.token_urlsafe(48)
 START_TIMEOUT_S = 90.0
+# The application name of the test process's own sessions (its container), in pg_stat_activity.
+TEST_SESSIONS = "ledger-connect-test"
 # What serve's log says when another process took a port between our check and its bind.
 PORT_TAKEN = ("Failed to bind", "Address already in use")
 CALL_TIMEOUT_S = 30.0
@@ -623,6 +625,8 @@ class Cluster:
         )
         built = bootstrap(settings, xero=wrap(provider), tasks=InlineTasks())
         built.closers.append(provider.close)
+        if built.database is not None and not built.database.is_sqlite:
+            _name_sessions(built.database.engine, TEST_SESSIONS)
         return built
 
     # replicas
@@ -723,14 +727,18 @@ class Cluster:
         with self.container.database.engine.connect() as conn:
             return list(conn.execute(text(statement), params))
 
-    def lock_waiters(self, statement: str = "SELECT grants.%") -> int:
+    def lock_waiters(self, statement: str = "SELECT grants.%", *, ours: bool = False) -> int:
         """Sessions of this database waiting for a lock in a statement LIKE `statement`: by
         default a grant's row lock (only the locking SELECT of grants ever waits), not the
-        other locks the replicas' sweeps wait on now and then."""
+        other locks the replicas' sweeps wait on now and then. `ours`: only this test
+        process's own sessions (its container's), never a replica's."""
         rows = self.sql(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query LIKE :pattern",
+            "AND wait_event_type = 'Lock' AND query LIKE :pattern "
+            "AND (NOT :ours OR application_name = :name)",
             pattern=statement,
+            ours=ours,
+            name=TEST_SESSIONS,
         )
         return int(rows[0][0])
 
@@ -738,6 +746,20 @@ class Cluster:
         assert self.container.database is not None
         with self.container.database.engine.begin() as conn:
             conn.execute(text(statement), params)
+
+
+def _name_sessions(engine: Engine, name: str) -> None:
+    """Give every session of `engine` the application name `name` (in pg_stat_activity), so a
+    test can tell its own sessions from the replicas'."""
+
+    @event.listens_for(engine, "connect")
+    def _name(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET inside a transaction would be rolled back
+        dbapi_connection.execute("SELECT set_config('application_name', %s, false)", (name,))
+        dbapi_connection.autocommit = autocommit
+
+    engine.dispose()  # sessions opened before the listener are replaced by named ones
 
 
 @contextmanager

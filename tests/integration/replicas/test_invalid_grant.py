@@ -54,7 +54,7 @@ def test_the_loser_of_an_invalid_grant_race_re_reads_and_succeeds(cluster: Clust
             cluster.reconnect, binding_id, AVERY.user_id, UK.tenant_id
         )
         wait_until(
-            lambda: reconnect.done() or cluster.lock_waiters(GRANT_WRITE),
+            lambda: reconnect.done() or cluster.lock_waiters(GRANT_WRITE, ours=True),
             30,
             "the reconnect's grant write to queue behind the replica's row lock",
             interval=0.01,
@@ -129,7 +129,7 @@ def test_a_reconnect_right_after_a_rotation_still_moves_the_version(cluster: Clu
             cluster.reconnect, binding_id, AVERY.user_id, UK.tenant_id
         )
         wait_until(
-            lambda: reconnect.done() or cluster.lock_waiters(GRANT_WRITE),
+            lambda: reconnect.done() or cluster.lock_waiters(GRANT_WRITE, ours=True),
             30,
             "the reconnect's grant write to queue behind the rotation's row lock",
             interval=0.01,
