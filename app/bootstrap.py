@@ -36,12 +36,30 @@ from domain.ports import (
     PlanCatalogue,
     SecretGenerator,
     TaskRunner,
+    TokenViews,
     UnitOfWorkFactory,
     WebhookSender,
     XeroProvider,
 )
+from domain.schedule import SweepSchedule
 from domain.service import LedgerConnect
-from domain.usecases.deps import Deps, Tunables
+from domain.usecases.accounts import Accounts
+from domain.usecases.audit import ReadAudit, ReadRecorder
+from domain.usecases.connect import CompleteConnect, PickOrganisation, StartConnect
+from domain.usecases.lifecycle import ConnectionChecker, Disconnect, SetEnvironment
+from domain.usecases.pairing import CreateBinding, NewPairingCode, RedeemPairing, UpdateProfile
+from domain.usecases.queries import Queries
+from domain.usecases.reference import EgressReport, ReferenceService
+from domain.usecases.sessions import Sessions
+from domain.usecases.settings import SaveSettings
+from domain.usecases.settle import ConnectionSettler
+from domain.usecases.sweeps import Sweeps
+from domain.usecases.sweeps.common import SweepContext
+from domain.usecases.throttles import Throttles
+from domain.usecases.tiers import ConnectionTiers
+from domain.usecases.tokens import TokenService
+from domain.usecases.tunables import Tunables
+from domain.usecases.watch import EventReader, ListBindings
 from domain.values import Environment
 
 
@@ -55,10 +73,28 @@ class StaticPlans(PlanCatalogue):
         return self._plans.get(name)
 
 
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """What the use cases are built from; kept by the container for the sweeps and tests."""
+
+    uow: UnitOfWorkFactory
+    xero: XeroProvider
+    clock: Clock
+    ids: IdGenerator
+    secrets: SecretGenerator
+    plans: PlanCatalogue
+    tasks: TaskRunner
+    codes: CodeDigest
+    read_log: CredentialReadLog
+    views: TokenViews | None = None
+
+
 @dataclass
 class Container:
     settings: Settings
     service: LedgerConnect
+    ports: Ports
+    tunables: Tunables
     database: Database | None
     healthy: Callable[[], bool]
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -73,6 +109,19 @@ class Container:
         for closer in reversed(self.closers):
             closer()
 
+    def sweeps(self, schedule: SweepSchedule, holder: str) -> Sweeps:
+        """One sweeper over this container's use cases; `holder` names it in its leases."""
+        ports, service = self.ports, self.service
+        context = SweepContext(ports.uow, ports.clock, self.tunables, schedule, holder)
+        return Sweeps(
+            context,
+            tokens=service.tokens,
+            checker=service.checker,
+            reference=service.reference,
+            settler=service.settler,
+            tiers=service.tiers,
+        )
+
 
 def bootstrap(
     settings: Settings,
@@ -85,11 +134,15 @@ def bootstrap(
     ids: IdGenerator | None = None,
     secrets: SecretGenerator | None = None,
     tasks: TaskRunner | None = None,
+    plans: PlanCatalogue | None = None,
+    codes: CodeDigest | None = None,
+    tunables: Tunables | None = None,
     tracing: Tracing | None = None,
     read_log: CredentialReadLog | None = None,
     webhook_sender: WebhookSender | None = None,
 ) -> Container:
-    """Real adapters for every port not given; `uow` and `read_log` come together."""
+    """Real adapters for every port not given (`uow` and `read_log` come together); tests
+    pass fakes and get the same wiring."""
     closers: list[Callable[[], None]] = []
     if tracing is None:
         tracing = tracing_from(settings)
@@ -130,36 +183,31 @@ def bootstrap(
         runner = ThreadTaskRunner()
         closers.append(runner.shutdown)
         tasks = runner
-    deps = Deps(
+    ports = Ports(
         uow=uow,
         xero=InstrumentedXero(xero, metrics, tracing.tracer),
         clock=clock or SystemClock(),
         ids=ids or UuidGenerator(),
         secrets=secrets or SystemSecrets(),
-        plans=StaticPlans(settings.plans),
+        plans=plans or StaticPlans(settings.plans),
         tasks=tasks,
-        codes=CodeDigest.derived(session_secret(settings)),
+        codes=codes or CodeDigest.derived(session_secret(settings)),
+        read_log=read_log,
         views=views,
-        tunables=Tunables(
-            token_skew=timedelta(seconds=settings.token_skew_s),
-            lock_timeout_s=settings.lock_timeout_s,
-            keepalive_after=timedelta(days=settings.keepalive_days),
-            reference_max_age=timedelta(hours=settings.reference_max_age_h),
-            sessions=settings.session_lifetimes,
-            tiers=settings.tiers,
-            event_retention=timedelta(days=settings.event_retention_days),
-        ),
     )
-    service = LedgerConnect(deps, read_log, audit_reads=settings.read_audit)
+    tunables = tunables or tunables_from(settings)
+    service = wire(ports, tunables, audit_reads=settings.read_audit)
     if webhook_sender is None:
         http_sender = HttpWebhookSender(settings.webhooks.policy.timeout_s)
         closers.append(http_sender.close)
         webhook_sender = http_sender
-    webhooks = build_webhooks(settings.webhooks, deps.uow, deps.clock, webhook_sender)
+    webhooks = build_webhooks(settings.webhooks, ports.uow, ports.clock, webhook_sender)
     metrics.watch_webhooks(webhooks.admin.status)
     return Container(
         settings,
         service,
+        ports,
+        tunables,
         database,
         healthy,
         closers,
@@ -168,6 +216,73 @@ def bootstrap(
         keyring,
         wakeups,
         webhooks,
+    )
+
+
+def wire(p: Ports, t: Tunables, *, audit_reads: bool = True) -> LedgerConnect:
+    """Every use case from the ports it names; the only place that knows them all.
+    `audit_reads=False` leaves credential reads uncounted (a benchmark's baseline)."""
+    timeout = t.lock_timeout_s
+    tokens = TokenService(
+        p.uow,
+        p.xero,
+        p.clock,
+        skew=t.token_skew,
+        lock_timeout_s=timeout,
+        cache_ttl=t.token_cache_ttl,
+        views=p.views,
+    )
+    checker = ConnectionChecker(
+        p.uow, p.xero, p.clock, tokens, lock_timeout_s=timeout, check_interval=t.auth_check_interval
+    )
+    reference = ReferenceService(
+        p.uow,
+        p.xero,
+        p.clock,
+        p.tasks,
+        tokens,
+        checker,
+        lock_timeout_s=timeout,
+        forced_interval=t.forced_reference_interval,
+    )
+    settler = ConnectionSettler(p.uow, p.xero, p.clock, p.plans, timeout, tokens, reference)
+    return LedgerConnect(
+        tokens=tokens,
+        checker=checker,
+        reference=reference,
+        settler=settler,
+        create_binding=CreateBinding(p.uow, p.clock, p.ids, p.secrets, p.plans, p.codes),
+        new_pairing_code=NewPairingCode(p.uow, p.clock, p.secrets, p.codes),
+        redeem_pairing=RedeemPairing(p.uow, p.clock, p.secrets, p.plans, p.codes, timeout),
+        update_profile=UpdateProfile(p.uow, p.clock, p.plans, timeout),
+        start_connect=StartConnect(p.uow, p.xero, p.clock, p.ids, p.secrets, p.plans, t.tier),
+        complete_connect=CompleteConnect(p.uow, p.xero, p.clock, p.plans, settler),
+        pick_organisation=PickOrganisation(p.uow, p.clock, settler),
+        disconnect=Disconnect(p.uow, p.xero, p.clock, tokens, timeout),
+        set_environment=SetEnvironment(p.uow, p.clock, p.plans, tokens, timeout),
+        save_settings=SaveSettings(p.uow, p.clock, timeout),
+        queries=Queries(p.uow, p.plans),
+        accounts=Accounts(p.uow, p.ids, p.plans),
+        sessions=Sessions(p.uow, p.clock, p.secrets, t.sessions),
+        throttles=Throttles(p.uow, p.clock, timeout),
+        tiers=ConnectionTiers(p.uow, p.plans, t.tier),
+        egress=EgressReport(p.uow, p.clock),
+        list_bindings=ListBindings(p.uow),
+        events=EventReader(p.uow),
+        reads=ReadRecorder(p.read_log, p.clock, enabled=audit_reads),
+        read_audit=ReadAudit(p.read_log, p.uow, p.clock),
+    )
+
+
+def tunables_from(settings: Settings) -> Tunables:
+    return Tunables(
+        token_skew=timedelta(seconds=settings.token_skew_s),
+        lock_timeout_s=settings.lock_timeout_s,
+        keepalive_after=timedelta(days=settings.keepalive_days),
+        reference_max_age=timedelta(hours=settings.reference_max_age_h),
+        sessions=settings.session_lifetimes,
+        tiers=settings.tiers,
+        event_retention=timedelta(days=settings.event_retention_days),
     )
 
 

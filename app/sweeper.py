@@ -38,7 +38,7 @@ def build_sweeps(built: Container) -> Sweeps:
         connection_check=timedelta(hours=s.connection_check_h) if s.connection_check_h else None,
     )
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    sweeps = Sweeps(built.service, schedule, holder)
+    sweeps = built.sweeps(schedule, holder)
     built.metrics.watch_fleet(sweeps.status)
     return sweeps
 

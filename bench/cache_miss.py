@@ -24,7 +24,7 @@ from bench.procs import loadgen
 from bench.report import Outcome, Row, ms, per_s, times
 from bench.stack import Service, database_url
 from bench.stats import median, ratio
-from domain.usecases.deps import Tunables
+from domain.usecases.tunables import Tunables
 
 NAME = "cache_miss"
 CONCURRENCY = 8

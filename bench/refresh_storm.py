@@ -27,7 +27,7 @@ from bench.procs import loadgen
 from bench.report import Outcome, Row, ms
 from bench.stack import Service, connect_binding, database_url, lacks_postgres, settle
 from bench.stats import latency_summary, median
-from domain.usecases.deps import Tunables
+from domain.usecases.tunables import Tunables
 
 NAME = "refresh_storm"
 REPLICAS, CALLS, TOKEN_LATENCY_MS = 5, 1000, 200

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _status(args: argparse.Namespace) -> int:
     with container() as built:
-        tunables = built.service.deps.tunables
+        tunables = built.tunables
         usage = built.service.tiers.usage()
         egress = built.service.egress.this_month()
     report = [

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.bootstrap import Container, bootstrap
+from app.settings import Settings
 from domain.account import Account
 from domain.binding import Binding
+from domain.digests import CodeDigest
 from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile, MagentoStore, NamedCode
 from domain.service import LedgerConnect
 from domain.usecases.connect import ChooseOrganisation
-from domain.usecases.deps import Deps, Tunables
 from domain.usecases.settle import Connected
+from domain.usecases.tunables import Tunables
 from domain.values import BindingStatus, Environment
 from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds, SequentialSecrets
 from tests.fakes.reads import FakeCredentialReadLog
 from tests.fakes.store import FakeStore, FakeUnitOfWork
 from tests.fakes.xero import FakeXero
 
+# Nothing here is read but what bootstrap needs when every port is given (tracing: off).
+SETTINGS = Settings.from_env({})
 TENANTS = {
     "tenant-uk": "Demo Company (UK)",
     "tenant-nz": "Kiwi Kitchenware Ltd",
@@ -56,25 +61,35 @@ class World:
             editions={"tenant-partner": "PARTNER"},
             tenant_types={"practice-1": "PRACTICE"},
         )
-        self.deps = Deps(
-            uow=lambda: FakeUnitOfWork(self.store),
+        self.ids = SequentialIds()
+        self.secrets = SequentialSecrets()
+        self.codes = CodeDigest.random()
+        self.read_log = FakeCredentialReadLog()
+        self.container = self.boot()
+        self.service = self.container.service
+
+    def boot(self) -> Container:
+        """The production wiring (app.bootstrap) over this world's fakes."""
+        return bootstrap(
+            SETTINGS,
+            uow=self.uow,
             xero=self.xero,
             clock=self.clock,
-            ids=SequentialIds(),
-            secrets=SequentialSecrets(),
-            plans=self.plans,
+            ids=self.ids,
+            secrets=self.secrets,
             tasks=self.tasks,
+            plans=self.plans,
+            codes=self.codes,
             tunables=self.tunables,
+            read_log=self.read_log,
         )
-        self.read_log = FakeCredentialReadLog()
-        self.service = LedgerConnect(self.deps, self.read_log)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
 
     def replica(self) -> LedgerConnect:
         """Another process of the service: same database and Xero, its own memory."""
-        return LedgerConnect(self.deps, self.read_log)
+        return self.boot().service
 
     def account(
         self,

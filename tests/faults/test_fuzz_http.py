@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from adapters.http import HttpConfig, create_app
 from app.demo import sample_profile
 from domain.magento import MagentoProfile
+from domain.ports import UnitOfWorkFactory
 from domain.service import LedgerConnect
 from domain.values import Environment
 from tests.faults.conftest import FaultWorld
@@ -74,6 +75,7 @@ class Records(logging.Handler):
 class Http:
     app: Flask
     service: LedgerConnect
+    uow: UnitOfWorkFactory
     account_id: str
     binding_id: str
     logs: Records
@@ -118,6 +120,7 @@ def http(world: FaultWorld) -> Iterator[Http]:
         yield Http(
             app,
             service,
+            cluster.container.ports.uow,
             account.id,
             created.binding_id,
             records,
@@ -151,7 +154,7 @@ def test_the_oauth_callback_never_fails_and_never_leaks(
     if real_state and logged_in:
         authorize = http.service.start_connect(http.account_id, http.binding_id, sid)
         state = dict(parse_qsl(urlsplit(authorize).query))["state"]
-        with http.service.deps.uow() as uow:
+        with http.uow() as uow:
             attempt = uow.attempts.get_by_state(state)
         assert attempt is not None
         more += [state, attempt.code_verifier]

@@ -21,14 +21,18 @@ from datetime import datetime
 
 from domain.errors import StorageUnavailable
 from domain.grant import EXHAUSTED_AFTER_DAYS
-from domain.schedule import Backlog, SweepSchedule
-from domain.service import LedgerConnect
+from domain.schedule import Backlog
 from domain.tier import ConnectionUsage
+from domain.usecases.lifecycle import ConnectionChecker
+from domain.usecases.reference import ReferenceService
+from domain.usecases.settle import ConnectionSettler
 from domain.usecases.sweeps.common import SweepContext
 from domain.usecases.sweeps.connections import ConnectionSweep
 from domain.usecases.sweeps.housekeeping import Housekeeping
 from domain.usecases.sweeps.reference import ReferenceSweep
 from domain.usecases.sweeps.tokens import TokenSweep
+from domain.usecases.tiers import ConnectionTiers
+from domain.usecases.tokens import TokenService
 from domain.values import BindingStatus, Environment
 
 __all__ = ["FleetStatus", "SweepResult", "Sweeps"]
@@ -56,15 +60,23 @@ class FleetStatus:
 
 
 class Sweeps:
-    def __init__(self, service: LedgerConnect, schedule: SweepSchedule, holder: str) -> None:
-        """`holder` names this sweeper in the leases it takes (for operators reading them)."""
-        self._context = context = SweepContext(service.deps, schedule, holder)
-        self._d = service.deps
-        self.tokens = TokenSweep(context, service.tokens)
-        self.connections = ConnectionSweep(context, service.checker)
-        self.reference_data = ReferenceSweep(context, service.reference)
-        self.housekeeping = Housekeeping(context, service.settler)
-        self._tiers = service.tiers
+    def __init__(
+        self,
+        context: SweepContext,
+        *,
+        tokens: TokenService,
+        checker: ConnectionChecker,
+        reference: ReferenceService,
+        settler: ConnectionSettler,
+        tiers: ConnectionTiers,
+    ) -> None:
+        """The context's `holder` names this sweeper in the leases it takes."""
+        self._context = context
+        self.tokens = TokenSweep(context, tokens)
+        self.connections = ConnectionSweep(context, checker)
+        self.reference_data = ReferenceSweep(context, reference)
+        self.housekeeping = Housekeeping(context, settler)
+        self._tiers = tiers
 
     def halt(self) -> None:
         """Finish the item at hand and start no other (shutdown)."""
@@ -87,9 +99,9 @@ class Sweeps:
         return Counter(f"{env.value}_{u.level.value}" for env, u in usage.items())
 
     def status(self) -> FleetStatus:
-        now = self._d.clock.now()
-        tunables = self._d.tunables
-        with self._d.uow() as uow:
+        now = self._context.clock.now()
+        tunables = self._context.tunables
+        with self._context.uow() as uow:
             return FleetStatus(
                 at=now,
                 bindings=uow.bindings.count_by_status(),

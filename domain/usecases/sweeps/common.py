@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from domain.ports import Clock, UnitOfWorkFactory
 from domain.schedule import Backlog, SweepSchedule, quota
-from domain.usecases.deps import Deps
+from domain.usecases.tunables import Tunables
 
 T = TypeVar("T")
 
@@ -15,14 +16,21 @@ T = TypeVar("T")
 class SweepContext:
     """One sweeper's view: the ports, the schedule, its lease name and halt flag."""
 
-    def __init__(self, deps: Deps, schedule: SweepSchedule, holder: str) -> None:
-        self.deps = deps
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        tunables: Tunables,
+        schedule: SweepSchedule,
+        holder: str,
+    ) -> None:
+        self.uow, self.clock, self.tunables = uow, clock, tunables
         self.schedule = schedule
         self.holder = holder
         self.halted = False
 
     def now(self) -> datetime:
-        return self.deps.clock.now()
+        return self.clock.now()
 
     def until_halted(self, items: Iterable[T]) -> Iterator[T]:
         for item in items:
@@ -36,13 +44,13 @@ class SweepContext:
 
     def release(self, key: str) -> None:
         """Give back a lease this sweeper holds, so the item is due again at once."""
-        with self.deps.uow() as uow:
+        with self.uow() as uow:
             uow.leases.release(key, self.holder)
             uow.commit()
 
     def lease(self, key: str, until: datetime) -> bool:
         """Take `key` until `until` if no sweeper holds it; committed at once."""
-        with self.deps.uow() as uow:
+        with self.uow() as uow:
             taken = uow.leases.acquire(key, self.holder, self.now(), until)
             uow.commit()
         return taken

@@ -35,13 +35,13 @@ class ConnectionSweep:
         self._looked_until = now
         if period is None or now <= start:
             return Counter()
-        with self._s.deps.uow() as uow:
+        with self._s.uow() as uow:
             ids = uow.bindings.connected_ids()
         due = [i for i in ids if slot_in_window(i, start, now, period)]
         return Counter(self._check(i, now + period / 2) for i in self._s.until_halted(due))
 
     def _check(self, binding_id: str, lease_until: datetime) -> str:
-        with self._s.deps.uow() as uow:
+        with self._s.uow() as uow:
             binding = uow.bindings.get(binding_id)
         if binding is None or not binding.status.hands_out_tokens:
             return "skipped"

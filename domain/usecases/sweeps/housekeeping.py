@@ -34,9 +34,9 @@ class Housekeeping:
             return Counter()
         released = self._release_abandoned(now)
         never_returned = self._record_never_returned(now)
-        lifetimes = self._s.deps.tunables.sessions
-        events_before = now - self._s.deps.tunables.event_retention
-        with self._s.deps.uow() as uow:
+        lifetimes = self._s.tunables.sessions
+        events_before = now - self._s.tunables.event_retention
+        with self._s.uow() as uow:
             deleted = Counter(
                 attempts=uow.attempts.delete_created_before(now - ATTEMPT_LIFETIME),
                 pairing_codes=uow.pairing_codes.delete_created_before(now - PAIRING_CODE_LIFETIME),
@@ -58,8 +58,8 @@ class Housekeeping:
         Xero's connection-limit page, which never sends the merchant back: say so on the
         binding, where the merchant sees it when they return, before the attempt goes."""
         recorded = 0
-        timeout = self._s.deps.tunables.lock_timeout_s
-        with self._s.deps.uow() as uow:
+        timeout = self._s.tunables.lock_timeout_s
+        with self._s.uow() as uow:
             attempts = uow.attempts.never_returned(now - ATTEMPT_LIFETIME, NEVER_RETURNED_BATCH)
             for attempt in attempts:
                 binding = lock_binding(uow, attempt.binding_id, timeout)
@@ -76,13 +76,13 @@ class Housekeeping:
     def _release_abandoned(self, now: datetime) -> int:
         """A merchant who never picked an organisation leaves the consent's connections at
         Xero, where they count against the app's cap: release them before forgetting."""
-        with self._s.deps.uow() as uow:
+        with self._s.uow() as uow:
             abandoned = uow.attempts.abandoned_choices(now - ATTEMPT_LIFETIME, ABANDONED_BATCH)
         for attempt in abandoned:
             assert attempt.pending is not None
             pending = attempt.pending
             self._settler.release(attempt.environment, pending.tokens, pending.organisations, None)
-            with self._s.deps.uow() as uow:
+            with self._s.uow() as uow:
                 attempt.pending = None
                 uow.attempts.update(attempt)
                 uow.commit()

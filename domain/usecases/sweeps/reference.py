@@ -42,15 +42,15 @@ class ReferenceSweep:
 
     def __call__(self) -> Counter[str]:
         now = self._s.now()
-        before = now - self._s.deps.tunables.reference_max_age
-        with self._s.deps.uow() as uow:
+        before = now - self._s.tunables.reference_max_age
+        with self._s.uow() as uow:
             backlog = uow.references.backlog(now, before)
             take = self._s.quota(backlog, now, self._s.schedule.reference_spread)
             caches = uow.references.stale(before, LOOKAHEAD * take + 20) if take else []
         return _Batch(self, caches, take, before).run()
 
     def _refetch(self, stale: ReferenceCache, before: datetime) -> str:
-        with self._s.deps.uow() as uow:
+        with self._s.uow() as uow:
             cache = uow.references.get(stale.tenant_id, stale.environment) or stale
             bindings = uow.bindings.live_for_tenant(stale.tenant_id, stale.environment)
         waves = _old_waves(cache, before)
@@ -60,7 +60,7 @@ class ReferenceSweep:
         if not usable:
             return "orphaned"
         calls = sum(len(kinds) for kinds in waves)
-        share = self._s.deps.tunables.tier(cache.environment).reference_daily_share
+        share = self._s.tunables.tier(cache.environment).reference_daily_share
         if not cache.day.fits(calls, share, self._s.now()):
             return "postponed"
         try:

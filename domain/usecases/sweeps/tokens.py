@@ -29,8 +29,8 @@ class TokenSweep:
 
     def __call__(self) -> Counter[str]:
         now = self._s.now()
-        stale_before = now - self._s.deps.tunables.keepalive_after
-        with self._s.deps.uow() as uow:
+        stale_before = now - self._s.tunables.keepalive_after
+        with self._s.uow() as uow:
             backlog = uow.grants.backlog(now, stale_before)
             take = self._s.quota(backlog, now, self._s.schedule.token_spread)
             due = uow.grants.claim_due(now, stale_before, take) if take else []
@@ -44,7 +44,7 @@ class TokenSweep:
         """As `claim_due` decides: a scheduled retry at its time, else a keep-alive."""
         if grant.next_retry_at is not None:
             return grant.next_retry_at <= now
-        return grant.refresh_issued_at <= now - self._s.deps.tunables.keepalive_after
+        return grant.refresh_issued_at <= now - self._s.tunables.keepalive_after
 
     def _refresh(self, binding_id: str, version: int) -> str:
         def still_due(grant: OAuthGrant, now: datetime) -> bool:

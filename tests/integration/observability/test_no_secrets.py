@@ -109,7 +109,7 @@ class Journey:
 
     def remember(self) -> None:
         """Every token and attempt secret stored right now (tokens rotate, so call often)."""
-        with self.stack.service.deps.uow() as uow:
+        with self.stack.built.ports.uow() as uow:
             for binding in uow.bindings.for_account(self.stack.account_id):
                 grant = uow.grants.get(binding.id)
                 if grant is not None:

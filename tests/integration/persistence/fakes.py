@@ -11,11 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.bootstrap import bootstrap
+from app.settings import Settings
 from domain.account import Plan
+from domain.digests import CodeDigest
 from domain.errors import InvalidGrant
 from domain.grant import TokenSet
 from domain.service import LedgerConnect
-from domain.usecases.deps import Deps
+from domain.usecases.tunables import Tunables
 from domain.values import Environment
 from tests.fakes.reads import FakeCredentialReadLog
 
@@ -129,7 +132,8 @@ class RotatingIssuer:
 def service(
     uow: Callable[[], Any], issue: Callable[[str], TokenSet], now: datetime
 ) -> LedgerConnect:
-    deps = Deps(
+    built = bootstrap(
+        Settings.from_env({}),
         uow=uow,
         xero=RefreshOnlyXero(issue),
         clock=FixedClock(now),
@@ -137,5 +141,8 @@ def service(
         secrets=Secrets(),
         plans=Plans(),
         tasks=NoTasks(),
+        codes=CodeDigest.random(),
+        tunables=Tunables(),
+        read_log=FakeCredentialReadLog(),
     )
-    return LedgerConnect(deps, FakeCredentialReadLog())
+    return built.service

@@ -11,6 +11,8 @@ import pytest
 from adapters.persistence.repositories.grants import SqlTokenStore
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from adapters.system import SystemSecrets, UuidGenerator  # noqa: I001 - real ids across threads
+from app.bootstrap import bootstrap
+from domain.digests import CodeDigest
 from domain.errors import (
     ConnectAttemptInvalid,
     InvalidGrant,
@@ -18,18 +20,19 @@ from domain.errors import (
     ReauthRequired,
 )
 from domain.service import LedgerConnect
-from domain.usecases.deps import Deps
+from domain.usecases.tunables import Tunables
 from domain.values import BindingStatus
 from tests.fakes.misc import FakeClock, FakePlans, QueuedTasks, SequentialIds
 from tests.fakes.reads import FakeCredentialReadLog
-from tests.fakes.world import TENANTS, profile
+from tests.fakes.world import SETTINGS, TENANTS, profile
 from tests.fakes.xero import FakeXero
 
 
 def service(uow: SqlUnitOfWorkFactory) -> tuple[LedgerConnect, FakeXero]:
     clock = FakeClock()
     xero = FakeXero(clock, tenants=dict(TENANTS))
-    deps = Deps(
+    built = bootstrap(
+        SETTINGS,
         uow=uow,
         xero=xero,
         clock=clock,
@@ -37,8 +40,11 @@ def service(uow: SqlUnitOfWorkFactory) -> tuple[LedgerConnect, FakeXero]:
         secrets=SystemSecrets(),
         plans=FakePlans(),
         tasks=QueuedTasks(),
+        codes=CodeDigest.random(),
+        tunables=Tunables(),
+        read_log=FakeCredentialReadLog(),
     )
-    return LedgerConnect(deps, FakeCredentialReadLog()), xero
+    return built.service, xero
 
 
 def connected(svc: LedgerConnect, xero: FakeXero) -> str:

@@ -54,8 +54,8 @@ from app.settings import Settings
 from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile
 from domain.ports import XeroProvider
-from domain.usecases.deps import Tunables
 from domain.usecases.settle import Connected
+from domain.usecases.tunables import Tunables
 from domain.values import BindingStatus, Environment
 from xero_emulator import ClientRegistration, EmulatorSettings, RunningEmulator, start_in_thread
 from xero_emulator.seed import AVERY, UK
@@ -696,19 +696,19 @@ class Cluster:
         return outcome
 
     def grant(self, binding_id: str) -> OAuthGrant:
-        with self.container.service.deps.uow() as uow:
+        with self.container.ports.uow() as uow:
             grant = uow.grants.get(binding_id)
         assert grant is not None, f"no grant for {binding_id}"
         return grant
 
     def status(self, binding_id: str) -> BindingStatus:
-        with self.container.service.deps.uow() as uow:
+        with self.container.ports.uow() as uow:
             binding = uow.bindings.get(binding_id)
         assert binding is not None
         return binding.status
 
     def events(self, binding_id: str) -> list[str]:
-        with self.container.service.deps.uow() as uow:
+        with self.container.ports.uow() as uow:
             return [e.kind.value for e in uow.events.for_binding(binding_id)]
 
     def set_expiry(self, binding_id: str, at: datetime) -> None:

@@ -170,7 +170,7 @@ class Stack:
             f"&state=s&code_challenge={challenge(verifier)}&code_challenge_method=S256"
         )
         code = self.consent(url, user_id, tenant_id)
-        xero = self.service.deps.xero
+        xero = self.built.ports.xero
         return xero.exchange_code(Environment.SANDBOX, code=code, code_verifier=verifier)
 
     # -- the service -------------------------------------------------------------------------
@@ -198,19 +198,19 @@ class Stack:
         return binding_id
 
     def grant(self, binding_id: str) -> OAuthGrant:
-        with self.service.deps.uow() as uow:
+        with self.built.ports.uow() as uow:
             grant: OAuthGrant | None = uow.grants.get(binding_id)
         assert grant is not None
         return grant
 
     def binding(self, binding_id: str) -> Binding:
-        with self.service.deps.uow() as uow:
+        with self.built.ports.uow() as uow:
             binding: Binding | None = uow.bindings.get(binding_id)
         assert binding is not None
         return binding
 
     def events(self, binding_id: str) -> list[str]:
-        with self.service.deps.uow() as uow:
+        with self.built.ports.uow() as uow:
             return [e.kind.value for e in uow.events.for_binding(binding_id)]
 
 

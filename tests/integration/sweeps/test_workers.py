@@ -106,7 +106,7 @@ def wait_until(probe: Callable[[], Any], timeout: float, what: str) -> None:
 
 def seed(stack: Stack, count: int) -> list[str]:
     """Connected bindings whose grants hold real refresh tokens of the emulator."""
-    uow = stack.service.deps.uow
+    uow = stack.built.ports.uow
     ids = [f"b-{n:03d}" for n in range(count)]
     bindings = [b.binding(i, url=f"https://{i}.ledger.test", connection=f"c-{i}") for i in ids]
     b.store(uow, *bindings, grants=False)

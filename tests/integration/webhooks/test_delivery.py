@@ -27,7 +27,7 @@ def wait_for(probe: Callable[[], bool], what: str) -> None:
 
 
 def outbox(built: Container, after: int) -> list[int]:
-    with built.service.deps.uow() as uow:
+    with built.ports.uow() as uow:
         return [e.revision for e in uow.events.after(after, 10_000) if e.revision is not None]
 
 
@@ -35,7 +35,7 @@ def started(built: Container) -> int:
     """Run the first pass by hand: the subscriber's cursor starts at the head."""
     assert built.webhooks is not None
     built.webhooks.deliver()
-    with built.service.deps.uow() as uow:
+    with built.ports.uow() as uow:
         return uow.events.revision()
 
 

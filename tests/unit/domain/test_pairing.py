@@ -36,7 +36,7 @@ class TestPairingCode:
     ) -> None:
         created = world.service.create_binding(account.id)
         stored = world.store.rows("pairing_codes")
-        assert [c.code_hash for c in stored] == [world.deps.codes(created.pairing_code)]
+        assert [c.code_hash for c in stored] == [world.codes(created.pairing_code)]
         assert created.pairing_code not in repr(stored)
 
     def test_the_code_is_eight_unambiguous_characters(self, world: World, account: Account) -> None:

@@ -22,14 +22,14 @@ class TestKeyedDigest:
         code = normalise_pairing_code(world.service.create_binding(account.id).pairing_code)
         [stored] = [c.code_hash for c in world.store.rows("pairing_codes")]
         assert stored != hashlib.sha256(code.encode()).hexdigest()
-        key = world.deps.codes.key
+        key = world.codes.key
         assert stored == hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
     def test_another_key_does_not_know_the_code(self, world: World, account: Account) -> None:
         created = world.service.create_binding(account.id)
         other = World()
-        assert other.deps.codes.key != world.deps.codes.key
-        assert other.deps.codes(created.pairing_code) != world.deps.codes(created.pairing_code)
+        assert other.codes.key != world.codes.key
+        assert other.codes(created.pairing_code) != world.codes(created.pairing_code)
 
 
 class TestOneCodeAtATime:

@@ -17,7 +17,7 @@ from domain.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from domain.usecases.deps import Tunables
+from domain.usecases.tunables import Tunables
 from tests.fakes.world import World
 from tests.unit.grpc.harness import DETAILS_KEY, READER_TOKEN, Harness
 

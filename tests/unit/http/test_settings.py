@@ -12,6 +12,7 @@ import pytest
 from domain.account import Account
 from domain.errors import ProviderUnavailable, ValidationFailed
 from domain.reference import LedgerAccount
+from domain.usecases.settings import SaveSettings
 from tests.fakes import reference
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser
@@ -193,7 +194,7 @@ class TestSave:
         def refuse(*args: Any) -> None:
             raise ValidationFailed("the default bank account is no longer an active bank account")
 
-        monkeypatch.setattr(world.service, "save_settings", refuse)
+        monkeypatch.setattr(SaveSettings, "__call__", refuse)
         response = browser.post(settings_url(binding_id), valid_form())
         assert response.status_code == 400
         assert "The default bank account is no longer an active bank account." in response.text

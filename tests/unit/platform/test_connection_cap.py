@@ -11,8 +11,7 @@ from domain.account import Account, Plan
 from domain.errors import ConnectionCapReached, ValidationFailed
 from domain.schedule import SweepSchedule
 from domain.tier import TIERS, CapLevel, ConnectionUsage, Tier, tier_named
-from domain.usecases.deps import Tunables
-from domain.usecases.sweeps import Sweeps
+from domain.usecases.tunables import Tunables
 from domain.values import BindingStatus, Environment
 from tests.fakes.misc import FakePlans
 from tests.fakes.world import World
@@ -135,7 +134,7 @@ class TestWarnings:
         world.xero.tenants.update({t: t for t in tenants})
         world.xero.real_companies = set(tenants)
         account = world.account(plan="scale")
-        sweeps = Sweeps(world.service, world_schedule(), "s1")
+        sweeps = world.container.sweeps(world_schedule(), "s1")
         caplog.set_level(logging.WARNING, logger="domain.usecases.tiers")
         levels = []
         for tenant in tenants:
@@ -154,7 +153,7 @@ class TestWarnings:
         self, world: World, account: Account
     ) -> None:
         world.connected(account, tenant="tenant-au")
-        status = Sweeps(world.service, world_schedule(), "s1").status()
+        status = world.container.sweeps(world_schedule(), "s1").status()
         assert status.connections[P] == ConnectionUsage("production", 1, 2)
 
 

@@ -10,8 +10,8 @@ from domain.account import Account, Plan
 from domain.day_budget import DayBudget
 from domain.schedule import SweepSchedule
 from domain.tier import Tier
-from domain.usecases.deps import Tunables
 from domain.usecases.sweeps import Sweeps
+from domain.usecases.tunables import Tunables
 from domain.values import Environment
 from tests.fakes.misc import FakePlans
 from tests.fakes.world import World
@@ -57,7 +57,7 @@ def account(world: World) -> Account:
 @pytest.fixture
 def sweeps(world: World) -> Sweeps:
     schedule = SweepSchedule(tick=timedelta(seconds=15), reference_retry=timedelta(minutes=1))
-    return Sweeps(world.service, schedule, "s1")
+    return world.container.sweeps(schedule, "s1")
 
 
 class TestTheReferenceSweep:

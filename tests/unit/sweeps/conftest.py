@@ -33,8 +33,8 @@ def make_sweeps(world: World) -> MakeSweeps:
     database and Xero."""
 
     def make(schedule: SweepSchedule = SCHEDULE, replica: bool = False, name: str = "s1") -> Sweeps:
-        service = world.replica() if replica else world.service
-        return Sweeps(service, schedule, name)
+        container = world.boot() if replica else world.container
+        return container.sweeps(schedule, name)
 
     return make
 

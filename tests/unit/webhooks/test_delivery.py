@@ -278,7 +278,7 @@ class TestReplicas:
 
 class TestCompaction:
     def housekeeping(self, world: World) -> Sweeps:
-        return Sweeps(world.service, SweepSchedule(), "s1")
+        return world.container.sweeps(SweepSchedule(), "s1")
 
     def test_compaction_keeps_what_an_enabled_subscriber_has_not_received(
         self, shops: Shops, world: World, sender: ScriptedSender, make_deliverer: MakeDeliverer

@@ -1,4 +1,4 @@
-"""What every use case is built from: ports and a few tunables."""
+"""The few numbers use cases are built with, from configuration (app.bootstrap) or a test."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from domain.digests import CodeDigest
-from domain.ports import (
-    Clock,
-    IdGenerator,
-    PlanCatalogue,
-    SecretGenerator,
-    TaskRunner,
-    TokenViews,
-    UnitOfWorkFactory,
-    XeroProvider,
-)
 from domain.sessions import SessionLifetimes
 from domain.tier import UNCAPPED, Tier
 from domain.values import Environment
@@ -42,17 +31,3 @@ class Tunables:
         return self.tiers.get(environment, UNCAPPED)
 
     event_retention: timedelta = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class Deps:
-    uow: UnitOfWorkFactory
-    xero: XeroProvider
-    clock: Clock
-    ids: IdGenerator
-    secrets: SecretGenerator
-    plans: PlanCatalogue
-    tasks: TaskRunner
-    tunables: Tunables = field(default_factory=Tunables)
-    codes: CodeDigest = field(default_factory=CodeDigest.random)
-    views: TokenViews | None = None
