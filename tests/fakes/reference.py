@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from typing import Any
 
 from domain.reference import (
     BrandingTheme,
@@ -58,7 +59,7 @@ def bundle_for(
         for a in ACCOUNTS
         if a.account_id not in deleted
     )
-    every = {
+    every: dict[RefKind, Any] = {
         RefKind.ORGANISATION: OrganisationSummary(name, "GBP", "GB", "!abc", is_demo, edition),
         RefKind.ACCOUNTS: accounts,
         RefKind.ITEMS: (Item("item-1", "TSHIRT", "T-shirt", True, "200", "OUTPUT2"),),

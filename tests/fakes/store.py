@@ -49,9 +49,9 @@ class FakeStore:
         self.locks_taken = 0
         self.write_timeout_s = 5.0
         # One-shot hooks, each run just before a row lock is requested: a race's other side.
-        self.before_lock: list[Callable[[], None]] = []
+        self.before_lock: list[Callable[[], object]] = []
 
-    def next_hook(self) -> Callable[[], None] | None:
+    def next_hook(self) -> Callable[[], object] | None:
         with self.mutex:
             return self.before_lock.pop(0) if self.before_lock else None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,7 +196,7 @@ def filled_metrics() -> Metrics:
             xero.refresh(Environment.SANDBOX, "refresh-token")
     metrics.record_sweeps(
         [
-            SweepResult("tokens", outcomes={"refreshed": 1}, seconds=0.1),
+            SweepResult("tokens", outcomes=Counter(refreshed=1), seconds=0.1),
             SweepResult("reference", seconds=0.1, failed=True),
         ]
     )

@@ -93,7 +93,7 @@ class TestListBindings:
         assert [b.binding_id for b in page.bindings] == [ids[1]]
         for bad in (
             pb.ListBindingsRequest(page_token="not-ours"),
-            pb.ListBindingsRequest(filter=pb.BindingFilter(statuses=[0])),
+            pb.ListBindingsRequest(filter=pb.BindingFilter(statuses=[0])),  # type: ignore[list-item]
             pb.ListBindingsRequest(page_size=-1),
         ):
             with pytest.raises(grpc.RpcError) as refused:

@@ -141,7 +141,7 @@ class TestConnectState:
             exchanges.append(kwargs["code"])
             return exchange(environment, **kwargs)  # type: ignore[arg-type]
 
-        xero.exchange_code = counting  # type: ignore[method-assign]
+        xero.exchange_code = counting  # type: ignore[method-assign, assignment]
         barrier = threading.Barrier(8)
 
         def callback(_: int) -> object:

@@ -90,7 +90,9 @@ class TestInstallKeyMigration:
                 )
         database.migrate()
         with database.engine.connect() as conn:
-            keys = dict(conn.execute(text("SELECT id, magento_install FROM bindings")).all())
+            keys: dict[str, str] = dict(
+                conn.execute(text("SELECT id, magento_install FROM bindings")).all()
+            )
         assert keys == {
             "b-1": "shop.example.com",
             "b-2": "http://shop.example.com",

@@ -40,7 +40,9 @@ def make_stack(emulator: RunningEmulator, tmp_path: Path) -> Iterator[object]:
 
     def make(**overrides: str) -> Stack:
         var = tmp_path / f"var{len(stacks)}"
-        context = running_stack(emulator, f"sqlite:///{var / 'ledger.db'}", var, **overrides)
+        context = running_stack(
+            emulator, f"sqlite:///{var / 'ledger.db'}", var, None, None, **overrides
+        )
         stacks.append(context)
         return context.__enter__()
 

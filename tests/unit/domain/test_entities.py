@@ -89,7 +89,7 @@ class TestTransientTrouble:
         assert binding.status is S.DEGRADED
         recovered = binding.recover(NOW)
         assert recovered is not None and recovered.kind is EventKind.RECOVERED
-        assert binding.status is S.CONNECTED
+        assert binding.status is S.CONNECTED  # type: ignore[comparison-overlap]
 
     @pytest.mark.parametrize(
         "status", [S.AWAITING_PAIRING, S.PAIRED, S.DEGRADED, S.NEEDS_RECONNECT, S.DISCONNECTED]

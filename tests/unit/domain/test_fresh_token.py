@@ -32,6 +32,7 @@ def binding_id(world: World) -> str:
 def replace_stored_access_token(world: World, binding_id: str, token: str) -> None:
     with world.uow() as uow:
         grant = uow.grants.get(binding_id)
+        assert grant is not None
         grant.access_token = token
         uow.grants.save(grant)
         uow.commit()

@@ -210,7 +210,7 @@ class TestForcedRefreshLimit:
             time.sleep(0.2)
             return fetch(*args, **kwargs)  # type: ignore[arg-type]
 
-        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign]
+        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign, assignment]
 
         def force() -> None:
             started.wait()

@@ -106,6 +106,7 @@ class TestInvalidGrantAfterARace:
     ) -> None:
         """A reconnect committed while our doomed refresh was at Xero."""
         account = world.uow().accounts.get(world.binding(binding_id).account_id)
+        assert account is not None
         world.xero.fail_next = [InvalidGrant("Xero refused the refresh token")]
         world.store.before_lock += [
             lambda: None,

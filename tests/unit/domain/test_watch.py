@@ -27,7 +27,7 @@ class TestListBindings:
     def test_pages_cover_every_binding_once_and_each_says_its_revision(self) -> None:
         world = World()
         ids = shops(world, 5)
-        listing = ListBindings(world.uow)
+        listing = ListBindings(world.container.ports.uow)
         first = listing("", 2, EventFilter())
         assert first.revision == world.uow().events.revision()
         seen = [b.id for b in first.bindings]
@@ -42,7 +42,7 @@ class TestListBindings:
         world = World()
         ids = shops(world, 3)
         connected = world.connected(world.account("other@example.com"))
-        listing = ListBindings(world.uow)
+        listing = ListBindings(world.container.ports.uow)
         by_id = listing("", 0, EventFilter.of(binding_ids=[ids[1]]))
         by_status = listing("", 0, EventFilter.of(statuses=[BindingStatus.CONNECTED]))
         by_account = listing("", 0, EventFilter.of(account_id=world.binding(ids[0]).account_id))
@@ -51,7 +51,7 @@ class TestListBindings:
         assert sorted(b.id for b in by_account.bindings) == sorted(ids)
 
     def test_a_negative_page_size_is_refused_and_a_huge_one_is_capped(self) -> None:
-        listing = ListBindings(World().uow)
+        listing = ListBindings(World().container.ports.uow)
         with pytest.raises(ValidationFailed):
             listing("", -1, EventFilter())
         assert listing("", 10_000, EventFilter()).bindings == ()
@@ -61,7 +61,7 @@ class TestEventReader:
     def test_reads_after_a_revision_in_order(self) -> None:
         world = World()
         shops(world, 2)
-        reader = EventReader(world.uow)
+        reader = EventReader(world.container.ports.uow)
         everything = reader.after(0)
         revisions = [e.revision for e in everything.events]
         assert revisions == list(range(1, reader.current() + 1))
@@ -74,7 +74,7 @@ class TestEventReader:
         world.clock.advance(days=40)
         with world.uow() as uow:
             uow.events.compact(world.clock.now() - timedelta(days=30), 2)
-        reader = EventReader(world.uow)
+        reader = EventReader(world.container.ports.uow)
         with pytest.raises(RevisionCompacted) as refused:
             reader.after(1)
         assert refused.value.current_revision == reader.current()
@@ -84,7 +84,7 @@ class TestEventReader:
     def test_a_revision_beyond_the_newest_is_refused(self) -> None:
         world = World()
         shops(world, 1)
-        reader = EventReader(world.uow)
+        reader = EventReader(world.container.ports.uow)
         with pytest.raises(ValidationFailed):
             reader.after(reader.current() + 1)
 
@@ -107,7 +107,7 @@ class TestEventPump:
         shops(world, 1)
         head = world.uow().events.revision()
         sink = Sink()
-        pump = EventPump(EventReader(world.uow), sink)
+        pump = EventPump(EventReader(world.container.ports.uow), sink)
         pump.pump_once()
         assert sink.batches == [([], head)]
         shops(world, 1)
@@ -120,7 +120,7 @@ class TestEventPump:
         world = World()
         shops(world, 1)
         sink = Sink()
-        pump = EventPump(EventReader(world.uow), sink)
+        pump = EventPump(EventReader(world.container.ports.uow), sink)
         pump.pump_once()
         shops(world, 1)
         world.clock.advance(days=40)
@@ -134,7 +134,7 @@ class TestEventPump:
         shops(world, 1)
         head = world.uow().events.revision()
         sink, wakeups = Sink(), Wakeups()
-        pump = EventPump(EventReader(world.uow), sink, wakeups, poll_s=60)
+        pump = EventPump(EventReader(world.container.ports.uow), sink, wakeups, poll_s=60)
         pump.start()
         try:
             wakeups.woken.wait_for_calls(1)

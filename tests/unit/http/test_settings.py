@@ -177,6 +177,7 @@ class TestSave:
         """An account archived in Xero since the page was shown: its field says so."""
         link = world.binding(binding_id).xero
         cache = world.uow().references.get(link.tenant_id, link.environment)
+        assert cache is not None
         archived = tuple(
             replace(a, status="ARCHIVED") if a.account_id == "acc-owner" else a
             for a in cache.accounts
@@ -262,7 +263,7 @@ class TestRefresh:
             release.wait(5)
             return fetch(*args, **kwargs)  # type: ignore[arg-type]
 
-        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign]
+        world.xero.fetch_reference = slow_fetch  # type: ignore[method-assign, assignment]
         before = len(world.xero.fetches)
         token = browser.token(settings_url(binding_id))
         url = f"/dashboard/bindings/{binding_id}/settings/refresh"

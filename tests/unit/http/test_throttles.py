@@ -141,7 +141,7 @@ class TestHashBudget:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         hashed: list[str] = []
-        verify = auth.verify_password
+        verify = auth.verify_password  # type: ignore[attr-defined]
 
         def counting(stored: str | None, password: str) -> bool:
             hashed.append(password)

@@ -55,7 +55,7 @@ def exported() -> dict[str, set[str]]:
     for wrapper in vars(metrics).values():
         if isinstance(wrapper, MetricWrapperBase):
             labels = set(wrapper._labelnames) | ({"le"} if wrapper._type == "histogram" else set())
-            for suffix in SUFFIXES[wrapper._type]:
+            for suffix in SUFFIXES[str(wrapper._type)]:
                 names[wrapper._name + suffix] = labels
     for family in metrics.registry.collect():
         for sample in family.samples:

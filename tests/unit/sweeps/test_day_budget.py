@@ -62,7 +62,8 @@ def checks_by_tick(schedule: SweepSchedule) -> dict[int, int]:
     """How many /connections checks fall in each tick of the day."""
     period = schedule.connection_check
     assert period is not None
-    tick, per_tick = schedule.tick.total_seconds(), defaultdict(int)
+    tick = schedule.tick.total_seconds()
+    per_tick: defaultdict[int, int] = defaultdict(int)
     for i in range(N):
         phase = slot_phase(f"binding-{i}", period)
         first = (phase - START.timestamp()) % period.total_seconds()
