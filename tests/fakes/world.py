@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from app.bootstrap import Container, bootstrap
 from app.settings import Settings
@@ -12,7 +11,6 @@ from domain.binding import Binding
 from domain.digests import CodeDigest
 from domain.grant import OAuthGrant
 from domain.magento import MagentoProfile, MagentoStore, NamedCode
-from domain.ports import UnitOfWorkFactory
 from domain.service import LedgerConnect
 from domain.usecases.connect import ChooseOrganisation
 from domain.usecases.settle import Connected
@@ -74,8 +72,7 @@ class World:
         """The production wiring (app.bootstrap) over this world's fakes."""
         return bootstrap(
             SETTINGS,
-            # The fakes are not typed against the ports yet (issue 13, item 3).
-            uow=cast(UnitOfWorkFactory, self.uow),
+            uow=self.uow,
             xero=self.xero,
             clock=self.clock,
             ids=self.ids,
