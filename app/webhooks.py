@@ -90,9 +90,9 @@ class WebhookWorker:
 
 
 def start_webhooks(webhooks: Webhooks, metrics: Metrics) -> WebhookWorker | None:
-    """The worker when subscribers are configured; without any, one pass only forgets the
-    cursors of subscribers removed from the configuration (they would hold back compaction)."""
+    """The worker when subscribers are configured. Without any, nothing: the cursors stored
+    for others stay (a replica that has them delivers them, and they hold compaction back
+    until `ledger-connect webhooks forget NAME`)."""
     if not webhooks.configured:
-        webhooks.deliver.reconcile()
         return None
     return WebhookWorker(webhooks, metrics).start()

@@ -347,8 +347,9 @@ class WebhookRepository(Protocol):
         """A cursor at `revision` for a subscriber that has none (nothing if it has)."""
         ...
 
-    def forget_except(self, subscribers: Collection[str]) -> int:
-        """Delete the cursors of subscribers no longer configured; how many went."""
+    def forget(self, subscriber: str) -> WebhookCursor | None:
+        """Delete the subscriber's cursor (an operator's act, never automatic); the cursor
+        it had, None without one."""
         ...
 
     def claim(
@@ -369,8 +370,9 @@ class WebhookRepository(Protocol):
         ...
 
     def held_through(self) -> int | None:
-        """The lowest revision an enabled subscriber has acknowledged (compaction keeps the
-        events after it), None without enabled subscribers."""
+        """The lowest revision an enabled cursor has acknowledged, whether or not this
+        replica configures its subscriber (compaction keeps the events after it), None
+        without enabled cursors."""
         ...
 
     def log(self, record: DeliveryRecord) -> None: ...

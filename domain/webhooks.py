@@ -278,6 +278,8 @@ class DeliveryOutcome(StrEnum):
     # Compaction removed events a disabled subscriber had not received: they are passed over.
     SKIPPED = "skipped"
     ENABLED = "enabled"
+    # An operator deleted the cursor of a subscriber no longer configured anywhere.
+    FORGOTTEN = "forgotten"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
-"""`ledger-connect webhooks status | deliveries | enable NAME`: subscribers' cursors, the
-delivery log (newest first, filterable) and re-enabling a subscriber disabled after failing."""
+"""`ledger-connect webhooks status | deliveries | enable NAME | forget NAME`: subscribers'
+cursors, the delivery log (newest first, filterable), re-enabling a subscriber disabled after
+failing, and deleting the cursor of one no replica configures any more (it holds back
+compaction until then)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     enable = actions.add_parser("enable", help="deliver again to a disabled subscriber")
     enable.add_argument("name", help="the subscriber's name in LEDGER_WEBHOOKS")
     enable.set_defaults(handler=_enable)
+    forget = actions.add_parser(
+        "forget", help="delete the cursor of a subscriber no replica configures any more"
+    )
+    forget.add_argument("name", help="a subscriber removed from LEDGER_WEBHOOKS everywhere")
+    forget.set_defaults(handler=_forget)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -90,6 +97,18 @@ def _enable(args: argparse.Namespace) -> int:
     if cursor is None:
         raise CommandError(f"no webhook subscriber {args.name!r} has a cursor yet")
     print(f"{args.name} enabled; deliveries resume after revision {cursor.delivered_through}")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    with container() as built:
+        cursor = _webhooks(built.webhooks).admin.forget(args.name)
+    if cursor is None:
+        raise CommandError(f"no webhook subscriber {args.name!r} has a cursor")
+    print(
+        f"{args.name} forgotten after revision {cursor.delivered_through}; "
+        "it holds back no compaction"
+    )
     return 0
 
 

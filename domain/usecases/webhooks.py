@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from domain.errors import ValidationFailed
 from domain.events import BindingEvent
 from domain.ports import Clock, UnitOfWorkFactory, WebhookSender
 from domain.webhooks import (
@@ -70,19 +71,19 @@ class DeliverWebhooks:
         return outcomes
 
     def reconcile(self) -> tuple[int, dict[str, WebhookCursor]]:
-        """A new subscriber starts at the outbox's head (it gets the events committed from now
-        on); the cursor of one no longer configured goes, so it holds back no compaction."""
+        """A subscriber without a cursor starts at the outbox's head (it gets the events
+        committed from now on). A cursor whose subscriber this replica does not configure is
+        left alone: another replica may have it (a rolling deploy adding or removing one),
+        and it goes on from there; only `webhooks forget` deletes a cursor."""
         names = {s.name for s in self._subscribers}
         with self._uow() as uow:
             head = uow.events.revision()
             cursors = {c.subscriber: c for c in uow.webhooks.cursors()}
-            removed, added = set(cursors) - names, sorted(names - set(cursors))
-            if removed:
-                uow.webhooks.forget_except(names)
+            added = sorted(names - set(cursors))
             for name in added:
                 uow.webhooks.start(name, head)
                 cursors[name] = WebhookCursor(name, head)
-            if removed or added:
+            if added:
                 uow.commit()
         return head, {name: cursors[name] for name in names}
 
@@ -247,6 +248,30 @@ class WebhookAdmin:
                         DeliveryOutcome.ENABLED,
                         self._clock.now(),
                         cursor.delivered_through,
+                    )
+                )
+                uow.commit()
+        return cursor
+
+    def forget(self, subscriber: str) -> WebhookCursor | None:
+        """Delete the cursor of a subscriber no replica configures any more, so it holds back
+        no compaction; None without such a cursor. Refused for a subscriber this replica
+        configures: it would start again at the head, skipping what it had not received."""
+        if subscriber in self._names:
+            raise ValidationFailed(
+                f"{subscriber!r} is in LEDGER_WEBHOOKS here: remove it from every replica first"
+            )
+        with self._uow() as uow:
+            cursor = uow.webhooks.forget(subscriber)
+            if cursor is not None:
+                uow.webhooks.log(
+                    DeliveryRecord(
+                        subscriber,
+                        DeliveryOutcome.FORGOTTEN,
+                        self._clock.now(),
+                        cursor.delivered_through,
+                        error=f"{uow.events.revision() - cursor.delivered_through} events "
+                        "were never delivered",
                     )
                 )
                 uow.commit()

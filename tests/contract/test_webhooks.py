@@ -87,16 +87,15 @@ class TestCursors:
         with uow() as u:
             assert u.webhooks.cursors()[0].delivered_through == 3
 
-    def test_enable_clears_failures_and_forget_drops_unconfigured(
-        self, uow: UnitOfWorkFactory
-    ) -> None:
+    def test_enable_clears_failures_and_forget_drops_one(self, uow: UnitOfWorkFactory) -> None:
         started(uow, "sync", "old")
         claim(uow, "r1")
         with uow() as u:
             u.webhooks.save(WebhookCursor("sync", 4, 9, T0, None, T0, "gone"), "r1", T0 + LEASE)
             assert u.webhooks.enable("sync") == WebhookCursor("sync", 4)
             assert u.webhooks.enable("nobody") is None
-            assert u.webhooks.forget_except(["sync"]) == 1
+            assert u.webhooks.forget("old") == WebhookCursor("old", 0)
+            assert u.webhooks.forget("old") is None
             u.commit()
         with uow() as u:
             assert u.webhooks.cursors() == [WebhookCursor("sync", 4)]
@@ -122,7 +121,9 @@ class TestCompactionHold:
         with uow() as u:
             assert u.events.compacted_through() == 3
             assert [e.revision for e in u.events.after(0, 100)][0] == 4
-            u.webhooks.forget_except([])
+            u.webhooks.forget("slow")
+            assert u.webhooks.held_through() == 8
+            u.webhooks.forget("fast")
             assert u.webhooks.held_through() is None
             u.commit()
 

@@ -4,7 +4,6 @@ statements' row locks decide), and a sender that answers from a script."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -53,12 +52,12 @@ class FakeWebhooks:
                 row = (WebhookCursor(subscriber, revision), None, None)
                 self._uow.write("webhook_cursors", subscriber, row)
 
-    def forget_except(self, subscribers: Collection[str]) -> int:
+    def forget(self, subscriber: str) -> WebhookCursor | None:
         with self._store.mutex:
-            doomed = [name for name in self._visible() if name not in subscribers]
-        for name in doomed:
-            self._uow.write("webhook_cursors", name, None)
-        return len(doomed)
+            found = self._found(subscriber)
+        if found is not None:
+            self._uow.write("webhook_cursors", subscriber, None)
+        return None if found is None else found[0]
 
     def claim(
         self, subscriber: str, holder: str, now: datetime, until: datetime

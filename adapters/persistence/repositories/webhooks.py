@@ -9,7 +9,6 @@ past it and another took over) writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +38,10 @@ class SqlWebhookRepository(WebhookRepository):
         values = {**_values(WebhookCursor(subscriber, revision)), "subscriber": subscriber}
         self._tx.run(insert_(cursors).values(values).on_conflict_do_nothing())
 
-    def forget_except(self, subscribers: Collection[str]) -> int:
-        doomed = delete(cursors).where(cursors.c.subscriber.not_in(list(subscribers)))
-        return int(self._tx.run(doomed).rowcount)
+    def forget(self, subscriber: str) -> WebhookCursor | None:
+        doomed = delete(cursors).where(cursors.c.subscriber == subscriber).returning(*cursors.c)
+        row = self._tx.row(doomed)
+        return None if row is None else _cursor(row)
 
     def claim(
         self, subscriber: str, holder: str, now: datetime, until: datetime

@@ -84,3 +84,27 @@ def test_the_text_output_never_shows_the_secret(
         assert main(["webhooks", *argv]) == 0
         out = capsys.readouterr().out
         assert "sync" in out and SECRET not in out and SECRET[6:] not in out
+
+
+def test_forget_deletes_only_a_cursor_no_longer_configured(
+    build: Build, capsys: Capture, cli_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = build()
+    assert built.webhooks is not None
+    built.webhooks.deliver()
+    capsys.readouterr()
+    assert main(["webhooks", "forget", "sync"]) == 2
+    refused = capsys.readouterr().err.splitlines()[-1]
+    assert "'sync' is in LEDGER_WEBHOOKS here: remove it from every replica first" in refused
+
+    monkeypatch.setenv("LEDGER_WEBHOOKS", "[]")
+    [status] = run(capsys, "status")  # type: ignore[misc]
+    assert status["state"] == "unconfigured" and status["subscriber"] == "sync"
+    assert main(["webhooks", "forget", "sync"]) == 0
+    assert capsys.readouterr().out.startswith("sync forgotten after revision")
+    assert run(capsys, "status") == []
+    [line] = run(capsys, "deliveries", "--outcome", "forgotten")  # type: ignore[misc]
+    assert line["subscriber"] == "sync"
+    assert main(["webhooks", "forget", "sync"]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == "ledger-connect webhooks: no webhook subscriber 'sync' has a cursor"

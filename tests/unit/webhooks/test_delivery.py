@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
+from domain.errors import ValidationFailed
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps
 from domain.usecases.webhooks import DeliverWebhooks, WebhookAdmin
@@ -267,18 +270,53 @@ class TestReplicas:
         ids = [m.webhook_id for m in survivor_sender.sent]
         assert len(ids) == 4
 
-    def test_a_subscriber_removed_from_the_configuration_loses_its_cursor(
-        self, world: World, make_deliverer: MakeDeliverer
+    def test_a_replica_without_a_subscriber_keeps_its_cursor_for_the_others(
+        self, shops: Shops, world: World, sender: ScriptedSender, make_deliverer: MakeDeliverer
+    ) -> None:
+        both = make_deliverer(subscriber("sync"), subscriber("audit"))
+        both()
+        start = head(world)
+        shops.connect()
+        audit_only = make_deliverer(subscriber("audit"), holder="replica-2")
+        assert audit_only() == {("audit", "delivered"): 4}
+        assert {c.subscriber for c in world.uow().webhooks.cursors()} == {"sync", "audit"}
+        assert cursor(world, "sync").delivered_through == start, "left where it was"
+        shops.connect()
+        assert both() == {("sync", "delivered"): 8, ("audit", "delivered"): 4}
+
+
+class TestForget:
+    def test_only_an_unconfigured_subscriber_is_forgotten_and_the_log_says_so(
+        self, shops: Shops, world: World, make_deliverer: MakeDeliverer, admin: WebhookAdmin
     ) -> None:
         make_deliverer(subscriber("sync"), subscriber("audit"))()
-        assert {c.subscriber for c in world.uow().webhooks.cursors()} == {"sync", "audit"}
-        make_deliverer(subscriber("audit"))()
-        assert {c.subscriber for c in world.uow().webhooks.cursors()} == {"audit"}
+        shops.connect()
+        with pytest.raises(ValidationFailed, match="remove it from every replica first"):
+            admin.forget("sync")
+        forgotten = admin.forget("audit")
+        assert forgotten is not None and forgotten.subscriber == "audit"
+        assert admin.forget("audit") is None
+        assert [c.subscriber for c in world.uow().webhooks.cursors()] == ["sync"]
+        [line] = admin.deliveries(DeliveryQuery.of(outcomes=[DeliveryOutcome.FORGOTTEN]))
+        assert line.subscriber == "audit" and line.error == "4 events were never delivered"
 
 
 class TestCompaction:
     def housekeeping(self, world: World) -> Sweeps:
         return world.container.sweeps(SweepSchedule(), "s1")
+
+    def test_an_unconfigured_cursor_holds_compaction_until_forgotten(
+        self, shops: Shops, world: World, make_deliverer: MakeDeliverer, admin: WebhookAdmin
+    ) -> None:
+        make_deliverer(subscriber("gone"))()
+        shops.connect()
+        world.clock.advance(days=31)
+        self.housekeeping(world).housekeeping()
+        assert world.uow().events.compacted_through() == 0, "held by a cursor no one delivers"
+        admin.forget("gone")
+        world.clock.advance(days=1)
+        self.housekeeping(world).housekeeping()
+        assert world.uow().events.compacted_through() == head(world)
 
     def test_compaction_keeps_what_an_enabled_subscriber_has_not_received(
         self, shops: Shops, world: World, sender: ScriptedSender, make_deliverer: MakeDeliverer
