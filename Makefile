@@ -35,17 +35,18 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 
 # Property tests run derandomized here (the `ci` profile, tests/conftest.py): the same examples
 # every run. `make fuzz` is the random search, new examples each run.
+# `make test COVERAGE=1` (what CI runs) adds line coverage of domain/, adapters/ and app/;
+# the README shows the figure and the details go to var/coverage.json.
+COVERAGE_ARGS := --cov --cov-report=term:skip-covered --cov-report=json:var/coverage.json
 test: $(STAMP) $(AXE)
-	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest $(if $(COVERAGE),$(COVERAGE_ARGS))
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -m hypothesis
 
-# The whole suite as `make test` runs it, with line coverage of domain/, adapters/ and app/
-# (what CI runs; the README shows the figure); the details go to var/coverage.json.
-coverage: $(STAMP) $(AXE)
-	HYPOTHESIS_PROFILE=ci $(PY) -m pytest --cov --cov-report=term:skip-covered \
-	  --cov-report=json:var/coverage.json
+# The whole suite as `make test` runs it, with line coverage.
+coverage:
+	$(MAKE) test COVERAGE=1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
