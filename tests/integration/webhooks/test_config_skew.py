@@ -61,12 +61,12 @@ def replica(tmp_path: Path, receiver: Receiver, database_url: str) -> Iterator[R
 def started(built: Container) -> int:
     assert built.webhooks is not None
     built.webhooks.deliver()
-    with built.service.deps.uow() as uow:
+    with built.ports.uow() as uow:
         return uow.events.revision()
 
 
 def outbox(built: Container, after: int) -> list[int]:
-    with built.service.deps.uow() as uow:
+    with built.ports.uow() as uow:
         return [e.revision for e in uow.events.after(after, 10_000) if e.revision is not None]
 
 
