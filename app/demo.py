@@ -78,19 +78,21 @@ def demo_caller_token(var_dir: Path) -> str:
 
 def demo_banner(settings: Settings, running: bool = True, binding_id: str = "") -> str:
     """What a newcomer needs, printed at start and again by `ledger-connect demo`."""
-    password = _read(settings.var_dir / DEMO_PASSWORD_FILE) or "(made on the first `make run`)"
+    kept = _read(settings.var_dir / DEMO_PASSWORD_FILE)
+    password = f"{kept}   (the same on every start)" if kept else "(made on the first `make run`)"
     state = "is running" if running else "is not running (start it with `make run`)"
     lines = [
         f"ledger-connect demo {state}",
         f"  Dashboard        {settings.public_url}/dashboard",
-        f"  Log in as        {DEMO_EMAIL}  /  {password}   (the same on every start)",
+        f"  Log in as        {DEMO_EMAIL}  /  {password}",
         f"  Xero (emulator)  http://127.0.0.1:{settings.emulator_port}/   "
         "demo users, organisations and switches",
         f"  gRPC             127.0.0.1:{settings.grpc_port}   "
         f"try `ledger-connect token {binding_id or '<binding id from the dashboard>'}`",
         f"  Logs             {settings.var_dir / LOG_FILE}",
-        "Ctrl-C stops everything; `ledger-connect demo` prints this again.",
     ]
+    if running:
+        lines.append("Ctrl-C stops everything; `ledger-connect demo` prints this again.")
     return "\n".join(lines)
 
 

@@ -60,6 +60,15 @@ class TestRestart:
         assert "http://127.0.0.1:8110/dashboard" in banner
         assert str(var / "log" / "ledger-connect-serve.log") in banner
         assert "is not running" in banner
+        assert "Ctrl-C" not in banner
+
+    def test_the_banner_of_a_running_demo_says_how_to_stop_it(self, var: Path) -> None:
+        assert "Ctrl-C stops everything" in demo_banner(settings(var), running=True)
+
+    def test_before_the_first_start_the_banner_promises_no_password(self, var: Path) -> None:
+        banner = demo_banner(settings(var), running=False)
+        assert "(made on the first `make run`)" in banner
+        assert "the same on every start" not in banner
 
 
 def test_demo_logs_go_to_the_file_and_only_warnings_to_the_console(
