@@ -31,11 +31,14 @@ def _list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(
-            f"{row['id']}  {row['status']:<16} {row['magento'] or '-':<32} "
-            f"{row['organisation'] or '-'} ({row['environment'] or '-'})"
-        )
+        print(f"{row['id']}  {row['status']:<16} {row['magento'] or '-':<32} {_xero(row)}")
     return 0
+
+
+def _xero(row: dict[str, object]) -> str:
+    if row["organisation"] is None:
+        return "not connected to Xero"
+    return f"{row['organisation']} ({row['environment']})"
 
 
 def _row(binding: Binding) -> dict[str, object]:

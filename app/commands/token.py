@@ -121,7 +121,8 @@ def _fresh_token(
 
 
 def describe(error: grpc.RpcError, target: str) -> str:
-    """One line: the status code, the ErrorInfo reason when there is one, and the message."""
+    """One line: the status code, the ErrorInfo reason when there is one and it says more than the
+    code's name, and the message."""
     code: grpc.StatusCode = error.code()
     message = " ".join(str(error.details() or "").split())
     status = rpc_status.from_call(error)
@@ -135,7 +136,7 @@ def describe(error: grpc.RpcError, target: str) -> str:
         if packed.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             packed.Unpack(info)
-            reason = f" {info.reason}"
+            reason = f" {info.reason}" if info.reason != code.name else ""
         elif packed.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             delay = error_details_pb2.RetryInfo()
             packed.Unpack(delay)

@@ -85,6 +85,17 @@ class TestTokenCommand:
         assert err.count("\n") == 1
         assert err.startswith("ledger-connect token: FAILED_PRECONDITION BINDING_NOT_CONNECTED: ")
 
+    def test_a_reason_that_repeats_the_code_name_is_printed_once(
+        self, running: Running, env: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        unknown = "00000000-0000-0000-0000-000000000000"
+
+        assert main(["token", unknown, "--caller-token", SYNC_TOKEN]) == 2
+
+        err = capsys.readouterr().err
+        assert err.startswith("ledger-connect token: NOT_FOUND: ")
+        assert err.count("NOT_FOUND") == 1
+
     def test_an_unreachable_server_is_explained(
         self, env: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -1,4 +1,5 @@
-"""`ledger-connect migrate` and `ledger-connect keys ...`: output, exit codes, one-line errors."""
+"""`ledger-connect migrate`, `keys ...`, `accounts ...` and `bindings list`: output, exit
+codes, one-line errors."""
 
 from __future__ import annotations
 
@@ -116,3 +117,24 @@ class TestAccountSessions:
             assert [built.service.sessions.resume(t) for t in tokens] == [None, None]
         finally:
             built.close()
+
+
+class TestBindingsList:
+    def test_a_binding_without_an_organisation_says_so(self, url: str, capsys: Capture) -> None:
+        assert main(["migrate"]) == 0
+        assert main(["accounts", "create", "--email", "m@example.com", "--plan", "growth"]) == 0
+        built = bootstrap(Settings.from_env())
+        try:
+            account = built.service.accounts.by_email("m@example.com")
+            assert account is not None
+            binding_id = built.service.create_binding(account.id).binding_id
+        finally:
+            built.close()
+        capsys.readouterr()
+
+        assert main(["bindings", "list", "--account", "m@example.com"]) == 0
+
+        line = capsys.readouterr().out.strip()
+        assert line.startswith(binding_id)
+        assert line.endswith("not connected to Xero")
+        assert "(-)" not in line

@@ -83,6 +83,14 @@ class TestBindingsList:
         assert "shop.example.com" in _row(page, connected)
         assert "Demo Company (UK)" in _row(page, connected)
 
+    def test_an_unconnected_binding_says_xero_is_not_connected_once(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        paired = world.paired(account)
+        row = _row(browser.body("/dashboard/bindings"), paired)
+        assert row.lower().count("not connected") == 1, row
+        assert ">Xero not connected</span>" in row
+
     def test_needs_reconnect_is_red(self, browser: Browser, world: World, account: Account):
         binding_id = world.connected(account)
         world.needs_reconnect(binding_id)
@@ -188,6 +196,15 @@ class TestBindingPage:
         page = browser.body(f"/dashboard/bindings/{binding_id}")
         assert "Xero not connected yet." in page
         assert f'href="/dashboard/connect-xero?binding={binding_id}"' in page
+
+    def test_paired_says_xero_is_not_connected_once_in_the_heading(
+        self, browser: Browser, world: World, account: Account
+    ) -> None:
+        binding_id = world.paired(account)
+        page = browser.body(f"/dashboard/bindings/{binding_id}")
+        head = page.split('<div class="page-head">', 1)[1].split("</div>", 1)[0]
+        assert head.lower().count("not connected") == 1, head
+        assert "shop.example.com" in head
 
     def test_needs_reconnect_banner(self, browser: Browser, world: World, account: Account):
         binding_id = world.connected(account)
