@@ -5,8 +5,11 @@ Connect, nothing) is the page's button, so these sentences never name it again."
 
 from __future__ import annotations
 
+import re
+
 from domain.binding import Binding
 from domain.events import BindingEvent
+from domain.reference import ReferenceCache
 from domain.usecases.lifecycle import GONE_REASON
 from domain.usecases.reference import PARTNER_REASON
 from domain.usecases.tokens import REAUTH_REASON
@@ -40,15 +43,30 @@ def cannot_reconnect(binding: Binding) -> bool:
     return binding.status is S.NEEDS_RECONNECT and binding.status_reason == PARTNER_REASON
 
 
-def event_reason(event: BindingEvent) -> str:
-    """An Activity entry's reason, in the same words as the banners."""
+def event_reason(event: BindingEvent, reference: ReferenceCache | None = None) -> str:
+    """An Activity entry's reason, in the same words as the banners; a settings change names
+    its accounts as the Settings page does ("200 · Sales")."""
     if event.kind is EventKind.NEEDS_RECONNECT:
         return _needs_reconnect(event.reason)
     if event.kind is EventKind.ENVIRONMENT_CHANGED:
         return MOVED
     if event.kind is EventKind.REFRESH_FAILED:
         return RETRYING
+    if event.kind in (EventKind.SETTINGS_CHANGED, EventKind.PROFILE_UPDATED) and reference:
+        return _accounts_as_on_settings(event.reason, reference)
     return event.reason
+
+
+def _accounts_as_on_settings(reason: str, reference: ReferenceCache) -> str:
+    """The event keeps "200 Sales" (what WatchBindings and webhooks send); the page shows each
+    account it still knows as "200 · Sales", only where a setting's value stands (after ": "
+    or "→ ", before ";", " →" or the end)."""
+    for account in reference.accounts:
+        if account.code and account.name:
+            plain = re.escape(f"{account.code} {account.name}")
+            shown = f"{account.code} · {account.name}".replace("\\", "\\\\")
+            reason = re.sub(rf"(?<=: |→ ){plain}(?=;| →|$)", shown, reason)
+    return reason
 
 
 # What each scope lets us do, in the order Xero's consent page would be read; each scope the

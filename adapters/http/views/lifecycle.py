@@ -17,7 +17,9 @@ def activity(binding_id: str) -> str:
     view = service().queries.owned(g.account.id, binding_id)
     events = service().queries.activity(g.account.id, binding_id)
     reads = service().read_audit.today(g.account.id, binding_id)
-    return render_template("activity.html", binding=view.binding, events=events, reads=reads)
+    return render_template(
+        "activity.html", binding=view.binding, events=events, reads=reads, reference=view.reference
+    )
 
 
 @bp.get("/disconnect")

@@ -36,6 +36,17 @@ class TestActivity:
         assert not [r for r in reasons if "reconnect" in r.lower()], reasons
         assert "Paired with shop.example.com." in page
 
+    def test_a_settings_change_names_accounts_as_the_settings_page_does(
+        self, browser: Browser, binding_id: str
+    ) -> None:
+        settings = browser.body(f"/dashboard/bindings/{binding_id}/settings")
+        assert ">200 · Sales</option>" in settings
+
+        page = browser.body(f"/dashboard/bindings/{binding_id}/activity")
+        changed = page.split('class="event event-settings_changed"', 1)[1].split("</li>", 1)[0]
+        assert "default income account: 200 · Sales" in changed, changed
+        assert "200 Sales" not in page
+
 
 class TestDisconnect:
     def test_confirmation_page_in_xeros_words(self, browser: Browser, binding_id: str) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from adapters.http import HttpConfig, create_app
-from adapters.http.wording import scopes_in_words
+from adapters.http.wording import event_reason, scopes_in_words
 from domain.account import Account, Plan
+from domain.events import BindingEvent
+from domain.reference import LedgerAccount, ReferenceCache
 from domain.scopes import SYNC_SCOPES
+from domain.values import Environment, EventKind
 from tests.fakes.misc import FakePlans
 from tests.fakes.world import World
 from tests.unit.http.browser import Browser, merchant
@@ -132,3 +136,26 @@ def _config() -> HttpConfig:
         cookie_secure=False,
         connect_in_background=False,
     )
+
+
+class TestSettingsChangeWords:
+    def test_accounts_read_as_on_settings_only_where_a_value_stands(self) -> None:
+        accounts = (
+            LedgerAccount("a-200", "200", "Sales", "REVENUE"),
+            LedgerAccount("a-090", "090", "Business Bank", "BANK"),
+        )
+        reference = ReferenceCache("t-1", Environment.PRODUCTION, accounts=accounts)
+        reason = (
+            "changed by the merchant: default income account: 200 Sales → 1200 Sales; "
+            "Card: 090 Business Bank → not mapped; Cash: 200 Sales extra"
+        )
+        event = BindingEvent("b-1", EventKind.SETTINGS_CHANGED, reason, datetime.now(UTC))
+
+        shown = event_reason(event, reference)
+
+        assert shown == (
+            "changed by the merchant: default income account: 200 · Sales → 1200 Sales; "
+            "Card: 090 · Business Bank → not mapped; Cash: 200 Sales extra"
+        )
+        assert event.reason == reason
+        assert event_reason(event) == reason
