@@ -18,6 +18,7 @@ echo metadata's key are made at registration.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -86,52 +87,48 @@ class CallGate:
 
         return call
 
+    @contextlib.asynccontextmanager
+    async def _open_stream(
+        self, method: str, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[None]:
+        """A streaming call's admission, whichever way its method is written: the request id
+        and caller bound, a refusal or a full stream cap aborted before the method runs, a
+        slot under the caps held until the stream ends."""
+        id_token, caller_token, echo, verdict = self._admit(method, context.invocation_metadata())
+        try:
+            if verdict in REFUSALS:
+                await context.abort(*REFUSALS[verdict])
+            peer = peer_host(context.peer())
+            if not self._streams.admit(peer):
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
+            try:
+                if echo is not None:
+                    await context.send_initial_metadata(((METADATA_KEY, echo),))
+                yield
+            finally:
+                self._streams.release(peer)
+        finally:
+            CALLER.reset(caller_token)
+            unbind(id_token)
+
     def _stream(self, method: str, behaviour: Behaviour) -> Behaviour:
         """A method that answers with a stream (an async generator)."""
-        admit, streams, refusals = self._admit, self._streams, REFUSALS
+        opened = self._open_stream
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            id_token, caller_token, echo, verdict = admit(method, context.invocation_metadata())
-            try:
-                if verdict in refusals:
-                    await context.abort(*refusals[verdict])
-                peer = peer_host(context.peer())
-                if not streams.admit(peer):
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
-                try:
-                    if echo is not None:
-                        await context.send_initial_metadata(((METADATA_KEY, echo),))
-                    async for response in behaviour(request, context):
-                        yield response
-                finally:
-                    streams.release(peer)
-            finally:
-                CALLER.reset(caller_token)
-                unbind(id_token)
+            async with opened(method, context):
+                async for response in behaviour(request, context):
+                    yield response
 
         return stream
 
     def _stream_call(self, method: str, behaviour: Behaviour) -> Behaviour:
         """A streaming method written as a coroutine (reads and writes on its context)."""
-        admit, streams, refusals = self._admit, self._streams, REFUSALS
+        opened = self._open_stream
 
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            id_token, caller_token, echo, verdict = admit(method, context.invocation_metadata())
-            try:
-                if verdict in refusals:
-                    await context.abort(*refusals[verdict])
-                peer = peer_host(context.peer())
-                if not streams.admit(peer):
-                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, TOO_MANY_STREAMS)
-                try:
-                    if echo is not None:
-                        await context.send_initial_metadata(((METADATA_KEY, echo),))
-                    return await behaviour(request, context)
-                finally:
-                    streams.release(peer)
-            finally:
-                CALLER.reset(caller_token)
-                unbind(id_token)
+            async with opened(method, context):
+                return await behaviour(request, context)
 
         return call
 
