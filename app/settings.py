@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
+from adapters.grpc.server import EVENT_LOOPS
 from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from app.webhook_settings import WebhookSettings, WebhookSettingsError, webhook_settings
@@ -65,6 +66,7 @@ class Settings:
     event_poll_s: float = 1.0
     read_audit: bool = True
     read_audit_flush_s: float = 10.0
+    grpc_event_loop: str = "uvloop"
     trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
@@ -167,6 +169,7 @@ class Settings:
             event_poll_s=_positive(e, "LEDGER_EVENT_POLL_S", 1.0),
             read_audit=_bool(e, "LEDGER_READ_AUDIT", "1"),
             read_audit_flush_s=_positive(e, "LEDGER_READ_AUDIT_FLUSH_S", 10.0),
+            grpc_event_loop=_event_loop(e),
             **_sweep_settings(e),
             tiers={env: parse_tier(e, env) for env in Environment},
             webhooks=_webhooks(e),
@@ -233,6 +236,13 @@ def _optional_count(e: Mapping[str, str], key: str, unlimited_ok: bool = True) -
         raise SettingsError(f"{key} must be a whole number{hint}") from None
     if value < 0:
         raise SettingsError(f"{key} cannot be negative")
+    return value
+
+
+def _event_loop(e: Mapping[str, str]) -> str:
+    value = e.get("LEDGER_GRPC_EVENT_LOOP", "uvloop").strip().lower()
+    if value not in EVENT_LOOPS:
+        raise SettingsError(f"LEDGER_GRPC_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}")
     return value
 
 

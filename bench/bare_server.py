@@ -1,12 +1,13 @@
 """The baselines: bare grpcio XeroConnectService servers answering GetFreshToken with a constant.
 
-`python -m bench.bare_server PORT SIZES_JSON [sync|aio]` serves until SIGTERM. The answer is
-the real response message with constant fields of the sizes the real service answered with
-(passed in SIZES_JSON by the benchmark), so both put the same bytes on the wire (about 1,200).
-`sync` is grpcio's threaded server (16 workers); `aio` is a `grpc.aio` server on an event loop
-in the main thread. Both take the real server's channel options
+`python -m bench.bare_server PORT SIZES_JSON [sync|aio|uvloop]` serves until SIGTERM. The
+answer is the real response message with constant fields of the sizes the real service
+answered with (passed in SIZES_JSON by the benchmark), so all put the same bytes on the wire
+(about 1,200). `sync` is grpcio's threaded server (16 workers); `aio` is a `grpc.aio` server
+on the standard library's event loop in the main thread; `uvloop` the same on uvloop (the
+loop `serve` runs its server on). All take the real server's channel options
 (`adapters.grpc.server.OPTIONS`); no interceptor, no domain, no database: the floor that
-grpcio itself sets on this machine, for each of its two server kinds.
+grpcio itself sets on this machine, for each kind of server.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
+import uvloop
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
@@ -26,7 +28,7 @@ from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.server import OPTIONS
 
 WORKERS = 16
-KINDS = ("sync", "aio")
+KINDS = ("sync", "aio", "uvloop")
 
 
 def constant_answer(sizes: dict[str, int]) -> pb.GetFreshTokenResponse:
@@ -78,7 +80,8 @@ async def serve_aio(port: int, answer: pb.GetFreshTokenResponse) -> None:
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     await server.start()
-    print(f"bare server ready on {port} (aio), {answer.ByteSize()} bytes", flush=True)
+    kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    print(f"bare server ready on {port} (aio, {kind}), {answer.ByteSize()} bytes", flush=True)
     await stopping.wait()
     await server.stop(0)
 
@@ -89,6 +92,8 @@ def main() -> None:
     answer = constant_answer(sizes)
     if kind == "aio":
         asyncio.run(serve_aio(port, answer))
+    elif kind == "uvloop":
+        uvloop.run(serve_aio(port, answer))
     else:
         serve_sync(port, answer)
 

@@ -88,6 +88,7 @@ def _start_grpc(
             tracing=built.tracing.grpc_aio_interceptors(),
             wakeups=built.wakeups,
             watch=WatchSettings(settings.watch_bookmark_s, settings.event_poll_s),
+            event_loop=settings.grpc_event_loop,
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None

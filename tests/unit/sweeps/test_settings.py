@@ -39,3 +39,10 @@ def test_nonsense_is_refused_by_name(name: str, value: str) -> None:
 
 def test_connection_checks_can_be_switched_off() -> None:
     assert Settings.from_env({"LEDGER_CONNECTION_CHECK_H": "0"}).connection_check_h == 0
+
+
+def test_the_grpc_event_loop_is_uvloop_unless_told() -> None:
+    assert Settings.from_env({}).grpc_event_loop == "uvloop"
+    assert Settings.from_env({"LEDGER_GRPC_EVENT_LOOP": "asyncio"}).grpc_event_loop == "asyncio"
+    with pytest.raises(SettingsError, match="LEDGER_GRPC_EVENT_LOOP"):
+        Settings.from_env({"LEDGER_GRPC_EVENT_LOOP": "tornado"})
