@@ -133,12 +133,13 @@ def _binding_spec(service: Service, label: str) -> dict[str, Any]:
 
 @contextmanager
 def bare_server(
-    ctx: Context, sizes: dict[str, Any], kind: str = "sync"
+    ctx: Context, sizes: dict[str, Any], kind: str = "sync", *extra: str, name: str = ""
 ) -> Iterator[tuple[Proc, str]]:
-    """A bare grpcio server (`sync` or `aio`, see `bench.bare_server`) and its target."""
-    port = free_port()
-    argv = [PY, "-m", "bench.bare_server", str(port), json.dumps(sizes), kind]
-    with Proc(f"bare-{kind}", argv, clean_env(), ctx.workdir / f"bare-{kind}.log") as proc:
+    """A bare grpcio server (`sync`, `aio`, `uvloop` or `storm`, see `bench.bare_server`, with its
+    `extra` arguments) and its target."""
+    port, name = free_port(), name or f"bare-{kind}"
+    argv = [PY, "-m", "bench.bare_server", str(port), json.dumps(sizes), kind, *extra]
+    with Proc(name, argv, clean_env(), ctx.workdir / f"{name}.log") as proc:
         proc.wait_for("bare server ready")
         yield proc, f"127.0.0.1:{port}"
 

@@ -149,7 +149,10 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
     digests: Counter[str] = Counter()
     details: Counter[str] = Counter()
 
-    def finished(started: float, future: grpc.Future) -> None:
+    targets = len(spec["targets"])
+    answered: list[list[float]] = [[] for _ in range(targets)]
+
+    def finished(target: int, started: float, future: grpc.Future) -> None:
         ended = time.perf_counter()
         code = future.code().name if future.exception() else "OK"
         with lock:
@@ -158,6 +161,7 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
             if code == "OK":
                 digests[_digest(future.result().access_token)] += 1
             samples.append((started, ended, code))
+            answered[target].append(ended)
             if len(samples) == calls:
                 done.set()
 
@@ -173,11 +177,13 @@ def storm(client: Client, spec: dict[str, Any]) -> dict[str, Any]:
         future = stub.GetFreshToken.future(
             request, metadata=client.metadata, timeout=client.timeout
         )
-        future.add_done_callback(lambda f, s=started: finished(s, f))
+        target = n % len(client.stubs) % targets  # channels are laid out target by target
+        future.add_done_callback(lambda f, t=target, s=started: finished(t, s, f))
     fired = time.perf_counter()
     done.wait(client.timeout + 30)
     ends = sorted(s[1] for s in samples)
     return _summary(samples) | {
+        "first_answer_ms_per_target": [(min(a) - began) * 1000 if a else None for a in answered],
         "late_start_ms": late_ms,
         "latencies_ms": sorted((s[1] - s[0]) * 1000 for s in samples if s[2] == "OK"),
         "fire_ms": (fired - began) * 1000,
