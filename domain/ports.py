@@ -161,6 +161,15 @@ class TokenStore(Protocol):
         """Read the grant holding its row lock until the unit of work ends; raises LockTimeout."""
         ...
 
+    def lock_or_follow(self, binding_id: str, timeout_s: float) -> tuple[OAuthGrant | None, bool]:
+        """The grant under its row lock and True if no other writer holds it. Otherwise wait
+        (raises LockTimeout) for that writer to end and read what it committed, with other
+        writers kept out until the unit of work ends but without the lock, so every replica
+        behind one refresh reads its outcome at once, not one after another; False. A
+        follower must not write: if the grant still needs work it ends its unit of work and
+        takes the lock."""
+        ...
+
     def save(self, grant: OAuthGrant) -> None: ...
 
     def delete(self, binding_id: str) -> None: ...

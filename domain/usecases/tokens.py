@@ -275,13 +275,36 @@ class TokenService:
            presents the old refresh token once its successor exists.
         5. Bad news (invalid_grant, no answer) is not written under this lock: the
            transaction rolls back, keeping the old refresh token, and `_after_no` re-reads
-           under a new lock, behind any writer that queued meanwhile (DESIGN §5 step 5)."""
+           under a new lock, behind any writer that queued meanwhile (DESIGN §5 step 5).
+
+        A replica that finds another's refresh holding the lock follows it: it waits for
+        that writer and reads what it committed alongside every other follower, instead of
+        taking the lock in turn (`TokenStore.lock_or_follow`). A follower never calls Xero
+        or writes: if the grant still needs work it locks it as above."""
         self._cache.drop(binding_id)
+        followed = self._locked_step(binding_id, lock_timeout, still_due, follow=True)
+        if followed is not None:
+            return followed
+        locked = self._locked_step(binding_id, lock_timeout, still_due, follow=False)
+        assert locked is not None  # under the lock the step always ends in an outcome
+        return locked
+
+    def _locked_step(
+        self, binding_id: str, lock_timeout: float, still_due: StillDue, *, follow: bool
+    ) -> Refresh | None:
+        """One locked read and its decision; None when it only followed another writer and
+        the grant still needs work."""
         with self._uow() as uow:
-            binding, grant = _locked(uow, binding_id, lock_timeout)
+            if follow:
+                found, held = uow.grants.lock_or_follow(binding_id, lock_timeout)
+            else:
+                found, held = uow.grants.lock(binding_id, lock_timeout), True
+            binding, grant = _usable_with(uow, binding_id, found)
             now = self._clock.now()
             if not still_due(grant, now):
                 return self._refresh_outcome(Rotation.NOT_DUE, binding, grant, now)
+            if not held:
+                return None
             answer = self._ask_xero(grant)
             if answer.tokens is not None:
                 grant.rotate(answer.tokens, now)
@@ -408,7 +431,13 @@ class TokenService:
 def _locked(uow: UnitOfWork, binding_id: str, lock_timeout: float) -> tuple[Binding, OAuthGrant]:
     """The grant under its row lock, and the binding read after it, if tokens may be handed
     out for it at all."""
-    grant = uow.grants.lock(binding_id, lock_timeout)
+    return _usable_with(uow, binding_id, uow.grants.lock(binding_id, lock_timeout))
+
+
+def _usable_with(
+    uow: UnitOfWork, binding_id: str, grant: OAuthGrant | None
+) -> tuple[Binding, OAuthGrant]:
+    """The binding, read after its grant was locked (or followed), if it may have tokens."""
     binding = uow.bindings.get(binding_id)
     _require_usable(binding)
     assert binding is not None

@@ -112,6 +112,9 @@ class TestGrants:
             assert u.grants.get("b-1") == b.grant()
             assert u.grants.lock("b-1", 1.0) == b.grant()
             assert u.grants.get("b-2") is None
+        with uow() as u:
+            assert u.grants.lock_or_follow("b-1", 1.0) == (b.grant(), True)
+            assert u.grants.lock_or_follow("b-2", 1.0)[0] is None
 
     def test_save_replaces_and_delete_removes(self, uow: UnitOfWorkFactory) -> None:
         b.store(uow)

@@ -47,6 +47,7 @@ class FakeStore:
         self.row_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self.commits = 0
         self.locks_taken = 0
+        self.locks_followed = 0
         self.write_timeout_s = 5.0
         # One-shot hooks, each run just before a row lock is requested: a race's other side.
         self.before_lock: list[Callable[[], object]] = []
@@ -241,6 +242,15 @@ class FakeGrants(_Table[OAuthGrant]):
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         self._uow.acquire(binding_id, timeout_s)
         return self.get(binding_id)
+
+    def lock_or_follow(self, binding_id: str, timeout_s: float) -> tuple[OAuthGrant | None, bool]:
+        """Like PostgreSQL's: a follower waits for the writer, then reads; unlike it, the
+        fake's followers take the lock one after another."""
+        followed = self._uow.held_by_another(binding_id)
+        if followed:
+            with self._uow.store.mutex:
+                self._uow.store.locks_followed += 1
+        return self.lock(binding_id, timeout_s), not followed
 
     def save(self, grant: OAuthGrant) -> None:
         self._put(grant)
@@ -610,6 +620,9 @@ class FakeUnitOfWork(UnitOfWork):
         if not lock.acquire(timeout=timeout_s):
             raise LockTimeout("the grant is locked by another refresh")
         self.held[key] = lock
+
+    def held_by_another(self, key: str) -> bool:
+        return key not in self.held and self.store.row_locks[key].locked()
 
     def try_acquire(self, key: str) -> bool:
         if key in self.held:

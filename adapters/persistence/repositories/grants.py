@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from opentelemetry.trace import NoOpTracer, Tracer
@@ -60,17 +61,37 @@ class SqlTokenStore(TokenStore):
 
     def lock(self, binding_id: str, timeout_s: float) -> OAuthGrant | None:
         """PostgreSQL: `FOR UPDATE` under `lock_timeout`; SQLite: the write lock (BEGIN
-        IMMEDIATE) within the same budget. Either way held until the unit of work ends. The
-        wait is a span of its own: where a refresh spends its time when replicas queue."""
+        IMMEDIATE) within the same budget. Either way held until the unit of work ends."""
         statement = select(grants).where(grants.c.binding_id == binding_id).with_for_update()
+        with self._lock_wait(binding_id, timeout_s):
+            rows = self._tx.locked_rows(statement, timeout_s)
+        return grant_from(rows[0], self._sealer) if rows else None
+
+    def lock_or_follow(self, binding_id: str, timeout_s: float) -> tuple[OAuthGrant | None, bool]:
+        """PostgreSQL: `FOR UPDATE SKIP LOCKED` (no wait); if that finds the row taken,
+        `FOR KEY SHARE` under `lock_timeout`, which waits for the writer's transaction and
+        then admits every follower at once (they conflict with writers, not each other).
+        Plain `FOR UPDATE` would hand the row lock from one waiting replica to the next,
+        each holding it for its own re-read. SQLite has one writer anyway: `lock`."""
+        if self._tx.is_sqlite:
+            return self.lock(binding_id, timeout_s), True
+        row = select(grants).where(grants.c.binding_id == binding_id)
+        with self._lock_wait(binding_id, timeout_s):
+            rows = self._tx.locked_rows(row.with_for_update(skip_locked=True), None)
+            held = bool(rows)
+            if not held:
+                follow = row.with_for_update(read=True, key_share=True)
+                rows = self._tx.locked_rows(follow, timeout_s)
+        return (grant_from(rows[0], self._sealer) if rows else None), held
+
+    def _lock_wait(self, binding_id: str, timeout_s: float) -> AbstractContextManager[object]:
+        """The wait is a span of its own: where a refresh spends its time when replicas queue."""
         attributes: dict[str, str | int] = {
             "ledger.binding_id": binding_id,
             "ledger.lock_timeout_ms": int(timeout_s * 1000),
             "db.system.name": "sqlite" if self._tx.is_sqlite else "postgresql",
         }
-        with self._tracer.start_as_current_span("ledger.grant.lock_wait", attributes=attributes):
-            rows = self._tx.locked_rows(statement, timeout_s)
-        return grant_from(rows[0], self._sealer) if rows else None
+        return self._tracer.start_as_current_span("ledger.grant.lock_wait", attributes=attributes)
 
     def save(self, grant: OAuthGrant) -> None:
         self._tx.upsert(grants, grant_row(grant, self._sealer), keys=["binding_id"])

@@ -83,7 +83,8 @@ class TestStaleBinding:
     ) -> None:
         svc, xero = service(uow)
         binding_id = connected(svc, xero)
-        original: Callable[..., object] = SqlTokenStore.lock
+        # The refresh's first locked read (it locks, or follows another writer).
+        original: Callable[..., object] = SqlTokenStore.lock_or_follow
         fired: list[bool] = []
 
         def lock_after_another_writer(store: SqlTokenStore, key: str, timeout_s: float) -> object:
@@ -94,7 +95,7 @@ class TestStaleBinding:
                 marker.join()
             return original(store, key, timeout_s)
 
-        monkeypatch.setattr(SqlTokenStore, "lock", lock_after_another_writer)
+        monkeypatch.setattr(SqlTokenStore, "lock_or_follow", lock_after_another_writer)
         with pytest.raises(ReauthRequired):
             svc.tokens.refresh_now(binding_id)
         view = svc.queries.binding(binding_id)

@@ -52,6 +52,55 @@ class TestRowLock:
         waiter.join(timeout=10)
         assert seen == ["successor"]
 
+    def test_a_free_grant_is_locked_not_followed(self, uow: SqlUnitOfWorkFactory) -> None:
+        b.store(uow)
+        with uow() as first:
+            grant, held = first.grants.lock_or_follow("b-1", 1.0)
+            assert grant is not None and held
+            with pytest.raises(LockTimeout), uow() as other:
+                other.grants.lock("b-1", 0.3)
+
+    @postgres_only
+    def test_followers_of_a_writer_read_its_commit_together(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        """Behind one refresh, replicas read its outcome at once: each follower is still in
+        its unit of work when the others read (FOR UPDATE would let one through at a time)."""
+        b.store(uow)
+        followers = 3
+        everyone_read = threading.Barrier(followers + 1)
+        seen: list[tuple[str, bool]] = []
+
+        def follow() -> None:
+            with uow() as follower:
+                grant, held = follower.grants.lock_or_follow("b-1", 5.0)
+                seen.append((grant.refresh_token if grant else "none", held))
+                everyone_read.wait(timeout=5)
+
+        threads = [threading.Thread(target=follow) for _ in range(followers)]
+        with uow() as holder:
+            grant = holder.grants.lock("b-1", 1.0)
+            assert grant is not None
+            for thread in threads:
+                thread.start()
+            time.sleep(0.3)
+            assert seen == []
+            grant.refresh_token = "successor"
+            holder.grants.save(grant)
+            holder.commit()
+        everyone_read.wait(timeout=5)
+        for thread in threads:
+            thread.join(timeout=10)
+        assert seen == [("successor", False)] * followers
+
+    @postgres_only
+    def test_a_follower_times_out_as_lock_timeout(self, uow: SqlUnitOfWorkFactory) -> None:
+        b.store(uow)
+        with uow() as holder:
+            assert holder.grants.lock("b-1", 1.0) is not None
+            with pytest.raises(LockTimeout), uow() as follower:
+                follower.grants.lock_or_follow("b-1", 0.3)
+
 
 class TestRefreshRace:
     def test_two_replicas_in_threads_refresh_an_expired_grant_once(

@@ -68,6 +68,45 @@ class TestReplicas:
         assert world.xero.refresh_calls == 1
         assert len({t.access_token for t in tokens}) == 1
 
+    def test_a_replica_behind_another_refresh_follows_it_without_xero(
+        self, world: World, binding_id: str
+    ) -> None:
+        slow_xero(world)
+        replica = world.replica()
+        tokens = together(
+            [
+                lambda: world.service.tokens.fresh_token(binding_id),
+                lambda: replica.tokens.fresh_token(binding_id),
+            ]
+        )
+        assert world.xero.refresh_calls == 1
+        assert world.store.locks_followed == 1
+        assert tokens[0].access_token == tokens[1].access_token
+
+    def test_a_follower_left_with_a_grant_still_due_locks_it_and_refreshes(
+        self, world: World, binding_id: str
+    ) -> None:
+        """The writer it followed ended without rotating (a crash, a rollback)."""
+        before = world.grant(binding_id)
+        held, release = threading.Event(), threading.Event()
+
+        def another_writer_that_rolls_back() -> None:
+            with world.uow() as uow:
+                uow.grants.lock(binding_id, 5.0)
+                held.set()
+                release.wait(5.0)
+
+        writer = threading.Thread(target=another_writer_that_rolls_back)
+        writer.start()
+        held.wait(5.0)
+        threading.Timer(0.1, release.set).start()
+        token = world.service.tokens.fresh_token(binding_id)
+        writer.join()
+        assert world.store.locks_followed == 1
+        assert world.xero.refresh_calls == 1
+        assert before is not None and token.access_token != before.access_token
+        assert world.grant(binding_id).version == before.version + 1  # type: ignore[union-attr]
+
     def test_a_rotation_by_another_replica_is_picked_up_under_the_lock(
         self, world: World, binding_id: str
     ) -> None:
