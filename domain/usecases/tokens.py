@@ -4,8 +4,10 @@ Fast path: a token with more than the skew left is handed out from a short in-pr
 one read. Otherwise one flight per binding in this process takes the grant's row lock across
 replicas, reads the grant once under it, decides, calls Xero if it still must, and records
 Xero's answer in that same transaction; the successor pair is committed before anyone sees the
-new access token. A lost answer leaves the old refresh token stored, which Xero accepts again
-within its 30-minute grace.
+new access token. The flights of the other replicas meanwhile follow that writer: they read
+what it committed all at once, and only lock the grant themselves if it still needs work.
+A lost answer leaves the old refresh token stored, which Xero accepts again within its
+30-minute grace.
 """
 
 from __future__ import annotations
