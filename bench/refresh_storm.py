@@ -8,10 +8,10 @@ re-read under the lock) and every caller served within about one token round tri
 
 The floor, measured in the same run: five bare `grpc.aio` servers on uvloop, as `serve` runs
 (`bench.bare_server`, `storm` mode), that hold every call from the first of a storm for one
-shared 200 ms, as one coalesced refresh would, then answer a constant of the real answer's size. The same load
-processes, call pattern and connections fire at them; storms of the service and of the floor
-alternate round by round (order swapping). The floor's p99 is what the 2 cores allow
-1,000 gRPC calls and their clients at all; the service's p99 is reported against it too.
+shared 200 ms, as one coalesced refresh would, then answer a constant of the real answer's
+size. The same load processes, call pattern and connections fire at them; storms of the
+service and of the floor alternate round by round (order swapping). The floor's p99 is what
+the 2 cores allow 1,000 gRPC calls and their clients at all; ours is reported against it too.
 """
 
 from __future__ import annotations
