@@ -5,9 +5,9 @@ Three `serve` processes on one PostgreSQL database with one connected binding: t
 exporting over OTLP to a counting receiver (bench/otlp_sink.py) with
 LEDGER_TRACE_SAMPLE_RATIO=0.01, and the bare grpcio servicer for scale. One load generator
 drives each in turn, round after round (the order rotating), at c=8; the callers send no
-`traceparent`, so 1% of calls are sampled by us. Tracing off installs nothing on the call path (no interceptor, no
-transport wrapper), so its cost against the code before tracing is zero by construction;
-the A/A pair shows how small a difference this machine can resolve.
+`traceparent`, so 1% of calls are sampled by us. Tracing off installs nothing on the call
+path (no interceptor, no transport wrapper), so its cost against the code before tracing is
+zero by construction; the A/A pair shows how small a difference this machine can resolve.
 """
 
 from __future__ import annotations
