@@ -235,7 +235,7 @@ def _rows(results: list[dict[str, Any]], floors: list[dict[str, Any]]) -> list[R
             backend,
             "p99 latency (median of storms)",
             ms(p99["ours"]),
-            f"token endpoint {TOKEN_LATENCY_MS} ms; floor (bare aio, same storm) "
+            f"token endpoint {TOKEN_LATENCY_MS} ms; floor (bare aio on uvloop, same storm) "
             f"{ms(p99['floor'])}",
             f"{p99['ratio']:.2f}x of floor",
             f"<= {TARGET_P99_MS} ms",
