@@ -5,21 +5,29 @@ spread evenly; each sweeper looks at the bindings whose moment passed since its 
 and a lease held for half a period lets one of them check. An organisation missing from
 /connections means NEEDS_RECONNECT (ConnectionChecker); Xero not answering changes nothing.
 Bindings whose moment passed while no sweeper ran wait for their next one.
+
+The connected bindings are read at most every ROSTER_MAX_AGE, not every tick, and kept sorted
+by their moment, so a tick costs what is due, not what is connected (100,000 ids read and
+hashed every 15 s took a fifth of a core in `serve`). A binding connected since the last
+read is left out until the next one (its check is hours away anyway); one no longer
+connected is skipped when its moment comes.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.errors import DomainError, LockTimeout, StorageUnavailable
-from domain.schedule import slot_in_window
+from domain.schedule import slot_in_window, slot_phase
 from domain.usecases.lifecycle import ConnectionChecker
 from domain.usecases.sweeps.common import SweepContext
 from domain.values import BindingStatus
 
 log = logging.getLogger(__name__)
+ROSTER_MAX_AGE = timedelta(minutes=5)
 
 
 class ConnectionSweep:
@@ -27,6 +35,9 @@ class ConnectionSweep:
         self._s = context
         self._checker = checker
         self._looked_until: datetime | None = None
+        # (moment in the period, binding id), sorted; when it was read, and for which period.
+        self._roster: list[tuple[float, str]] = []
+        self._roster_read: tuple[datetime, timedelta] | None = None
 
     def __call__(self) -> Counter[str]:
         period = self._s.schedule.connection_check
@@ -35,10 +46,37 @@ class ConnectionSweep:
         self._looked_until = now
         if period is None or now <= start:
             return Counter()
-        with self._s.uow() as uow:
-            ids = uow.bindings.connected_ids()
-        due = [i for i in ids if slot_in_window(i, start, now, period)]
+        due = self._due(start, now, period)
         return Counter(self._check(i, now + period / 2) for i in self._s.until_halted(due))
+
+    def _due(self, start: datetime, end: datetime, period: timedelta) -> list[str]:
+        """The connected bindings whose moment falls in (start, end], in the roster's order."""
+        read = self._roster_read
+        if read is None or read[1] != period or end - read[0] >= ROSTER_MAX_AGE:
+            with self._s.uow() as uow:
+                ids = uow.bindings.connected_ids()
+            self._roster = sorted((slot_phase(i, period), i) for i in ids)
+            self._roster_read = (end, period)
+        length = period.total_seconds()
+        if end.timestamp() - start.timestamp() >= length:
+            candidates = self._roster
+        else:
+            # The moments in the window, modulo the period (which it may wrap around), with
+            # a margin for rounding; the exact rule (slot_in_window) decides at the edges.
+            low, high = start.timestamp() % length, end.timestamp() % length
+            high += length if high <= low else 0.0
+            candidates = [
+                entry
+                for shift in (-length, 0.0, length)
+                for entry in self._between(low - 1.0 + shift, high + 1.0 + shift)
+            ]
+        due = {i: None for _, i in candidates if slot_in_window(i, start, end, period)}
+        return list(due)
+
+    def _between(self, low: float, high: float) -> list[tuple[float, str]]:
+        roster = self._roster
+        first = bisect.bisect_left(roster, (low, ""))
+        return roster[first : bisect.bisect_left(roster, (high, ""), first)] if high > low else []
 
     def _check(self, binding_id: str, lease_until: datetime) -> str:
         with self._s.uow() as uow:

@@ -3,6 +3,7 @@ own moment; an organisation gone from there needs reconnect; Xero down changes n
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import timedelta
 
@@ -11,9 +12,11 @@ import pytest
 from domain.account import Account
 from domain.errors import ProviderUnavailable, ReauthRequired
 from domain.schedule import SweepSchedule
-from domain.usecases.lifecycle import GONE_REASON
+from domain.usecases.lifecycle import GONE_REASON, ConnectionChecker
 from domain.usecases.sweeps import Sweeps
+from domain.usecases.sweeps.connections import ROSTER_MAX_AGE
 from domain.values import BindingStatus
+from tests.fakes.store import FakeBindings
 from tests.fakes.world import World
 from tests.unit.sweeps.conftest import MakeSweeps, connect
 
@@ -99,3 +102,65 @@ class TestRevocation:
         calls = world.xero.list_calls
         assert run(world, [make_sweeps(SIX_HOURS)], timedelta(hours=6)) == {"skipped": 1}
         assert world.xero.list_calls == calls
+
+
+class TestAtScale:
+    """The connected bindings are read every few minutes, not every tick; which are due is
+    still decided by each binding's own moment, exactly."""
+
+    HOURLY = SweepSchedule(tick=timedelta(seconds=15), connection_check=timedelta(hours=1))
+
+    @pytest.fixture
+    def roster_reads(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        reads: list[int] = []
+        original = FakeBindings.connected_ids
+
+        def counted(self: FakeBindings) -> list[str]:
+            ids = original(self)
+            reads.append(len(ids))
+            return ids
+
+        monkeypatch.setattr(FakeBindings, "connected_ids", counted)
+        return reads
+
+    def test_each_binding_once_per_period_with_the_ids_read_every_few_minutes(
+        self,
+        world: World,
+        account: Account,
+        make_sweeps: MakeSweeps,
+        roster_reads: list[int],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        ids = connect(world, account, 40)
+        sweeps = make_sweeps(self.HOURLY)
+        checked: Counter[str] = Counter()
+        original = ConnectionChecker.check
+
+        def spy(checker: ConnectionChecker, binding_id: str) -> BindingStatus:
+            checked[binding_id] += 1
+            return original(checker, binding_id)
+
+        monkeypatch.setattr(ConnectionChecker, "check", spy)
+        ticks = int(timedelta(hours=3) / self.HOURLY.tick)
+        outcomes: Counter[str] = Counter()
+        for _ in range(ticks):
+            world.clock.advance(seconds=15)
+            outcomes += sweeps.connections()
+        assert outcomes == {"present": 120}
+        assert checked == dict.fromkeys(ids, 3)
+        # At the first tick, then every ROSTER_MAX_AGE (36 times at 5 minutes), not every tick.
+        assert len(roster_reads) == math.ceil(timedelta(hours=3) / ROSTER_MAX_AGE) < ticks
+
+    def test_a_binding_connected_after_a_read_joins_at_the_next(
+        self, world: World, account: Account, make_sweeps: MakeSweeps, roster_reads: list[int]
+    ) -> None:
+        connect(world, account, 1)
+        sweeps = make_sweeps(self.HOURLY)
+        world.clock.advance(seconds=15)
+        sweeps.connections()
+        connect(world, account, 1, tenant="tenant-nz")
+        for _ in range(int(timedelta(hours=2) / self.HOURLY.tick)):
+            world.clock.advance(seconds=15)
+            sweeps.connections()
+        assert roster_reads[0] == 1 and roster_reads[-1] == 2
+        assert world.xero.list_calls >= 3  # the first twice, the newcomer at least once
