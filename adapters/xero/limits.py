@@ -5,6 +5,13 @@ app-wide 10,000 per minute. Xero counts in fixed windows that start at different
 tenant; a sliding log of our own calls never exceeds any such window. Xero's
 `X-MinLimit-Remaining` / `X-AppMinLimit-Remaining` also count what other services spent, so
 once Xero says a budget is spent we hold back until that window must have reset.
+
+When that is: Xero's window started at the latest when we first heard from it, so it ends at
+the latest a minute after that. A new window shows as what is left rising by more than the
+calls we sent since the oldest call still in flight (answers may arrive out of order, none
+by more than that); an answer more than a minute after the window began is from a new one.
+Holding back a minute from the last answer instead (as if the window had just begun) kept a
+daily sweep that spent the app budget idle for up to a minute after Xero's window had reset.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ class _Window:
     calls: deque[float] = field(default_factory=deque)
     spent: int = 0
     reported: tuple[int, float, int] | None = None
+    # When we first heard from Xero's current window (it began then at the latest), the
+    # last figure it gave, and our calls in flight (by `spent` when each was sent).
+    window_from: float | None = None
+    last_left: int = 0
+    flying: dict[int, None] = field(default_factory=dict)
 
     def wait(self, now: float) -> float:
         while self.calls and self.calls[0] <= now - WINDOW_S:
@@ -41,19 +53,38 @@ class _Window:
         waits = [0.0]
         if len(self.calls) >= self.limit:
             waits.append(self.calls[0] + WINDOW_S - now)
-        if self.reported is not None:
-            left, at, spent_then = self.reported
-            if now - at >= WINDOW_S:
+        if self.reported is not None and self.window_from is not None:
+            left, _, spent_then = self.reported
+            ends = self.window_from + WINDOW_S
+            if now >= ends:
                 self.reported = None
             elif left - (self.spent - spent_then) <= 0:
-                waits.append(at + WINDOW_S - now)
+                waits.append(ends - now)
         return max(waits)
 
-    def record(self, now: float) -> None:
+    def record(self, now: float) -> int:
+        """Count a call sent now; its ticket for `done`."""
         self.calls.append(now)
         self.spent += 1
+        self.flying[self.spent] = None
+        return self.spent
+
+    def done(self, ticket: int) -> None:
+        self.flying.pop(ticket, None)
 
     def report(self, left: int, now: float) -> None:
+        start = self.window_from
+        # Xero counted any answer still in flight no earlier than that call's sending: an
+        # older count may show at most the calls we sent since then more left.
+        reorder = self.spent - next(iter(self.flying), self.spent + 1) + 1
+        if (
+            self.reported is None
+            or start is None
+            or now - start >= WINDOW_S
+            or left > self.last_left + reorder
+        ):
+            self.window_from = now
+        self.last_left = left
         self.reported = (left, now, self.spent)
 
 
@@ -99,8 +130,13 @@ class OrgLimiter:
                 busy = f"{self._concurrent} Xero calls already in flight for this organisation"
                 raise RateLimited(busy, 1.0)
             try:
-                self._spend(tenant)
-                yield
+                tickets = self._spend(tenant)
+                try:
+                    yield
+                finally:
+                    with self._lock:
+                        for window, ticket in tickets:
+                            window.done(ticket)
             finally:
                 if tenant is not None:
                     tenant.slots.release()
@@ -120,7 +156,7 @@ class OrgLimiter:
             if tenant is not None and org_left is not None:
                 tenant.window.report(org_left, now)
 
-    def _spend(self, tenant: _Tenant | None) -> None:
+    def _spend(self, tenant: _Tenant | None) -> list[tuple[_Window, int]]:
         deadline = self._clock() + self._max_wait_s
         while True:
             with self._lock:
@@ -128,9 +164,7 @@ class OrgLimiter:
                 windows = [self._app] + ([tenant.window] if tenant else [])
                 wait = max(w.wait(now) for w in windows)
                 if wait <= 0:
-                    for window in windows:
-                        window.record(now)
-                    return
+                    return [(window, window.record(now)) for window in windows]
             if now + wait > deadline:
                 raise RateLimited("Xero minute budget spent for this organisation or app", wait)
             self._sleep(wait)

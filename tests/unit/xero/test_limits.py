@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -24,6 +25,12 @@ def spend(limiter: OrgLimiter, tenant: str | None, times: int) -> None:
     for _ in range(times):
         with limiter.call(tenant):
             pass
+
+
+def observe(limiter: OrgLimiter, app_left: int) -> None:
+    """One tenantless call and Xero's answer: this much of the app's minute left."""
+    with limiter.call(None):
+        limiter.observe(None, {"X-AppMinLimit-Remaining": str(app_left)})
 
 
 class TestConcurrency:
@@ -131,6 +138,68 @@ class TestXerosOwnCount:
             spend(limiter, "tenant-z", 1)
         clock.now += 60
         spend(limiter, "tenant-z", 1)
+
+    def test_a_spent_app_budget_is_held_until_xeros_window_ends_not_a_minute_later(
+        self,
+    ) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        observe(limiter, 90)  # the first answer of Xero's window: it began by now
+        clock.now += 20
+        observe(limiter, 0)
+        spend(limiter, "tenant-z", 1)
+        assert clock.slept == [pytest.approx(40.0)]
+
+    def test_what_is_left_rising_shows_a_new_window(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        observe(limiter, 5)
+        clock.now += 30
+        observe(limiter, 95)  # Xero's window reset since the last answer
+        clock.now += 10
+        observe(limiter, 0)
+        spend(limiter, "tenant-z", 1)
+        assert clock.slept == [pytest.approx(50.0)]
+
+    def test_answers_out_of_order_among_calls_in_flight_are_no_new_window(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        with ExitStack() as in_flight:
+            for _ in range(3):
+                in_flight.enter_context(limiter.call(None))
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
+            clock.now += 10
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "47"})
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "49"})  # counted before 47
+        clock.now += 10
+        observe(limiter, 0)
+        spend(limiter, "tenant-z", 1)
+        assert clock.slept == [pytest.approx(40.0)]
+
+    def test_a_late_answer_to_an_early_call_is_no_new_window(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        observe(limiter, 60)
+        with limiter.call(None):  # sent first, answered last
+            clock.now += 5
+            for left in range(49, 39, -1):
+                observe(limiter, left)
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
+        clock.now += 15
+        observe(limiter, 0)
+        spend(limiter, "tenant-z", 1)
+        assert clock.slept == [pytest.approx(40.0)]
+
+    def test_an_answer_a_minute_into_a_window_is_from_the_next(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        observe(limiter, 3)
+        clock.now += 59
+        observe(limiter, 2)
+        clock.now += 2
+        observe(limiter, 0)  # the window that began at 0 is over: a new one, begun by now
+        spend(limiter, "tenant-z", 1)
+        assert clock.slept == [pytest.approx(60.0)]
 
     def test_headers_that_are_not_numbers_are_ignored(self) -> None:
         limiter = OrgLimiter()
