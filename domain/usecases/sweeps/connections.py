@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+from array import array
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -35,8 +36,11 @@ class ConnectionSweep:
         self._s = context
         self._checker = checker
         self._looked_until: datetime | None = None
-        # (moment in the period, binding id), sorted; when it was read, and for which period.
-        self._roster: list[tuple[float, str]] = []
+        # The connected ids sorted by their moment in the period, those moments (a compact
+        # array: 100,000 (moment, id) tuples would hold about 7 MiB more), and when and for
+        # which period they were read.
+        self._ids: list[str] = []
+        self._phases: array[float] = array("d")
         self._roster_read: tuple[datetime, timedelta] | None = None
 
     def __call__(self) -> Counter[str]:
@@ -55,11 +59,13 @@ class ConnectionSweep:
         if read is None or read[1] != period or end - read[0] >= ROSTER_MAX_AGE:
             with self._s.uow() as uow:
                 ids = uow.bindings.connected_ids()
-            self._roster = sorted((slot_phase(i, period), i) for i in ids)
+            roster = sorted((slot_phase(i, period), i) for i in ids)
+            self._ids = [i for _, i in roster]
+            self._phases = array("d", (phase for phase, _ in roster))
             self._roster_read = (end, period)
         length = period.total_seconds()
         if end.timestamp() - start.timestamp() >= length:
-            candidates = self._roster
+            candidates = self._ids
         else:
             # The moments in the window, modulo the period (which it may wrap around), with
             # a margin for rounding; the exact rule (slot_in_window) decides at the edges.
@@ -70,13 +76,14 @@ class ConnectionSweep:
                 for shift in (-length, 0.0, length)
                 for entry in self._between(low - 1.0 + shift, high + 1.0 + shift)
             ]
-        due = {i: None for _, i in candidates if slot_in_window(i, start, end, period)}
+        due = {i: None for i in candidates if slot_in_window(i, start, end, period)}
         return list(due)
 
-    def _between(self, low: float, high: float) -> list[tuple[float, str]]:
-        roster = self._roster
-        first = bisect.bisect_left(roster, (low, ""))
-        return roster[first : bisect.bisect_left(roster, (high, ""), first)] if high > low else []
+    def _between(self, low: float, high: float) -> list[str]:
+        if high <= low:
+            return []
+        first = bisect.bisect_left(self._phases, low)
+        return self._ids[first : bisect.bisect_left(self._phases, high, first)]
 
     def _check(self, binding_id: str, lease_until: datetime) -> str:
         with self._s.uow() as uow:
