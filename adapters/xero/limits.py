@@ -85,7 +85,9 @@ class _Window:
         ):
             self.window_from = now
         self.last_left = left
-        self.reported = (left, now, self.spent)
+        # Our other calls in flight were sent before this answer but Xero may not have
+        # counted them yet: they come off what is left, or they could overspend it.
+        self.reported = (left - max(0, len(self.flying) - 1), now, self.spent)
 
 
 @dataclass(slots=True)

@@ -129,6 +129,18 @@ class TestXerosOwnCount:
         with pytest.raises(RateLimited):
             spend(limiter, TENANT, 1)
 
+    def test_calls_still_in_flight_come_off_what_xero_says_is_left(self) -> None:
+        clock = FakeClock()
+        limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
+        with ExitStack() as in_flight:
+            for _ in range(3):
+                in_flight.enter_context(limiter.call(None))
+            # Answered by Xero before it counted the other two: only one is really left.
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "3"})
+        spend(limiter, "tenant-z", 1)
+        with pytest.raises(RateLimited):
+            spend(limiter, "tenant-z", 1)
+
     def test_an_app_budget_xero_says_is_spent_holds_every_tenant(self) -> None:
         clock = FakeClock()
         limiter = OrgLimiter(clock=clock, sleep=clock.sleep)
