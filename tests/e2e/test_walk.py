@@ -129,7 +129,13 @@ def switch(page: Page, demo: Demo, look: Look, button: str, account: str = "") -
     look(page, "emulator-home")
     if account:
         page.get_by_label("Account").select_option(label=account)
-    page.get_by_role("button", name=button, exact=True).click()
+    # Wait for the switch's own answer: a status already on the page (the last switch's)
+    # would let the test walk on while the POST is still in flight, and leave it unapplied.
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/switches")
+    ) as answered:
+        page.get_by_role("button", name=button, exact=True).click()
+    assert answered.value.status < 400, answered.value.status
     expect(page.get_by_role("status")).to_be_visible()
 
 
