@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,23 @@ from tests.integration.persistence import builders as b
 from tests.integration.persistence.builders import T0
 from tests.integration.persistence.fakes import CountingIssuer, service
 from tests.integration.persistence.markers import postgres_only
+
+
+def commit_a_successor_while_waited_on(
+    uow: SqlUnitOfWorkFactory, waiters: Sequence[threading.Thread], seen: Sequence[object]
+) -> None:
+    """Lock b-1's grant, start `waiters` (who append to `seen` once they get past the lock),
+    check none got past while it is held, then rotate the refresh token and commit."""
+    with uow() as holder:
+        grant = holder.grants.lock("b-1", 1.0)
+        assert grant is not None
+        for waiter in waiters:
+            waiter.start()
+        time.sleep(0.3)
+        assert seen == []
+        grant.refresh_token = "successor"
+        holder.grants.save(grant)
+        holder.commit()
 
 
 class TestRowLock:
@@ -39,16 +57,8 @@ class TestRowLock:
                 grant = waiter.grants.lock("b-1", 5.0)
                 seen.append(grant.refresh_token if grant else "none")
 
-        with uow() as holder:
-            grant = holder.grants.lock("b-1", 1.0)
-            assert grant is not None
-            waiter = threading.Thread(target=wait_for_lock)
-            waiter.start()
-            time.sleep(0.3)
-            assert seen == []
-            grant.refresh_token = "successor"
-            holder.grants.save(grant)
-            holder.commit()
+        waiter = threading.Thread(target=wait_for_lock)
+        commit_a_successor_while_waited_on(uow, [waiter], seen)
         waiter.join(timeout=10)
         assert seen == ["successor"]
 
@@ -78,16 +88,7 @@ class TestRowLock:
                 everyone_read.wait(timeout=5)
 
         threads = [threading.Thread(target=follow) for _ in range(followers)]
-        with uow() as holder:
-            grant = holder.grants.lock("b-1", 1.0)
-            assert grant is not None
-            for thread in threads:
-                thread.start()
-            time.sleep(0.3)
-            assert seen == []
-            grant.refresh_token = "successor"
-            holder.grants.save(grant)
-            holder.commit()
+        commit_a_successor_while_waited_on(uow, threads, seen)
         everyone_read.wait(timeout=5)
         for thread in threads:
             thread.join(timeout=10)

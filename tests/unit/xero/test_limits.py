@@ -33,6 +33,19 @@ def observe(limiter: OrgLimiter, app_left: int) -> None:
         limiter.observe(None, {"X-AppMinLimit-Remaining": str(app_left)})
 
 
+def app_limited() -> tuple[FakeClock, OrgLimiter]:
+    """A limiter on a fake clock that may hold a call for up to two minutes."""
+    clock = FakeClock()
+    return clock, OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+
+
+def waited(limiter: OrgLimiter, clock: FakeClock) -> float:
+    """How long one more call of another organisation was held (it was held once)."""
+    spend(limiter, "tenant-z", 1)
+    assert len(clock.slept) == 1, clock.slept
+    return clock.slept[0]
+
+
 class TestConcurrency:
     def test_at_most_five_calls_in_flight_per_organisation(
         self, make_provider: MakeProvider
@@ -70,16 +83,14 @@ class TestConcurrency:
 
 class TestMinuteBudget:
     def test_sixty_calls_a_minute_then_it_waits_for_the_window(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         spend(limiter, TENANT, 60)
         assert clock.slept == []
         spend(limiter, TENANT, 1)
         assert clock.slept == [60.0]
 
     def test_calls_spread_over_the_minute_free_up_one_by_one(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         for _ in range(60):
             spend(limiter, TENANT, 1)
             clock.now += 0.5
@@ -112,8 +123,7 @@ class TestMinuteBudget:
 
 class TestXerosOwnCount:
     def test_an_organisation_xero_says_is_spent_waits_for_its_window(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         with limiter.call(TENANT):
             limiter.observe(TENANT, {"X-MinLimit-Remaining": "0"})
         clock.now += 10
@@ -154,28 +164,23 @@ class TestXerosOwnCount:
     def test_a_spent_app_budget_is_held_until_xeros_window_ends_not_a_minute_later(
         self,
     ) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         observe(limiter, 90)  # the first answer of Xero's window: it began by now
         clock.now += 20
         observe(limiter, 0)
-        spend(limiter, "tenant-z", 1)
-        assert clock.slept == [pytest.approx(40.0)]
+        assert waited(limiter, clock) == pytest.approx(40.0)
 
     def test_what_is_left_rising_shows_a_new_window(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         observe(limiter, 5)
         clock.now += 30
         observe(limiter, 95)  # Xero's window reset since the last answer
         clock.now += 10
         observe(limiter, 0)
-        spend(limiter, "tenant-z", 1)
-        assert clock.slept == [pytest.approx(50.0)]
+        assert waited(limiter, clock) == pytest.approx(50.0)
 
     def test_answers_out_of_order_among_calls_in_flight_are_no_new_window(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         with ExitStack() as in_flight:
             for _ in range(3):
                 in_flight.enter_context(limiter.call(None))
@@ -185,12 +190,10 @@ class TestXerosOwnCount:
             limiter.observe(None, {"X-AppMinLimit-Remaining": "49"})  # counted before 47
         clock.now += 10
         observe(limiter, 0)
-        spend(limiter, "tenant-z", 1)
-        assert clock.slept == [pytest.approx(40.0)]
+        assert waited(limiter, clock) == pytest.approx(40.0)
 
     def test_a_late_answer_to_an_early_call_is_no_new_window(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         observe(limiter, 60)
         with limiter.call(None):  # sent first, answered last
             clock.now += 5
@@ -199,19 +202,16 @@ class TestXerosOwnCount:
             limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
         clock.now += 15
         observe(limiter, 0)
-        spend(limiter, "tenant-z", 1)
-        assert clock.slept == [pytest.approx(40.0)]
+        assert waited(limiter, clock) == pytest.approx(40.0)
 
     def test_an_answer_a_minute_into_a_window_is_from_the_next(self) -> None:
-        clock = FakeClock()
-        limiter = OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+        clock, limiter = app_limited()
         observe(limiter, 3)
         clock.now += 59
         observe(limiter, 2)
         clock.now += 2
         observe(limiter, 0)  # the window that began at 0 is over: a new one, begun by now
-        spend(limiter, "tenant-z", 1)
-        assert clock.slept == [pytest.approx(60.0)]
+        assert waited(limiter, clock) == pytest.approx(60.0)
 
     def test_headers_that_are_not_numbers_are_ignored(self) -> None:
         limiter = OrgLimiter()
