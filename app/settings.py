@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
-from adapters.grpc.server import EVENT_LOOPS
+from adapters.grpc.event_loops import EVENT_LOOPS
 from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from app.webhook_settings import WebhookSettings, WebhookSettingsError, webhook_settings

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
-import uvloop
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
+from adapters.grpc.event_loops import new_event_loop
 from adapters.grpc.gate import CallGate, GatedRegistry
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
@@ -50,7 +50,6 @@ from domain.service import LedgerConnect
 T = TypeVar("T")
 DEFAULT_STREAM_LIMITS = StreamLimits()
 DEFAULT_WATCH = WatchSettings()
-EVENT_LOOPS = ("uvloop", "asyncio")
 OPTIONS = (
     ("grpc.so_reuseport", 0),
     ("grpc.max_receive_message_length", 64 * 1024),
@@ -84,8 +83,7 @@ class TlsConfig:
 
 class EventLoopThread:
     """An asyncio loop running in a daemon thread; other threads hand it coroutines.
-    `kind` is one of `EVENT_LOOPS`: uvloop (libuv; grpc's per-call work on the loop costs
-    less there, README "Performance") or the standard library's loop."""
+    `kind` is one of `event_loops.EVENT_LOOPS`."""
 
     def __init__(self, name: str, kind: str = "uvloop") -> None:
         self._loop = new_event_loop(kind)
@@ -99,14 +97,6 @@ class EventLoopThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
-
-
-def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
-    if kind == "uvloop":
-        return uvloop.new_event_loop()
-    if kind == "asyncio":
-        return asyncio.new_event_loop()
-    raise ValueError(f"event loop {kind!r} is not one of {', '.join(EVENT_LOOPS)}")
 
 
 class XeroConnectServer:
@@ -172,7 +162,7 @@ def build_server(
     `tracing` (`grpc.aio` interceptors) run before the gate, so the trace spans the whole
     call; without them the server has no interceptor at all (see `gate`). `wakeups` tells
     the watch streams' pump that another replica committed events (without it, the pump
-    polls every `watch.poll_s`). `event_loop` is the loop the server runs on (`EVENT_LOOPS`)."""
+    polls every `watch.poll_s`). `event_loop` names the loop it runs on (`EVENT_LOOPS`)."""
     loop = EventLoopThread("grpc-aio", event_loop)
     pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-work")
     watches = BindingWatches(service.events, wakeups, watch)

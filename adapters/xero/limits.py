@@ -6,12 +6,17 @@ tenant; a sliding log of our own calls never exceeds any such window. Xero's
 `X-MinLimit-Remaining` / `X-AppMinLimit-Remaining` also count what other services spent, so
 once Xero says a budget is spent we hold back until that window must have reset.
 
-When that is: Xero's window started at the latest when we first heard from it, so it ends at
-the latest a minute after that. A new window shows as what is left rising by more than the
-calls we sent since the oldest call still in flight (answers may arrive out of order, none
-by more than that); an answer more than a minute after the window began is from a new one.
-Holding back a minute from the last answer instead (as if the window had just begun) kept a
-daily sweep that spent the app budget idle for up to a minute after Xero's window had reset.
+When that is: a spent figure's window ends at the latest a minute after Xero gave it. It ends
+sooner only when the figure is known to belong to a window whose start we saw: a new window
+shows as what is left rising by more than the calls we sent since the oldest call still in
+flight (answers may arrive out of order, none by more than that), so it began after the
+answer before the rise and at the latest at the rise; a figure given less than a minute
+after that earlier answer is from this window, which ends a minute after the rise. Without
+such a bound (the first answer, or a minute gone by), other spenders may have begun and
+spent a new window unseen, so the minute runs from the figure. Holding back a minute from
+every spent figure kept a daily sweep that spent the app budget idle for up to a minute
+after Xero's window had reset. Within one window a figure never raises what is left (a late
+answer to an early call shows more than there is).
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ class _Window:
     spent: int = 0
     reported: tuple[int, float, int] | None = None
     # When we first heard from Xero's current window (it began then at the latest), the
+    # answer before it if that one was from the previous window (it began after that), the
     # last figure it gave, and our calls in flight (by `spent` when each was sent).
     window_from: float | None = None
+    window_after: float | None = None
     last_left: int = 0
     flying: dict[int, None] = field(default_factory=dict)
 
@@ -54,8 +61,10 @@ class _Window:
         if len(self.calls) >= self.limit:
             waits.append(self.calls[0] + WINDOW_S - now)
         if self.reported is not None and self.window_from is not None:
-            left, _, spent_then = self.reported
-            ends = self.window_from + WINDOW_S
+            left, given, spent_then = self.reported
+            ends = given + WINDOW_S
+            if self.window_after is not None and given < self.window_after + WINDOW_S:
+                ends = self.window_from + WINDOW_S  # the figure is from the window we saw begin
             if now >= ends:
                 self.reported = None
             elif left - (self.spent - spent_then) <= 0:
@@ -77,17 +86,18 @@ class _Window:
         # Xero counted any answer still in flight no earlier than that call's sending: an
         # older count may show at most the calls we sent since then more left.
         reorder = self.spent - next(iter(self.flying), self.spent + 1) + 1
-        if (
-            self.reported is None
-            or start is None
-            or now - start >= WINDOW_S
-            or left > self.last_left + reorder
-        ):
-            self.window_from = now
-        self.last_left = left
         # Our other calls in flight were sent before this answer but Xero may not have
         # counted them yet: they come off what is left, or they could overspend it.
-        self.reported = (left - max(0, len(self.flying) - 1), now, self.spent)
+        ours = left - max(0, len(self.flying) - 1)
+        previous = self.reported
+        if previous is None or start is None or now - start >= WINDOW_S:
+            self.window_from, self.window_after = now, None
+        elif left > self.last_left + reorder:
+            self.window_from, self.window_after = now, previous[1]
+        else:
+            ours = min(ours, previous[0] - (self.spent - previous[2]))
+        self.last_left = left
+        self.reported = (ours, now, self.spent)
 
 
 @dataclass(slots=True)

@@ -77,11 +77,13 @@ class SqlTokenStore(TokenStore):
             return self.lock(binding_id, timeout_s), True
         row = select(grants).where(grants.c.binding_id == binding_id)
         with self._lock_wait(binding_id, timeout_s):
-            rows = self._tx.locked_rows(row.with_for_update(skip_locked=True), None)
+            # SKIP LOCKED never waits for the row, but it could for a table lock (a migration):
+            # the budget applies from here on, to it and to the follow (one SET for both).
+            rows = self._tx.locked_rows(row.with_for_update(skip_locked=True), timeout_s)
             held = bool(rows)
             if not held:
                 follow = row.with_for_update(read=True, key_share=True)
-                rows = self._tx.locked_rows(follow, timeout_s)
+                rows = self._tx.locked_rows(follow, None)
         return (grant_from(rows[0], self._sealer) if rows else None), held
 
     def _lock_wait(self, binding_id: str, timeout_s: float) -> AbstractContextManager[object]:

@@ -9,8 +9,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from adapters.grpc.event_loops import EVENT_LOOPS
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
-from adapters.grpc.server import EVENT_LOOPS, EventLoopThread
+from adapters.grpc.server import EventLoopThread
 from tests.integration.grpc.conftest import SYNC_TOKEN, bearer, serving
 
 

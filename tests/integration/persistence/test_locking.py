@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.persistence.database import Database
 from adapters.persistence.uow import SqlUnitOfWorkFactory
 from domain.errors import LockTimeout
 from domain.usecases.tokens import FreshToken
@@ -69,6 +70,21 @@ class TestRowLock:
             assert grant is not None and held
             with pytest.raises(LockTimeout), uow() as other:
                 other.grants.lock("b-1", 0.3)
+
+    @postgres_only
+    def test_a_table_lock_bounds_the_first_try_too(
+        self, uow: SqlUnitOfWorkFactory, database: Database
+    ) -> None:
+        """SKIP LOCKED skips locked rows but waits for a table lock (a migration): the lock
+        budget holds there as well."""
+        b.store(uow)
+        with database.engine.connect() as migration:
+            migration.exec_driver_sql("LOCK TABLE grants IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+            with pytest.raises(LockTimeout), uow() as follower:
+                follower.grants.lock_or_follow("b-1", 0.3)
+            assert time.monotonic() - started < 3
+            migration.rollback()
 
     @postgres_only
     def test_followers_of_a_writer_read_its_commit_together(

@@ -165,10 +165,32 @@ class TestXerosOwnCount:
         self,
     ) -> None:
         clock, limiter = app_limited()
-        observe(limiter, 90)  # the first answer of Xero's window: it began by now
+        observe(limiter, 5)
+        clock.now += 10
+        observe(limiter, 95)  # a new window: it began after the last answer, by now
         clock.now += 20
         observe(limiter, 0)
-        assert waited(limiter, clock) == pytest.approx(40.0)
+        assert waited(limiter, clock) == pytest.approx(40.0)  # its end, not a minute on
+
+    def test_a_window_others_began_and_spent_unseen_is_held_a_minute_from_its_figure(
+        self,
+    ) -> None:
+        """The first figure says nothing of when its window began: it may have ended at once,
+        and other spenders begun and spent the next before our next answer."""
+        clock, limiter = app_limited()
+        observe(limiter, 55)
+        clock.now += 20
+        observe(limiter, 0)  # no rise: the old window, or a new one others already spent
+        assert waited(limiter, clock) == pytest.approx(60.0)
+
+    def test_a_late_answer_showing_more_left_does_not_free_a_spent_window(self) -> None:
+        clock, limiter = app_limited()
+        observe(limiter, 30)
+        with limiter.call(None):  # sent first, answered last
+            observe(limiter, 0)
+            clock.now += 1
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "1"})  # counted before the 0
+        assert waited(limiter, clock) == pytest.approx(60.0)
 
     def test_what_is_left_rising_shows_a_new_window(self) -> None:
         clock, limiter = app_limited()
@@ -190,7 +212,9 @@ class TestXerosOwnCount:
             limiter.observe(None, {"X-AppMinLimit-Remaining": "49"})  # counted before 47
         clock.now += 10
         observe(limiter, 0)
-        assert waited(limiter, clock) == pytest.approx(40.0)
+        # no new window, so none whose end is known: a minute from the spent figure (a new
+        # window taken from the 49 would have ended the hold at 10 + 60)
+        assert waited(limiter, clock) == pytest.approx(60.0)
 
     def test_a_late_answer_to_an_early_call_is_no_new_window(self) -> None:
         clock, limiter = app_limited()
@@ -202,7 +226,7 @@ class TestXerosOwnCount:
             limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
         clock.now += 15
         observe(limiter, 0)
-        assert waited(limiter, clock) == pytest.approx(40.0)
+        assert waited(limiter, clock) == pytest.approx(60.0)  # a new window would end at 65
 
     def test_an_answer_a_minute_into_a_window_is_from_the_next(self) -> None:
         clock, limiter = app_limited()
