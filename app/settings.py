@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict
 
-from adapters.grpc.event_loops import EVENT_LOOPS
+from adapters.grpc.event_loops import DEFAULT_EVENT_LOOP, EVENT_LOOPS
 from adapters.http.proxies import parse_networks
 from adapters.xero.config import GRANULAR_SCOPES, XeroEnvironmentConfig
 from app.webhook_settings import WebhookSettings, WebhookSettingsError, webhook_settings
@@ -66,7 +66,7 @@ class Settings:
     event_poll_s: float = 1.0
     read_audit: bool = True
     read_audit_flush_s: float = 10.0
-    grpc_event_loop: str = "uvloop"
+    grpc_event_loop: str = DEFAULT_EVENT_LOOP
     trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: float = 30.0
     session_max_hours: float = 8.0
@@ -240,7 +240,7 @@ def _optional_count(e: Mapping[str, str], key: str, unlimited_ok: bool = True) -
 
 
 def _event_loop(e: Mapping[str, str]) -> str:
-    value = e.get("LEDGER_GRPC_EVENT_LOOP", "uvloop").strip().lower()
+    value = e.get("LEDGER_GRPC_EVENT_LOOP", DEFAULT_EVENT_LOOP).strip().lower()
     if value not in EVENT_LOOPS:
         raise SettingsError(f"LEDGER_GRPC_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}")
     return value

@@ -47,7 +47,7 @@ from bench.emulator import Emulator
 from bench.procs import PY, Proc, clean_env, free_port, loadgen
 from bench.report import Outcome, Row, ms, per_s, times
 from bench.stack import Service, connect_binding, database_url, settle
-from bench.stats import median, ratio
+from bench.stats import median, ratio, rotated
 from domain.reads import CredentialReads
 from domain.usecases.audit import ReadRecorder
 
@@ -249,7 +249,7 @@ def _interleaved(
     names = list(servers)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for n in range(rounds):
-        for name in names[n % len(names) :] + names[: n % len(names)]:
+        for name in rotated(names, n):
             pid, target, base = servers[name]
             runs[name].append(loadgen(base | spec | {"targets": [target], "server_pid": pid}))
     summary: dict[str, Any] = {name: _medians(results) for name, results in runs.items()}

@@ -33,3 +33,9 @@ def latency_summary(seconds: Iterable[float]) -> dict[str, float]:
 
 def ratio(value: float, baseline: float) -> float:
     return value / baseline if baseline else math.nan
+
+
+def rotated(names: Sequence[str], n: int) -> list[str]:
+    """`names` starting at the n-th (wrapping): round n's order, so no arm always runs first."""
+    k = n % len(names)
+    return [*names[k:], *names[:k]]

@@ -23,7 +23,7 @@ from bench.fast_path import bare_server
 from bench.procs import PY, Proc, clean_env, free_port, loadgen
 from bench.report import Outcome, Row, per_s, times
 from bench.stack import Service, connect_binding, database_url, settle
-from bench.stats import median, ratio
+from bench.stats import median, ratio, rotated
 
 NAME = "tracing"
 CONCURRENCY = 8
@@ -89,7 +89,7 @@ def _rounds(
         sizes = loadgen(spec | {"mode": "probe", "targets": [servers["off"][1]]})
         servers["bare"] = stack.enter_context(bare_server(ctx, sizes))
         for n in range(rounds):
-            for name in SERVERS[n % len(SERVERS) :] + SERVERS[: n % len(SERVERS)]:
+            for name in rotated(SERVERS, n):
                 proc, target = servers[name]
                 runs[name].append(loadgen(spec | {"targets": [target], "server_pid": proc.pid}))
             line = ", ".join(f"{k} {per_s(v[-1]['throughput'])}" for k, v in runs.items())

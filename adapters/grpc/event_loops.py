@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 EVENT_LOOPS = ("uvloop", "asyncio")
+DEFAULT_EVENT_LOOP = EVENT_LOOPS[0]
 
 
 def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:

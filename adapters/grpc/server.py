@@ -36,7 +36,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from adapters.grpc.auth import CallerAuth
 from adapters.grpc.callers import SERVICE_NAME, CallerConfig
-from adapters.grpc.event_loops import new_event_loop
+from adapters.grpc.event_loops import DEFAULT_EVENT_LOOP, new_event_loop
 from adapters.grpc.gate import CallGate, GatedRegistry
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.health import HealthReporter
@@ -85,7 +85,7 @@ class EventLoopThread:
     """An asyncio loop running in a daemon thread; other threads hand it coroutines.
     `kind` is one of `event_loops.EVENT_LOOPS`."""
 
-    def __init__(self, name: str, kind: str = "uvloop") -> None:
+    def __init__(self, name: str, kind: str = DEFAULT_EVENT_LOOP) -> None:
         self._loop = new_event_loop(kind)
         self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._thread.start()
@@ -156,7 +156,7 @@ def build_server(
     tracing: Sequence[Any] = (),
     wakeups: EventWakeups | None = None,
     watch: WatchSettings = DEFAULT_WATCH,
-    event_loop: str = "uvloop",
+    event_loop: str = DEFAULT_EVENT_LOOP,
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0).
     `tracing` (`grpc.aio` interceptors) run before the gate, so the trace spans the whole
