@@ -184,16 +184,21 @@ class ConnectionChecker:
         return self._reports.run(key, lambda: self._refresh_if_current(binding_id, token_sha256))
 
     def check(self, binding_id: str) -> BindingStatus:
+        return self.check_listing(binding_id)[0]
+
+    def check_listing(self, binding_id: str) -> tuple[BindingStatus, frozenset[str] | None]:
+        """`check`, and the organisations /connections listed for the binding's Xero user when
+        it was asked with the binding's own token (None when it was not)."""
         try:
             token = self._tokens.fresh_token(binding_id)
         except ReauthRequired:
-            return BindingStatus.NEEDS_RECONNECT
+            return BindingStatus.NEEDS_RECONNECT, None
         try:
             return self._confirm(binding_id, token)
         except AccessTokenRejected:
             if token.expires_at <= self._clock.now():
                 raise
-            return self.report_token_failure(binding_id, digest(token.access_token)).status
+            return self.report_token_failure(binding_id, digest(token.access_token)).status, None
 
     def _refresh_if_current(self, binding_id: str, token_sha256: str) -> AuthFailureReport:
         """The order matters: Xero's refusal of the grant is final whatever token is stored;
@@ -213,17 +218,19 @@ class ConnectionChecker:
                 "Xero is not answering token refreshes; report again shortly",
                 refresh.retry_after_s,
             )
-        status = self._confirm(binding_id, refresh.token)
+        status, _ = self._confirm(binding_id, refresh.token)
         return AuthFailureReport(status, newer_token=status is not BindingStatus.NEEDS_RECONNECT)
 
-    def _confirm(self, binding_id: str, token: FreshToken) -> BindingStatus:
-        """Whether /connections, asked with `token`, still lists the binding's organisation."""
+    def _confirm(self, binding_id: str, token: FreshToken) -> tuple[BindingStatus, frozenset[str]]:
+        """Whether /connections, asked with `token`, still lists the binding's organisation;
+        and the organisations it listed."""
         binding = self._binding(binding_id)
         assert binding.xero is not None
         found = self._xero.list_connections(binding.xero.environment, token.access_token)
-        if any(c.tenant_id == token.tenant_id and c.is_organisation for c in found):
-            return binding.status
-        return self._mark_gone(binding_id)
+        listed = frozenset(c.tenant_id for c in found if c.is_organisation)
+        if token.tenant_id in listed:
+            return binding.status, listed
+        return self._mark_gone(binding_id), listed
 
     def _mark_gone(self, binding_id: str) -> BindingStatus:
         with self._uow() as uow:

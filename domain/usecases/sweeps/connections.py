@@ -6,6 +6,13 @@ and a lease held for half a period lets one of them check. An organisation missi
 /connections means NEEDS_RECONNECT (ConnectionChecker); Xero not answering changes nothing.
 Bindings whose moment passed while no sweeper ran wait for their next one.
 
+Tokens are per Xero user and app, and /connections lists every organisation the user
+authorised for the app, whichever of the user's tokens asks (xero-facts §5). So one answer
+serves all of a user's bindings for LISTING_MAX_AGE: a binding whose moment comes within it
+and whose organisation that answer listed is present without asking Xero again. Only
+"present" is taken from an earlier answer: an organisation missing from it may have been
+connected since, so a binding it lacks asks with its own token, as it would without one.
+
 The connected bindings are read at most every ROSTER_MAX_AGE, not every tick, and kept sorted
 by their moment, so a tick costs what is due, not what is connected (100,000 ids read and
 hashed every 15 s took a fifth of a core in `serve`). A binding connected since the last
@@ -19,16 +26,27 @@ import bisect
 import logging
 from array import array
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.binding import Binding
 from domain.errors import DomainError, LockTimeout, StorageUnavailable
 from domain.schedule import slot_in_window, slot_phase
 from domain.usecases.lifecycle import ConnectionChecker
 from domain.usecases.sweeps.common import SweepContext
-from domain.values import BindingStatus
+from domain.values import BindingStatus, Environment
 
 log = logging.getLogger(__name__)
 ROSTER_MAX_AGE = timedelta(minutes=5)
+LISTING_MAX_AGE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """The organisations one Xero user's /connections listed, and when."""
+
+    at: datetime
+    tenants: frozenset[str]
 
 
 class ConnectionSweep:
@@ -42,6 +60,7 @@ class ConnectionSweep:
         self._ids: list[str] = []
         self._phases: array[float] = array("d")
         self._roster_read: tuple[datetime, timedelta] | None = None
+        self._listings: dict[tuple[Environment, str], _Listing] = {}
 
     def __call__(self) -> Counter[str]:
         period = self._s.schedule.connection_check
@@ -51,7 +70,8 @@ class ConnectionSweep:
         if period is None or now <= start:
             return Counter()
         due = self._due(start, now, period)
-        return Counter(self._check(i, now + period / 2) for i in self._s.until_halted(due))
+        self._listings = {u: seen for u, seen in self._listings.items() if _recent(seen, now)}
+        return Counter(self._check(i, now) for i in self._s.until_halted(due))
 
     def _due(self, start: datetime, end: datetime, period: timedelta) -> list[str]:
         """The connected bindings whose moment falls in (start, end], in the roster's order."""
@@ -85,15 +105,17 @@ class ConnectionSweep:
         first = bisect.bisect_left(self._phases, low)
         return self._ids[first : bisect.bisect_left(self._phases, high, first)]
 
-    def _check(self, binding_id: str, lease_until: datetime) -> str:
+    def _check(self, binding_id: str, now: datetime) -> str:
         with self._s.uow() as uow:
             binding = uow.bindings.get(binding_id)
         if binding is None or not binding.status.hands_out_tokens:
             return "skipped"
-        if not self._s.lease(f"connections:{binding_id}", lease_until):
+        period = self._s.schedule.connection_check
+        assert period is not None
+        if not self._s.lease(f"connections:{binding_id}", now + period / 2):
             return "taken"
         try:
-            status = self._checker.check(binding_id)
+            status = self._confirm(binding, now)
         except LockTimeout:
             return "busy"
         except StorageUnavailable:
@@ -105,3 +127,21 @@ class ConnectionSweep:
             log.warning("binding %s: the organisation is gone at Xero; needs reconnect", binding_id)
             return "needs_reconnect"
         return "present"
+
+    def _confirm(self, binding: Binding, now: datetime) -> BindingStatus:
+        """The binding's status after its check: present by its user's recent answer, or
+        asked of Xero with its own token (and that answer kept for the user's others)."""
+        link = binding.xero
+        assert link is not None
+        user = (link.environment, link.xero_user_id) if link.xero_user_id else None
+        seen = self._listings.get(user) if user else None
+        if seen is not None and _recent(seen, now) and link.tenant_id in seen.tenants:
+            return binding.status
+        status, listed = self._checker.check_listing(binding.id)
+        if user is not None and listed is not None:
+            self._listings[user] = _Listing(now, listed)
+        return status
+
+
+def _recent(seen: _Listing, now: datetime) -> bool:
+    return now - seen.at < LISTING_MAX_AGE

@@ -44,10 +44,22 @@ def sweeps(make_sweeps: MakeSweeps) -> Sweeps:
     return make_sweeps()
 
 
-def connect(world: World, account: Account, n: int = 1, tenant: str = "tenant-uk") -> list[str]:
-    """`n` connected bindings, their reference data complete, Xero's counters at zero."""
+def connect(
+    world: World,
+    account: Account,
+    n: int = 1,
+    tenant: str = "tenant-uk",
+    user: str | None = "user-avery",
+) -> list[str]:
+    """`n` connected bindings, their reference data complete, Xero's counters at zero; all
+    connected by `user`, or (None) each by a Xero user of its own."""
     ids = [
-        world.connected(account, tenant=tenant, url=f"https://shop{i}.{tenant}.example.com")
+        world.connected(
+            account,
+            user=user or f"user-{i}-{tenant}",
+            tenant=tenant,
+            url=f"https://shop{i}.{tenant}.example.com",
+        )
         for i in range(n)
     ]
     world.tasks.run_all()

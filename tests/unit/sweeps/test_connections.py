@@ -1,5 +1,6 @@
-"""The connection check: every connected binding asks /connections once per period, at its
-own moment; an organisation gone from there needs reconnect; Xero down changes nothing."""
+"""The connection check: every connected binding's organisation is confirmed with
+/connections once per period, one call per Xero user at that user's moment; an organisation
+gone from there needs reconnect; Xero down changes nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from domain.account import Account
-from domain.errors import ProviderUnavailable, ReauthRequired
+from domain.errors import InvalidGrant, ProviderUnavailable, ReauthRequired
 from domain.schedule import SweepSchedule
 from domain.usecases.lifecycle import GONE_REASON, ConnectionChecker
-from domain.usecases.sweeps import Sweeps
+from domain.usecases.sweeps import Sweeps, connections
 from domain.usecases.sweeps.connections import ROSTER_MAX_AGE
 from domain.values import BindingStatus
 from tests.fakes.store import FakeBindings
@@ -21,6 +22,7 @@ from tests.fakes.world import World
 from tests.unit.sweeps.conftest import MakeSweeps, connect
 
 S = BindingStatus
+Listed = frozenset[str] | None
 TICK = timedelta(minutes=10)
 SIX_HOURS = SweepSchedule(tick=TICK, connection_check=timedelta(hours=6))
 
@@ -38,7 +40,7 @@ class TestCadence:
     def test_each_binding_is_checked_once_every_six_hours_spread_out(
         self, world: World, account: Account, make_sweeps: MakeSweeps
     ) -> None:
-        connect(world, account, 12)
+        connect(world, account, 12, user=None)
         sweeps = make_sweeps(SIX_HOURS)
         per_tick = []
         for _ in range(int(timedelta(hours=24) / TICK)):
@@ -50,7 +52,7 @@ class TestCadence:
     def test_several_sweepers_check_each_binding_once(
         self, world: World, account: Account, make_sweeps: MakeSweeps
     ) -> None:
-        connect(world, account, 6)
+        connect(world, account, 6, user=None)
         sweepers = [make_sweeps(SIX_HOURS, replica=True, name=f"s{i}") for i in range(3)]
         outcomes = run(world, sweepers, timedelta(hours=12))
         assert outcomes == {"present": 12, "taken": 24}
@@ -131,16 +133,16 @@ class TestAtScale:
         roster_reads: list[int],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        ids = connect(world, account, 40)
+        ids = connect(world, account, 40, user=None)
         sweeps = make_sweeps(self.HOURLY)
         checked: Counter[str] = Counter()
-        original = ConnectionChecker.check
+        original = ConnectionChecker.check_listing
 
-        def spy(checker: ConnectionChecker, binding_id: str) -> BindingStatus:
+        def spy(checker: ConnectionChecker, binding_id: str) -> tuple[BindingStatus, Listed]:
             checked[binding_id] += 1
             return original(checker, binding_id)
 
-        monkeypatch.setattr(ConnectionChecker, "check", spy)
+        monkeypatch.setattr(ConnectionChecker, "check_listing", spy)
         ticks = int(timedelta(hours=3) / self.HOURLY.tick)
         outcomes: Counter[str] = Counter()
         for _ in range(ticks):
@@ -158,9 +160,88 @@ class TestAtScale:
         sweeps = make_sweeps(self.HOURLY)
         world.clock.advance(seconds=15)
         sweeps.connections()
-        connect(world, account, 1, tenant="tenant-nz")
+        connect(world, account, 1, tenant="tenant-nz", user="user-blake")
         for _ in range(int(timedelta(hours=2) / self.HOURLY.tick)):
             world.clock.advance(seconds=15)
             sweeps.connections()
         assert roster_reads[0] == 1 and roster_reads[-1] == 2
         assert world.xero.list_calls >= 3  # the first twice, the newcomer at least once
+
+
+class TestOneAnswerPerUser:
+    """Tokens are per Xero user and app, and /connections lists every organisation the user
+    authorised for the app: one answer confirms the user's other bindings for a few minutes."""
+
+    HOURLY = SweepSchedule(tick=timedelta(hours=1), connection_check=timedelta(hours=1))
+
+    def tick(self, world: World, sweeps: Sweeps) -> Counter[str]:
+        world.clock.advance(hours=1)
+        return sweeps.connections()
+
+    def test_one_call_confirms_every_binding_of_a_user_due_within_minutes(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        ids = connect(world, account, 4) + connect(world, account, 4, tenant="tenant-nz")
+        assert {world.binding(i).xero.xero_user_id for i in ids} == {"user-avery"}  # type: ignore[union-attr]
+        sweeps = make_sweeps(self.HOURLY)
+        assert self.tick(world, sweeps) == {"present": 8}
+        assert world.xero.list_calls == 1
+        assert self.tick(world, sweeps) == {"present": 8}
+        assert world.xero.list_calls == 2  # an answer an hour old is not used again
+
+    def test_each_user_asks_with_a_token_of_its_own(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        connect(world, account, 3)
+        connect(world, account, 3, tenant="tenant-nz", user="user-blake")
+        assert self.tick(world, make_sweeps(self.HOURLY)) == {"present": 6}
+        assert world.xero.list_calls == 2
+
+    def test_only_the_organisation_the_user_removed_needs_reconnect(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        uk = connect(world, account, 2)
+        nz = connect(world, account, 1, tenant="tenant-nz")
+        world.xero.remove_app("user-avery", "tenant-nz")
+        assert self.tick(world, make_sweeps(self.HOURLY)) == {"present": 2, "needs_reconnect": 1}
+        assert world.xero.list_calls <= 2  # the one it lacks asks again, unless it asked first
+        statuses = [world.binding(i).status for i in uk + nz]
+        assert statuses == [S.CONNECTED, S.CONNECTED, S.NEEDS_RECONNECT]
+        assert world.binding(nz[0]).status_reason == GONE_REASON
+
+    def test_an_organisation_connected_after_the_answer_asks_again_and_stays_connected(
+        self,
+        world: World,
+        account: Account,
+        make_sweeps: MakeSweeps,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(connections, "LISTING_MAX_AGE", timedelta(days=1))
+        connect(world, account, 2)
+        sweeps = make_sweeps(self.HOURLY)
+        assert self.tick(world, sweeps) == {"present": 2}
+        newcomer = connect(world, account, 1, tenant="tenant-nz")  # Xero's counters at zero
+        assert self.tick(world, sweeps) == {"present": 3}
+        assert world.xero.list_calls == 1  # the newcomer's own; the others by the first answer
+        assert world.binding(newcomer[0]).status is S.CONNECTED
+
+    def test_a_binding_whose_grant_xero_refuses_is_settled_alone_and_another_asks(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        ids = connect(world, account, 3)
+        world.xero.fail_next = [InvalidGrant("Xero refused the refresh token")]
+        outcomes = self.tick(world, make_sweeps(self.HOURLY))
+        assert outcomes == {"present": 2, "needs_reconnect": 1}
+        assert world.xero.list_calls == 1
+        statuses = Counter(world.binding(i).status for i in ids)
+        assert statuses == {S.CONNECTED: 2, S.NEEDS_RECONNECT: 1}
+
+    def test_a_binding_that_needs_reconnect_is_skipped_and_the_others_ask_once(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        connect(world, account, 2)
+        gone = connect(world, account, 1, tenant="tenant-nz")
+        world.needs_reconnect(gone[0])
+        calls = world.xero.list_calls
+        assert self.tick(world, make_sweeps(self.HOURLY)) == {"present": 2, "skipped": 1}
+        assert world.xero.list_calls == calls + 1
