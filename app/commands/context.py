@@ -11,12 +11,14 @@ from adapters.persistence.live_keyring import LiveKeyring
 from adapters.persistence.single_process import hold_single_process_lock
 from app.bootstrap import Container, bootstrap
 from app.logs import configure_logging
+from app.memory import MemoryTrimmer, limit_arenas
 from app.runtime_files import make_private
 from app.settings import Settings
 
 
 @contextmanager
 def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterator[Container]:
+    limit_arenas()  # before the threads that would each take an arena of their own
     settings = Settings.from_env()
     make_private(settings)
     built = bootstrap(settings, create_dev_keys=create_dev_keys, migrate=migrate)
@@ -28,10 +30,11 @@ def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterat
 
 @contextmanager
 def service_process(command: str) -> Iterator[tuple[Settings, Container, threading.Event]]:
-    """What `serve` and `worker` share: JSON logs (in demo mode to var/log/, the console
-    keeping warnings only), SIGINT/SIGTERM setting the returned event, SIGHUP re-reading the
-    keyring file,
-    the single-process lock on SQLite, and a container closed on the way out."""
+    """What `serve` and `worker` share: glibc's arenas capped and trimmed (app/memory.py),
+    JSON logs (in demo mode to var/log/, the console keeping warnings only), SIGINT/SIGTERM
+    setting the returned event, SIGHUP re-reading the keyring file, the single-process lock
+    on SQLite, and a container closed on the way out."""
+    limit_arenas()  # before the threads that would each take an arena of their own
     settings = Settings.from_env()
     make_private(settings)
     log_file = settings.var_dir / "log" / f"ledger-connect-{command}.log" if settings.demo else None
@@ -43,9 +46,11 @@ def service_process(command: str) -> Iterator[tuple[Settings, Container, threadi
         built = bootstrap(settings, create_dev_keys=settings.demo, migrate=settings.is_sqlite)
         if built.keyring is not None:
             signal.signal(signal.SIGHUP, lambda *_: _reread_soon(built.keyring))
+        trimmer = MemoryTrimmer().start()
         try:
             yield settings, built, stopping
         finally:
+            trimmer.stop()
             built.close()
 
 
