@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import tracemalloc
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -37,6 +40,17 @@ def stored(
     log: FakeCredentialReadLog,
 ) -> dict[tuple[date, str, str], tuple[int, datetime, datetime]]:
     return {key: (r.count, r.first_at, r.last_at) for key, r in log.rows.items()}
+
+
+class Discarding(FakeCredentialReadLog):
+    """A log that counts what each write held and keeps none of it."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        super().__init__()
+        self._sizes = sizes
+
+    def add(self, reads: Sequence[CredentialReads]) -> None:
+        self._sizes.append(len(reads))
 
 
 class TestCounting:
@@ -130,6 +144,28 @@ class TestCounting:
         recorder.flush()
 
         assert stored(log)[DAY, "sync-invoices", "b-1"][0] == 2
+
+    def test_what_is_kept_per_binding_stays_small_once_written(self, clock: FakeClock) -> None:
+        # At 100,000 bindings read in a day this is serve's memory. The recorder's own part
+        # (the ids and the clock's one datetime are shared here): 291 bytes a binding with a
+        # written-marks dictionary beside the tallies, 85 with one entry and one tally.
+        ids = [f"binding-{n:06d}-0000-0000-000000000000" for n in range(10_000)]
+        written: list[int] = []
+        recorder = ReadRecorder(Discarding(written), clock)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            for _ in range(2):
+                for binding_id in ids:
+                    recorder.record("sync-invoices", binding_id)
+                clock.advance(seconds=10)
+                recorder.flush()
+            gc.collect()
+            kept, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert written == [10_000, 10_000]
+        assert kept / len(ids) < 150, f"{kept / len(ids):.0f} bytes kept per binding"
 
     def test_off_records_nothing(self, log: FakeCredentialReadLog, clock: FakeClock) -> None:
         recorder = ReadRecorder(log, clock, enabled=False)
