@@ -186,6 +186,15 @@ class ConnectionChecker:
     def check(self, binding_id: str) -> BindingStatus:
         return self.check_listing(binding_id)[0]
 
+    def check_grant(self, binding_id: str) -> BindingStatus:
+        """The binding's status once its own grant has proved itself: its access token fresh,
+        refreshed if need be (the token endpoint, outside the API's limits); NEEDS_RECONNECT
+        if Xero refuses the grant."""
+        try:
+            return self._tokens.fresh_token(binding_id).status
+        except ReauthRequired:
+            return BindingStatus.NEEDS_RECONNECT
+
     def check_listing(self, binding_id: str) -> tuple[BindingStatus, frozenset[str] | None]:
         """`check`, and the organisations /connections listed for the binding's Xero user when
         it was asked with the binding's own token (None when it was not)."""

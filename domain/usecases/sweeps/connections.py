@@ -1,4 +1,5 @@
-"""Revocation detection: each connected binding asks /connections once per period.
+"""Revocation detection: each connected binding is checked against /connections once per
+period.
 
 Every binding owns a moment in each `connection_check` period (`slot_in_window`), so checks
 spread evenly; each sweeper looks at the bindings whose moment passed since its last tick,
@@ -9,9 +10,11 @@ Bindings whose moment passed while no sweeper ran wait for their next one.
 Tokens are per Xero user and app, and /connections lists every organisation the user
 authorised for the app, whichever of the user's tokens asks (xero-facts §5). So one answer
 serves all of a user's bindings for LISTING_MAX_AGE: a binding whose moment comes within it
-and whose organisation that answer listed is present without asking Xero again. Only
-"present" is taken from an earlier answer: an organisation missing from it may have been
-connected since, so a binding it lacks asks with its own token, as it would without one.
+and whose organisation that answer listed is present without asking /connections again,
+once its own grant has proved itself (its token fresh, refreshed if need be), so a grant
+Xero refuses is still found within a period. Only "present" is taken from an earlier
+answer: an organisation missing from it may have been connected since, so a binding it
+lacks asks with its own token, as it would without one.
 
 The connected bindings are read at most every ROSTER_MAX_AGE, not every tick, and kept sorted
 by their moment, so a tick costs what is due, not what is connected (100,000 ids read and
@@ -71,7 +74,8 @@ class ConnectionSweep:
             return Counter()
         due = self._due(start, now, period)
         self._listings = {u: seen for u, seen in self._listings.items() if _recent(seen, now)}
-        return Counter(self._check(i, now) for i in self._s.until_halted(due))
+        lease_until = now + period / 2
+        return Counter(self._check(i, now, lease_until) for i in self._s.until_halted(due))
 
     def _due(self, start: datetime, end: datetime, period: timedelta) -> list[str]:
         """The connected bindings whose moment falls in (start, end], in the roster's order."""
@@ -105,14 +109,12 @@ class ConnectionSweep:
         first = bisect.bisect_left(self._phases, low)
         return self._ids[first : bisect.bisect_left(self._phases, high, first)]
 
-    def _check(self, binding_id: str, now: datetime) -> str:
+    def _check(self, binding_id: str, now: datetime, lease_until: datetime) -> str:
         with self._s.uow() as uow:
             binding = uow.bindings.get(binding_id)
         if binding is None or not binding.status.hands_out_tokens:
             return "skipped"
-        period = self._s.schedule.connection_check
-        assert period is not None
-        if not self._s.lease(f"connections:{binding_id}", now + period / 2):
+        if not self._s.lease(f"connections:{binding_id}", lease_until):
             return "taken"
         try:
             status = self._confirm(binding, now)
@@ -129,14 +131,15 @@ class ConnectionSweep:
         return "present"
 
     def _confirm(self, binding: Binding, now: datetime) -> BindingStatus:
-        """The binding's status after its check: present by its user's recent answer, or
-        asked of Xero with its own token (and that answer kept for the user's others)."""
+        """The binding's status after its check: present by its user's recent answer once its
+        grant proved itself, or asked of Xero with its own token (and that answer kept for
+        the user's others)."""
         link = binding.xero
         assert link is not None
         user = (link.environment, link.xero_user_id) if link.xero_user_id else None
         seen = self._listings.get(user) if user else None
         if seen is not None and _recent(seen, now) and link.tenant_id in seen.tenants:
-            return binding.status
+            return self._checker.check_grant(binding.id)
         status, listed = self._checker.check_listing(binding.id)
         if user is not None and listed is not None:
             self._listings[user] = _Listing(now, listed)

@@ -236,6 +236,27 @@ class TestOneAnswerPerUser:
         statuses = Counter(world.binding(i).status for i in ids)
         assert statuses == {S.CONNECTED: 2, S.NEEDS_RECONNECT: 1}
 
+    @pytest.mark.parametrize("refused", [0, 1, 2])
+    def test_a_grant_xero_refuses_is_found_whichever_binding_asks_first(
+        self, world: World, account: Account, make_sweeps: MakeSweeps, refused: int
+    ) -> None:
+        ids = connect(world, account, 3)
+        grant = world.grant(ids[refused])
+        assert grant is not None
+        dead = grant.refresh_token
+
+        def refuse(refresh_token: str) -> None:
+            if refresh_token == dead:
+                raise InvalidGrant("Xero refused the refresh token")
+
+        world.xero.on_refresh = refuse
+        outcomes = self.tick(world, make_sweeps(self.HOURLY))
+        assert outcomes == {"present": 2, "needs_reconnect": 1}
+        assert world.xero.list_calls == 1
+        assert [world.binding(i).status is S.NEEDS_RECONNECT for i in ids] == [
+            n == refused for n in range(3)
+        ]
+
     def test_a_binding_that_needs_reconnect_is_skipped_and_the_others_ask_once(
         self, world: World, account: Account, make_sweeps: MakeSweeps
     ) -> None:
