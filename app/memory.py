@@ -1,17 +1,19 @@
-"""glibc's allocator in a long-running `serve`: fewer arenas, and free memory given back.
+"""glibc's allocator in a long-running `serve` or `worker`: fewer arenas, free memory given
+back.
 
 grpc's threads, the use-case pool and the sweeps allocate concurrently, and glibc gives
 threads that do so arenas of their own (up to 8 per core), each keeping the high-water of its
-busiest moment. `serve` caps them at ARENAS (unless the operator set MALLOC_ARENA_MAX, which
-glibc reads itself), and a thread asks glibc every TRIM_EVERY_S to give the free pages of
-every arena back to the system (`malloc_trim`), so the resident set follows what is live
-rather than the busiest minute so far. Where the C library is not glibc both are no-ops.
+busiest moment. Both commands cap them at ARENAS before their threads start (unless the
+operator chose with MALLOC_ARENA_MAX or GLIBC_TUNABLES, which glibc reads itself), and a
+thread asks glibc every TRIM_EVERY_S to give the free pages of every arena back to the
+system (`malloc_trim`), so the resident set follows what is live rather than the busiest
+minute so far. Where the C library is not glibc both are no-ops.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import logging
 import os
 import threading
@@ -22,18 +24,24 @@ TRIM_EVERY_S = 30.0
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
+    """The process's glibc, typed for the two calls made of it; None elsewhere."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
+        os.confstr("CS_GNU_LIBC_VERSION")
+        libc = ctypes.CDLL("libc.so.6")
+    except (ValueError, OSError):
         return None
-    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return libc
 
 
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's arenas for the threads yet to allocate; whether the cap was set here."""
     libc = _glibc()
-    if libc is None or "MALLOC_ARENA_MAX" in os.environ:
+    chosen = "MALLOC_ARENA_MAX" in os.environ or "arena" in os.environ.get("GLIBC_TUNABLES", "")
+    if libc is None or chosen:
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, arenas))
 
@@ -64,7 +72,4 @@ class MemoryTrimmer:
 
     def _loop(self) -> None:
         while not self._stopping.wait(self._every_s):
-            try:
-                trim()
-            except OSError:  # pragma: no cover - glibc does not fail here; never fatal
-                log.debug("malloc_trim failed", exc_info=True)
+            trim()

@@ -18,7 +18,6 @@ from app.settings import Settings
 
 @contextmanager
 def container(*, create_dev_keys: bool = False, migrate: bool = False) -> Iterator[Container]:
-    limit_arenas()  # before the threads that would each take an arena of their own
     settings = Settings.from_env()
     make_private(settings)
     built = bootstrap(settings, create_dev_keys=create_dev_keys, migrate=migrate)

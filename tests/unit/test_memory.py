@@ -60,8 +60,9 @@ print(released, before - rss_kib())
 
 def test_arenas_are_capped_unless_the_operator_chose() -> None:
     assert run("from app.memory import limit_arenas; print(limit_arenas())") == "True"
-    chosen = run("from app.memory import limit_arenas; print(limit_arenas())", MALLOC_ARENA_MAX="4")
-    assert chosen == "False"
+    code = "from app.memory import limit_arenas; print(limit_arenas())"
+    assert run(code, MALLOC_ARENA_MAX="4") == "False"
+    assert run(code, GLIBC_TUNABLES="glibc.malloc.arena_max=4") == "False"
 
 
 def test_the_trimmer_trims_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
