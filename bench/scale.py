@@ -149,6 +149,10 @@ def _kept_pace(
     }
 
 
+def _calls(count: int | None) -> str:
+    return "calls not counted" if count is None else f"{count:,} call{'' if count == 1 else 's'}"
+
+
 def _checked(url: str) -> int:
     """Bindings the connection sweep checked: each takes its lease once per period (the
     database was new, so every such lease is from this run)."""
@@ -198,8 +202,8 @@ def _scale_rows(name: str, f: dict[str, Any]) -> list[Row]:
             "postgres",
             f"serve's sweeps over its {sweeps['seconds']:.0f} s: bindings whose connection "
             "was checked (/connections calls), keep-alives, 429s",
-            f"{sweeps['connection_checks']:,} checked ({sweeps.get('connection_lists', '-')} "
-            f"calls), {sweeps['keepalive_refreshes']} keep-alives, "
+            f"{sweeps['connection_checks']:,} checked ({_calls(sweeps.get('connection_lists'))}), "
+            f"{sweeps['keepalive_refreshes']} keep-alives, "
             f"{sweeps['rate_limited_429']} x 429",
             f"{sweeps['connection_checks_due']:,.0f} checks due (each binding every 6 h)",
             times(ratio(sweeps["connection_checks"], sweeps["connection_checks_due"])),
