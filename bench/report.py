@@ -62,10 +62,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def save(outcome: Outcome, run_info: dict[str, Any]) -> Path:
+def save(outcome: Outcome, run_info: dict[str, Any], started: dict[str, Any]) -> Path:
+    """`started`: `machine()` as the benchmark began (its date and load are the start's)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{outcome.name}.json"
-    body = {"machine": machine(), "run": run_info, **asdict(outcome)}
+    body = {"machine": started, "run": run_info, **asdict(outcome)}
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(body, indent=2, default=str) + "\n")
     temporary.replace(path)

@@ -114,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_and_save(name: str, ctx: Context) -> Outcome:
+    started = machine()
     outcome = _run_one(name, ctx)
     run_info = {"benchmark": name, "quick": ctx.quick, "backends": list(ctx.backends)}
-    print(f"  -> {save(outcome, run_info)}", flush=True)
+    print(f"  -> {save(outcome, run_info, started)}", flush=True)
     return outcome
 
 
