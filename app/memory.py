@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import logging
 import os
 import threading
 
-log = logging.getLogger(__name__)
 ARENAS = 2
 TRIM_EVERY_S = 30.0
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h

@@ -73,7 +73,9 @@ class ConnectionSweep:
         if period is None or now <= start:
             return Counter()
         due = self._due(start, now, period)
-        self._listings = {u: seen for u, seen in self._listings.items() if _recent(seen, now)}
+        self._listings = {
+            user: seen for user, seen in self._listings.items() if now - seen.at < LISTING_MAX_AGE
+        }
         lease_until = now + period / 2
         return Counter(self._check(i, now, lease_until) for i in self._s.until_halted(due))
 
@@ -138,13 +140,9 @@ class ConnectionSweep:
         assert link is not None
         user = (link.environment, link.xero_user_id) if link.xero_user_id else None
         seen = self._listings.get(user) if user else None
-        if seen is not None and _recent(seen, now) and link.tenant_id in seen.tenants:
+        if seen is not None and link.tenant_id in seen.tenants:  # pruned to recent ones
             return self._checker.check_grant(binding.id)
         status, listed = self._checker.check_listing(binding.id)
         if user is not None and listed is not None:
             self._listings[user] = _Listing(now, listed)
         return status
-
-
-def _recent(seen: _Listing, now: datetime) -> bool:
-    return now - seen.at < LISTING_MAX_AGE
