@@ -12,19 +12,20 @@ throughput, the lower p50, the lower server CPU per call). The token is fresh th
 this is the path every sync call takes: the in-process cache, or one read every
 `token_cache_ttl`.
 
-The audit of credential reads (issue 15 item 7) is measured in the same run: a second `serve`
-with LEDGER_READ_AUDIT=0 (its own database, as SQLite allows one process per file, and its
-own binding) is another arm of each round, so "audit on" (the service as it ships) compares
-with "audit off" round by round. Those rounds are few and each ratio of two short runs is
-noisy on a shared machine, so the audit also gets rounds of its own at c=8: many short runs
-of the two alone, in ABBA order, whose median ratio and ratio of summed calls are the
-headline. A third `serve` on the standard library's loop (LEDGER_GRPC_EVENT_LOOP=asyncio)
-shows what uvloop gives.
+The audit of credential reads (issue 15 item 7) gets rounds of its own at c=8, inside the
+real arm's own process: it runs as `bench.switched_serve`, the same `serve` with a signal
+that switches the audit off and on (the flag LEDGER_READ_AUDIT sets), and many short runs
+alternate the two states in ABBA order. Two processes, even interleaved round by round, also
+differ in everything a process has of its own (its database, its heap, the core it gets),
+which measured a few per cent either way, more than the audit's own cost; one process
+switched leaves only the audit. A second `serve` on the standard library's loop
+(LEDGER_GRPC_EVENT_LOOP=asyncio) shows what uvloop gives.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import time
 import timeit
 from collections.abc import Iterator, Sequence
@@ -62,9 +63,10 @@ BARES = ("bare sync", "bare aio", "bare uvloop")
 # The real arms: name -> extra LEDGER_* settings for its `serve` (each its own database).
 ARMS: dict[str, dict[str, str]] = {
     "real": {},
-    "audit off": {"LEDGER_READ_AUDIT": "0"},
     "asyncio loop": {"LEDGER_GRPC_EVENT_LOOP": "asyncio"},
 }
+# How each arm's `serve` is run: the real one with the audit's switch (bench.switched_serve).
+MODULES = {"real": "bench.switched_serve", "asyncio loop": "app"}
 
 
 def run(ctx: Context) -> Outcome:
@@ -103,7 +105,7 @@ def _backend(
     own_us = _own_code_us(services["real"], specs["real"]["bindings"][0])
     with ExitStack() as stack:
         arms = {
-            arm: stack.enter_context(service.serve(f"serve-fast-{backend}-{n}"))
+            arm: stack.enter_context(service.serve(f"serve-fast-{backend}-{n}", MODULES[arm]))
             for n, (arm, service) in enumerate(services.items())
         }
         sizes = loadgen(specs["real"] | {"mode": "probe", "targets": [arms["real"][1]]})
@@ -113,7 +115,8 @@ def _backend(
             servers[kind] = (proc.pid, target, specs["real"])
         servers |= {arm: (proc.pid, target, specs[arm]) for arm, (proc, target) in arms.items()}
         levels = {c: _interleaved(ctx, servers, c, rounds, seconds) for c in LEVELS}
-        audit = _audit_rounds(ctx, servers, ctx.pick(4, 16), ctx.pick(0.5, 1.5))
+        pairs, pair_s = ctx.pick(4, 16), ctx.pick(0.5, 1.5)
+        audit = _audit_rounds(ctx, arms["real"][0], servers["real"], pairs, pair_s)
         rss = {arm: proc.rss_kib() for arm, (proc, _) in arms.items()}
     return {
         "response": sizes,
@@ -266,7 +269,6 @@ def _interleaved(
             ),
             "per_round_ratios": per_round,
         }
-    summary["audit_ratio"], summary["audit_per_round"] = _paired(runs["real"], runs["audit off"])
     summary["loop_ratio"], _ = _paired(runs["asyncio loop"], runs["real"])
     line = "  ".join(
         f"{name} {per_s(summary[name]['throughput'])} ({summary[name]['server_cpu_us']:.0f} us)"
@@ -277,41 +279,58 @@ def _interleaved(
         for arm in ARMS
     )
     print(
-        f"  c={concurrency:<3} {line}  ->  {ratios}, audit on/off {times(summary['audit_ratio'])}",
+        f"  c={concurrency:<3} {line}  ->  {ratios}",
         flush=True,
     )
     return summary | {"runs": runs}
 
 
 def _audit_rounds(
-    ctx: Context, servers: dict[str, tuple[int, str, dict[str, Any]]], rounds: int, seconds: float
+    ctx: Context,
+    proc: Proc,
+    server: tuple[int, str, dict[str, Any]],
+    rounds: int,
+    seconds: float,
 ) -> dict[str, Any]:
-    """`rounds` pairs of short runs at c=8 of the audit on and off alone, in ABBA order (on,
-    off, off, on, ...), so neither arm always runs first; the ratio of each pair, their
-    median, and the ratio of all calls made on to all made off."""
+    """`rounds` pairs of short runs at c=8 of one `serve` with its audit on and switched off,
+    in ABBA order (on, off, off, on, ...), so neither state always runs first; the ratio of
+    each pair, their median, and the ratio of all calls made on to all made off. The audit
+    is left on, as it ships."""
     spec = {"mode": "timed", "concurrency": AUDIT_CONCURRENCY, "duration_s": seconds}
     spec["warmup_s"] = ctx.pick(0.2, 0.3)
-    runs: dict[str, list[dict[str, Any]]] = {"real": [], "audit off": []}
+    pid, target, base = server
+    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    switches = 0
+    state = "on"
     for n in range(rounds):
-        for arm in ("real", "audit off") if n % 2 == 0 else ("audit off", "real"):
-            pid, target, base = servers[arm]
+        for arm in ("on", "off") if n % 2 == 0 else ("off", "on"):
+            if arm != state:
+                switches += 1
+                proc.send_signal(signal.SIGUSR1 if arm == "on" else signal.SIGUSR2)
+                proc.wait_for(f"read audit {arm} (switch {switches})", timeout_s=10)
+                state = arm
             runs[arm].append(loadgen(base | spec | {"targets": [target], "server_pid": pid}))
-    ratio_of_medians, per_round = _paired(runs["real"], runs["audit off"])
+    if state != "on":
+        switches += 1
+        proc.send_signal(signal.SIGUSR1)
+        proc.wait_for(f"read audit on (switch {switches})", timeout_s=10)
+    ratio_of_medians, per_round = _paired(runs["on"], runs["off"])
     calls = {arm: sum(r["throughput"] for r in results) for arm, results in runs.items()}
     cpu = {arm: median(r["server_cpu_us_per_call"] for r in rs) for arm, rs in runs.items()}
     summary = {
         "rounds": rounds,
         "seconds": seconds,
+        "switches": switches,
         "ratio": ratio_of_medians,
         "per_round": per_round,
-        "summed_ratio": ratio(calls["real"], calls["audit off"]),
+        "summed_ratio": ratio(calls["on"], calls["off"]),
         "throughput": {arm: median(r["throughput"] for r in rs) for arm, rs in runs.items()},
         "server_cpu_us": cpu,
     }
     print(
-        f"  audit, c={AUDIT_CONCURRENCY}, {rounds} ABBA pairs: on/off median "
+        f"  audit, c={AUDIT_CONCURRENCY}, {rounds} ABBA pairs in one process: on/off median "
         f"{times(summary['ratio'])}, summed {times(summary['summed_ratio'])}, "
-        f"CPU per call {cpu['real']:.0f} / {cpu['audit off']:.0f} us",
+        f"CPU per call {cpu['on']:.0f} / {cpu['off']:.0f} us",
         flush=True,
     )
     return summary | {"runs": runs}
@@ -355,7 +374,7 @@ def _bares(level: dict[str, Any], key: str, show: Any) -> str:
 def _rows(backend: str, figures: dict[str, Any]) -> list[Row]:
     rows = []
     for c, level in figures["levels"].items():
-        real, off, stdlib = level["real"], level["audit off"], level["asyncio loop"]
+        real, stdlib = level["real"], level["asyncio loop"]
         faster = max(set(level["faster_bare"]), key=level["faster_bare"].count)
         name = f"1 fast path, c={c}"
         us = "{:.0f} us".format
@@ -398,19 +417,6 @@ def _rows(backend: str, figures: dict[str, Any]) -> list[Row]:
                 "",
             ),
         ]
-        spread = level["audit_per_round"]
-        rows.append(
-            Row(
-                name,
-                backend,
-                "audit on / off, throughput in these rounds "
-                f"(rounds {min(spread):.2f}x-{max(spread):.2f}x)",
-                per_s(real["throughput"]),
-                f"audit off {per_s(off['throughput'])}",
-                times(level["audit_ratio"]),
-                "",
-            )
-        )
     audit = figures["audit"]
     spread = audit["per_round"]
     cpu = audit["server_cpu_us"]
@@ -418,11 +424,11 @@ def _rows(backend: str, figures: dict[str, Any]) -> list[Row]:
         Row(
             f"1 fast path, audit, c={AUDIT_CONCURRENCY}",
             backend,
-            f"throughput on / off, {audit['rounds']} ABBA pairs of {audit['seconds']:g} s "
-            f"(pairs {min(spread):.2f}x-{max(spread):.2f}x; all calls on / off "
-            f"{times(audit['summed_ratio'])})",
-            per_s(audit["throughput"]["real"]),
-            f"audit off {per_s(audit['throughput']['audit off'])}",
+            f"throughput on / switched off in the same serve, {audit['rounds']} ABBA pairs of "
+            f"{audit['seconds']:g} s (pairs {min(spread):.2f}x-{max(spread):.2f}x; all calls "
+            f"on / off {times(audit['summed_ratio'])})",
+            per_s(audit["throughput"]["on"]),
+            f"audit off {per_s(audit['throughput']['off'])}",
             times(audit["ratio"]),
             f">= {AUDIT_TARGET:.2f}x",
         ),
@@ -430,9 +436,9 @@ def _rows(backend: str, figures: dict[str, Any]) -> list[Row]:
             f"1 fast path, audit, c={AUDIT_CONCURRENCY}",
             backend,
             "server CPU per call on / off",
-            f"{cpu['real']:.0f} us",
-            f"{cpu['audit off']:.0f} us",
-            times(ratio(cpu["audit off"], cpu["real"])),
+            f"{cpu['on']:.0f} us",
+            f"{cpu['off']:.0f} us",
+            times(ratio(cpu["off"], cpu["on"])),
             "",
         ),
     ]

@@ -60,6 +60,9 @@ class Proc:
             time.sleep(0.05)
         raise TimeoutError(f"{self.name} not ready after {timeout_s:.0f} s; see {self.log}")
 
+    def send_signal(self, signum: int) -> None:
+        self._popen.send_signal(signum)
+
     def rss_kib(self) -> dict[str, int]:
         """VmRSS and VmHWM (peak) from /proc/<pid>/status, in KiB."""
         found = {}

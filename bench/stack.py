@@ -80,13 +80,14 @@ class Service:
             built.close()
 
     @contextmanager
-    def serve(self, name: str, **extra: str) -> Iterator[tuple[Proc, str]]:
+    def serve(self, name: str, module: str = "app", **extra: str) -> Iterator[tuple[Proc, str]]:
         """A `ledger-connect serve` replica (with `extra` LEDGER_* settings, which may name
-        its LEDGER_HTTP_PORT); yields it and its gRPC target."""
+        its LEDGER_HTTP_PORT), run as `python -m <module> serve`; yields it and its gRPC
+        target."""
         grpc_port = free_port()
         ports = {"LEDGER_GRPC_PORT": str(grpc_port), "LEDGER_HTTP_PORT": str(free_port())}
         env = self.env(**(ports | extra))
-        with Proc(name, [PY, "-m", "app", "serve"], env, self.workdir / f"{name}.log") as proc:
+        with Proc(name, [PY, "-m", module, "serve"], env, self.workdir / f"{name}.log") as proc:
             proc.wait_for("ledger-connect is running")
             yield proc, f"127.0.0.1:{grpc_port}"
 
