@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from adapters.observability.metrics import Metrics
 from adapters.observability.tracing import Tracing
@@ -14,6 +15,7 @@ from adapters.persistence.database import Database
 from adapters.persistence.keyring import Keyring
 from adapters.persistence.listener import PgEventListener
 from adapters.persistence.live_keyring import LiveKeyring
+from adapters.persistence.loop_token_views import loop_token_views
 from adapters.persistence.read_log import SqlCredentialReadLog
 from adapters.persistence.token_views import SqlTokenViews
 from adapters.persistence.uow import SqlUnitOfWorkFactory
@@ -33,6 +35,7 @@ from domain.ports import (
     CredentialReadLog,
     EventWakeups,
     IdGenerator,
+    LoopTokenViews,
     PlanCatalogue,
     SecretGenerator,
     TaskRunner,
@@ -104,6 +107,8 @@ class Container:
     # PostgreSQL's LISTEN for the outbox's NOTIFY; None: watch streams poll (SQLite, fakes).
     wakeups: EventWakeups | None = None
     webhooks: Webhooks | None = None
+    # GetFreshToken's miss read on a gRPC server's own event loop: a new one per server.
+    loop_views: Callable[[], LoopTokenViews | None] = lambda: None  # noqa: E731
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -152,6 +157,7 @@ def bootstrap(
     views: SqlTokenViews | None = None
     wakeups: EventWakeups | None = None
     healthy: Callable[[], bool] = lambda: True  # noqa: E731 - fakes are always healthy
+    loop_views: Callable[[], LoopTokenViews | None] = lambda: None  # noqa: E731 - nor with fakes
     if uow is None:
         database = Database(settings.database_url)
         closers.append(database.dispose)
@@ -159,8 +165,10 @@ def bootstrap(
             database.migrate()
         keyring = live_keyring(settings, database, create_dev_keys)
         uow = SqlUnitOfWorkFactory(database, keyring, tracing.tracer)
-        views = SqlTokenViews(database, Sealer(keyring))
+        sealer = Sealer(keyring)
+        views = SqlTokenViews(database, sealer)
         closers.append(views.dispose)
+        loop_views = partial(loop_token_views, database, sealer)
         healthy = database.ping
         if not database.is_sqlite:
             wakeups = PgEventListener(database.url)
@@ -216,6 +224,7 @@ def bootstrap(
         keyring,
         wakeups,
         webhooks,
+        loop_views,
     )
 
 

@@ -194,6 +194,17 @@ class TokenViews(Protocol):
     def view(self, binding_id: str) -> TokenView | None: ...
 
 
+class LoopTokenViews(Protocol):
+    """The same read as `TokenViews`, awaited on the event loop that asks, with no thread
+    in between (the gRPC server's cache miss). One instance serves one event loop; `close`
+    runs on that loop. Any failure is raised as it is: the caller then takes the use case's
+    own path, which reports storage trouble in its own words."""
+
+    async def view(self, binding_id: str) -> TokenView | None: ...
+
+    async def close(self) -> None: ...
+
+
 class ReferenceCacheStore(Protocol):
     def get(self, tenant_id: str, environment: Environment) -> ReferenceCache | None: ...
 

@@ -9,13 +9,13 @@ thread between them (the refresh) and cost the loop a callback each when it land
 The work itself is never cancelled: a caller whose deadline passes, or who goes away, stops
 waiting (`TimeoutError`, or its cancellation), while the work runs to its end, commits (a
 rotated grant) and leaves its result for the next call. Only the event loop's thread uses
-a `LoopFlights`.
+a `LoopFlights`. `run_on_loop` is the same for work that is a coroutine on the loop itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import Executor, Future
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +35,16 @@ class LoopFlights(Generic[T]):
             flight = self._start(key, work, args)
         return await asyncio.wait_for(asyncio.shield(flight), timeout)
 
+    async def run_on_loop(
+        self, key: Hashable, work: Callable[..., Awaitable[T]], *args: object, timeout: float | None
+    ) -> T:
+        """The same, for work that is itself a coroutine: it runs as a task on this loop
+        (and may hand part of itself to the pool), shared and never cancelled alike."""
+        flight = self._running.get(key)
+        if flight is None or flight.done():
+            flight = self._track(key, asyncio.ensure_future(work(*args)))
+        return await asyncio.wait_for(asyncio.shield(flight), timeout)
+
     def running(self) -> int:
         return len(self._running)
 
@@ -43,7 +53,9 @@ class LoopFlights(Generic[T]):
     ) -> asyncio.Future[T]:
         done: Future[T] = self._pool.submit(work, *args)
         done.add_done_callback(_retrieve)
-        flight = asyncio.wrap_future(done)
+        return self._track(key, asyncio.wrap_future(done))
+
+    def _track(self, key: Hashable, flight: asyncio.Future[T]) -> asyncio.Future[T]:
         flight.add_done_callback(_retrieve_loop)
         self._running[key] = flight
 

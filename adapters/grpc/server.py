@@ -44,7 +44,7 @@ from adapters.grpc.servicer import PRESERIALIZED, XeroConnectServicer
 from adapters.grpc.streams import OpenStreams, StreamLimits
 from adapters.grpc.watch import BindingWatches, WatchSettings
 from adapters.request_ids import ContextThreadPool
-from domain.ports import EventWakeups
+from domain.ports import EventWakeups, LoopTokenViews
 from domain.service import LedgerConnect
 
 T = TypeVar("T")
@@ -109,12 +109,14 @@ class XeroConnectServer:
         health_reporter: HealthReporter,
         pool: ContextThreadPool,
         watches: BindingWatches,
+        loop_views: LoopTokenViews | None = None,
     ) -> None:
         self._loop = loop
         self._server = server
         self._health = health_reporter
         self._pool = pool
         self.watches = watches
+        self._loop_views = loop_views
         self._stopped = False
 
     def start(self) -> None:
@@ -140,6 +142,8 @@ class XeroConnectServer:
         await self._health.stop()
         await self.watches.stop()
         await self._server.stop(grace)
+        if self._loop_views is not None:
+            await self._loop_views.close()
 
 
 def build_server(
@@ -157,12 +161,15 @@ def build_server(
     wakeups: EventWakeups | None = None,
     watch: WatchSettings = DEFAULT_WATCH,
     event_loop: str = DEFAULT_EVENT_LOOP,
+    loop_views: LoopTokenViews | None = None,
 ) -> tuple[XeroConnectServer, int]:
     """The server, bound but not started, and the port it bound (useful with port 0).
     `tracing` (`grpc.aio` interceptors) run before the gate, so the trace spans the whole
     call; without them the server has no interceptor at all (see `gate`). `wakeups` tells
     the watch streams' pump that another replica committed events (without it, the pump
-    polls every `watch.poll_s`). `event_loop` names the loop it runs on (`EVENT_LOOPS`)."""
+    polls every `watch.poll_s`). `event_loop` names the loop it runs on (`EVENT_LOOPS`).
+    `loop_views` reads GetFreshToken's misses on that loop (this server's own: it opens
+    there, and closes when the server stops); without it, misses read on the pool."""
     loop = EventLoopThread("grpc-aio", event_loop)
     pool = ContextThreadPool(max_workers, thread_name_prefix="grpc-work")
     watches = BindingWatches(service.events, wakeups, watch)
@@ -173,7 +180,7 @@ def build_server(
         gate = CallGate(CallerAuth(callers), OpenStreams(stream_limits))
         registry = GatedRegistry(server, gate, preserialized=PRESERIALIZED)
         pb_grpc.add_XeroConnectServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            XeroConnectServicer(service, pool, watches), registry
+            XeroConnectServicer(service, pool, watches, loop_views), registry
         )
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registry)
@@ -196,7 +203,7 @@ def build_server(
         pool.shutdown(wait=False)
         loop.close()
         raise
-    return XeroConnectServer(loop, server, reporter, pool, watches), bound
+    return XeroConnectServer(loop, server, reporter, pool, watches, loop_views), bound
 
 
 def stop(server: XeroConnectServer, grace: float = 5.0) -> None:

@@ -9,8 +9,10 @@ goes out as bytes (the method is registered without a serializer, `PRESERIALIZED
 bytes of each binding's cached token are kept beside it (`WireCache`), so a cached call reads
 two dictionaries, compares one identity and hands grpc the same bytes object again: nothing
 is converted, serialized or allocated by us. A miss, and every caller of the same binding
-that arrives while it runs, share one call on the pool (`flights.LoopFlights`); the waiters
-wait on the event loop, so a refresh storm holds one thread, not one per caller. Every token
+that arrives while it runs, share one flight (`flights.LoopFlights`): one read awaited on the
+loop itself (`LoopTokenViews`, no thread in between), and a call on the pool only for what
+that read does not settle (a refusal, a backoff, a refresh). The waiters wait on the event
+loop, so a refresh storm holds one thread, not one per caller. Every token
 handed out is counted for the credential read audit, in memory (`ReadRecorder`).
 
 Each blocking call is awaited at most until the caller's deadline. The work itself is
@@ -22,7 +24,9 @@ gets DEADLINE_EXCEEDED on time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, Future
 from datetime import timedelta
@@ -40,13 +44,17 @@ from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.watch import BindingWatches, Bookmark
 from domain.errors import StorageUnavailable, ValidationFailed
+from domain.ports import LoopTokenViews
 from domain.service import LedgerConnect
 from domain.usecases.tokens import FreshToken
 
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
+# After the loop's miss read fails, misses take the pool alone for this long.
+LOOP_READ_REST_S = 1.0
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 # Methods whose behaviour returns its response already serialized (see GatedRegistry).
 PRESERIALIZED = (f"/{SERVICE_NAME}/GetFreshToken",)
@@ -95,10 +103,17 @@ class WireCache:
 
 class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     def __init__(
-        self, service: LedgerConnect, pool: Executor, watches: BindingWatches | None = None
+        self,
+        service: LedgerConnect,
+        pool: Executor,
+        watches: BindingWatches | None = None,
+        loop_views: LoopTokenViews | None = None,
     ) -> None:
         self._fresh_token = service.tokens.fresh_token
         self._cached_token = service.tokens.cached_token
+        self._from_view = service.tokens.from_view
+        self._loop_views = loop_views
+        self._loop_views_back_at = 0.0
         self._ref_data = service.reference.cached
         self._binding = service.queries.binding
         self._report_auth_failure = service.checker.report_auth_failure
@@ -145,17 +160,44 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         """Not in the cache: one call on the pool for this binding (and minimum life) at a
         time, whoever else is waiting for it."""
         budget = _budget(context)
+        key = (binding_id, min_valid_for)
         try:
-            return await self._flights.run(
-                (binding_id, min_valid_for),
-                self._fresh_token,
-                binding_id,
-                budget,
-                min_valid_for,
-                timeout=budget,
+            if self._loop_views is None:
+                run = self._flights.run
+                return await run(
+                    key, self._fresh_token, binding_id, budget, min_valid_for, timeout=budget
+                )
+            run_on_loop = self._flights.run_on_loop
+            return await run_on_loop(
+                key, self._resolve, binding_id, budget, min_valid_for, timeout=budget
             )
         except TimeoutError:
             raise DeadlinePassed(DEADLINE_PASSED) from None
+
+    async def _resolve(
+        self, binding_id: str, budget: float, min_valid_for: timedelta | None
+    ) -> FreshToken:
+        """One read awaited on the loop; the use case on the pool for what it does not settle
+        (a refusal, a backoff, a token to refresh) or when the read fails. After a failure
+        the loop read rests for LOOP_READ_REST_S, so an outage costs each miss no extra wait."""
+        assert self._loop_views is not None
+        if time.monotonic() >= self._loop_views_back_at:
+            try:
+                view = await self._loop_views.view(binding_id)
+            except Exception as error:  # noqa: BLE001 - the pooled path is the authority
+                self._loop_views_back_at = time.monotonic() + LOOP_READ_REST_S
+                _log.warning(
+                    "the cache miss read on the event loop failed (%s); misses take the "
+                    "thread pool for %.0f s",
+                    type(error).__name__,
+                    LOOP_READ_REST_S,
+                )
+            else:
+                token = self._from_view(view, min_valid_for)
+                if token is not None:
+                    return token
+        work = self._pool.submit(self._fresh_token, binding_id, budget, min_valid_for)
+        return await asyncio.wrap_future(work)
 
     @guarded(pb.GetRefDataResponse())
     async def GetRefData(

@@ -11,6 +11,7 @@ waits on a writer. It sees the last committed row, which is all the fast path pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,13 +27,13 @@ from domain.grant import TokenView
 from domain.ports import TokenViews
 from domain.values import BindingStatus, Environment
 
-_COLUMNS = (
+COLUMNS = (
     "SELECT b.status, b.xero_tenant_id, g.environment, g.access_token, g.access_expires_at, "
     "g.next_retry_at FROM bindings b JOIN grants g ON g.binding_id = b.id "
     "WHERE b.id = {} AND b.xero_tenant_id IS NOT NULL"
 )
-POSTGRES_SQL = _COLUMNS.format("%s")
-SQLITE_SQL = _COLUMNS.format("?")
+POSTGRES_SQL = COLUMNS.format("%s")
+SQLITE_SQL = COLUMNS.format("?")
 
 
 class SqlTokenViews(TokenViews):
@@ -53,18 +54,7 @@ class SqlTokenViews(TokenViews):
                 row = self._read(binding_id)
             except self._driver_error as error:
                 raise StorageUnavailable("the database is unavailable") from error
-        if row is None:
-            return None
-        status, tenant_id, environment, sealed, expires_at, retry_at = row
-        return TokenView(
-            binding_id=binding_id,
-            status=BindingStatus(status),
-            tenant_id=tenant_id,
-            environment=Environment(environment),
-            access_token=self._sealer.open(sealed, TABLE, "access_token", binding_id),
-            access_expires_at=_utc(expires_at),
-            next_retry_at=_utc(retry_at) if retry_at is not None else None,
-        )
+        return view_of(row, binding_id, self._sealer)
 
     def _read(self, binding_id: str) -> Any:
         """One row, or None; a raw DBAPI error invalidates the connection it met."""
@@ -87,6 +77,22 @@ class SqlTokenViews(TokenViews):
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def view_of(row: Sequence[Any] | None, binding_id: str, sealer: Sealer) -> TokenView | None:
+    """The view of one row of `COLUMNS` (any driver's), its token opened."""
+    if row is None:
+        return None
+    status, tenant_id, environment, sealed, expires_at, retry_at = row
+    return TokenView(
+        binding_id=binding_id,
+        status=BindingStatus(status),
+        tenant_id=tenant_id,
+        environment=Environment(environment),
+        access_token=sealer.open(sealed, TABLE, "access_token", binding_id),
+        access_expires_at=_utc(expires_at),
+        next_retry_at=_utc(retry_at) if retry_at is not None else None,
+    )
 
 
 def _autocommit_engine(database: Database, pool_size: int) -> Engine:

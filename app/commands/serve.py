@@ -89,6 +89,7 @@ def _start_grpc(
             wakeups=built.wakeups,
             watch=WatchSettings(settings.watch_bookmark_s, settings.event_poll_s),
             event_loop=settings.grpc_event_loop,
+            loop_views=built.loop_views(),
         )
     except RuntimeError:
         raise CommandError(_busy("gRPC", settings.grpc_host, settings.grpc_port)) from None

@@ -157,17 +157,17 @@ class TokenService:
     ) -> FreshToken:
         """A token with more than the skew left; with `min_valid_for` (at most
         MAX_MIN_VALID_FOR), one that lives at least that long, or none at all."""
-        need = self._need(min_valid_for)
         cached = self.cached_token(binding_id, min_valid_for)
         if cached is not None:
             return cached
         view = self._views.view(binding_id)
+        token = self.from_view(view, min_valid_for)
+        if token is not None:
+            return token
         now = self._clock.now()
         # Any other status takes the full path, which raises the precise refusal.
         if view is None or not view.status.hands_out_tokens:
             self._refuse(binding_id)
-        elif view.is_fresh(now, need):
-            return self._hand_out_view(view)
         elif view.backing_off(now):
             # A failed refresh scheduled its retry (a sweep makes it): hand out the token
             # that still works rather than ask Xero again before the backoff is over.
@@ -177,6 +177,19 @@ class TokenService:
             wait = (view.next_retry_at - now).total_seconds()
             raise ProviderUnavailable(_TOO_SHORT, retry_after=max(wait, 0.0))
         return self._refreshed_for(binding_id, self._lock_timeout(timeout_s), min_valid_for)
+
+    def from_view(
+        self, view: TokenView | None, min_valid_for: timedelta | None = None
+    ) -> FreshToken | None:
+        """The token of `view` (read by `TokenViews`, or by `LoopTokenViews` on an event
+        loop), cached and handed out, if it may be as it is: its binding hands out tokens and
+        it has more than the skew (and `min_valid_for`) left. None for anything else, which
+        only `fresh_token` settles (a refusal, a backoff, a refresh)."""
+        if view is None or not view.status.hands_out_tokens:
+            return None
+        if not view.is_fresh(self._clock.now(), self._need(min_valid_for)):
+            return None
+        return self._hand_out_view(view)
 
     def _refreshed_for(
         self, binding_id: str, lock_timeout: float, min_valid_for: timedelta | None

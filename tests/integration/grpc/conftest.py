@@ -1,7 +1,10 @@
-"""Real gRPC servers on port 0, on a World of fakes, with two callers and a switchable health."""
+"""Real gRPC servers on port 0, on a World of fakes, with two callers and a switchable health;
+the cache miss read on the loop over the same world."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +16,8 @@ import pytest
 from adapters.grpc.callers import parse_callers
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.server import XeroConnectServer, build_server, stop
+from domain.grant import TokenView
+from domain.ports import LoopTokenViews
 from tests.fakes.world import World
 
 SYNC_TOKEN = "sync-token-0123456789abcdef"
@@ -39,6 +44,33 @@ class Running:
     @property
     def stub(self) -> pb_grpc.XeroConnectServiceStub:
         return pb_grpc.XeroConnectServiceStub(self.channel)
+
+
+class WorldLoopViews(LoopTokenViews):
+    """The world's own view of a binding, read on the loop; counts reads, can be made to fail
+    or to wait, and remembers which thread read."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.reads: list[str] = []
+        self.threads: set[str] = set()
+        self.failing: Exception | None = None
+        self.held: asyncio.Event | None = None
+        self.closed = False
+
+    async def view(self, binding_id: str) -> TokenView | None:
+        self.reads.append(binding_id)
+        self.threads.add(threading.current_thread().name)
+        if self.held is not None:
+            await self.held.wait()
+        if self.failing is not None:
+            raise self.failing
+        with self._world.uow() as unit:
+            found: TokenView | None = unit.grants.view(binding_id)
+            return found
+
+    async def close(self) -> None:
+        self.closed = True
 
 
 @contextmanager

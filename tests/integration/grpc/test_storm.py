@@ -16,7 +16,7 @@ from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from domain.grant import TokenSet
 from domain.values import Environment
 from tests.fakes.world import World
-from tests.integration.grpc.conftest import SYNC_TOKEN, bearer, serving
+from tests.integration.grpc.conftest import SYNC_TOKEN, WorldLoopViews, bearer, serving
 
 # Each connection carries at most 100 calls at once (the server's stream cap): 3 of 90.
 CONNECTIONS, PER_CONNECTION = 3, 90
@@ -38,8 +38,12 @@ def wait_for(condition: Callable[[], bool], within_s: float = 30.0) -> bool:
     return condition()
 
 
-def test_callers_of_one_refresh_share_one_pool_call(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("loop_read", [False, True], ids=["pool-read", "loop-read"])
+def test_callers_of_one_refresh_share_one_pool_call(
+    monkeypatch: pytest.MonkeyPatch, loop_read: bool
+) -> None:
     world = World()
+    views = WorldLoopViews(world) if loop_read else None
     binding_id = world.connected()
     tokens, looked_up, fresh_calls = world.service.tokens, [], []
     refresh, released = world.xero.refresh, threading.Event()
@@ -52,7 +56,7 @@ def test_callers_of_one_refresh_share_one_pool_call(monkeypatch: pytest.MonkeyPa
     # The servicer takes its references when it is built: the counters are what it gets.
     monkeypatch.setattr(tokens, "cached_token", counting(looked_up, tokens.cached_token))
     monkeypatch.setattr(tokens, "fresh_token", counting(fresh_calls, tokens.fresh_token))
-    with serving(world, max_workers=2) as running:
+    with serving(world, max_workers=2, loop_views=views) as running:
         world.clock.advance(minutes=29)
         request = pb.GetFreshTokenRequest(binding_id=binding_id)
         channels = [
@@ -78,6 +82,7 @@ def test_callers_of_one_refresh_share_one_pool_call(monkeypatch: pytest.MonkeyPa
     assert {a.access_token for a in answers} == {world.grant(binding_id).access_token}
     assert world.xero.refresh_calls == 1
     assert len(fresh_calls) == 1, "each waiting caller took a pool thread of its own"
+    assert views is None or len(views.reads) == 1, "each waiting caller read on its own"
 
 
 def test_a_caller_gone_before_the_refresh_lands_leaves_the_others_served() -> None:

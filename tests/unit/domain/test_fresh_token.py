@@ -214,3 +214,52 @@ class TestSlowPathReads:
         again = world.service.tokens.fresh_token(binding_id)
         assert again == first and reads == Counter(view=1)
         assert world.xero.refresh_calls == 1
+
+
+class TestFromView:
+    """`from_view`: a view read outside the service (the server's loop read) is handed out
+    only when it needs nothing else; everything else is left to `fresh_token`."""
+
+    def view(self, world: World, binding_id: str) -> Any:
+        with world.uow() as uow:
+            return uow.grants.view(binding_id)
+
+    def test_a_fresh_view_is_handed_out_and_cached(self, world: World, binding_id: str) -> None:
+        world.clock.advance(minutes=27, seconds=59)
+        tokens = world.service.tokens
+        token = tokens.from_view(self.view(world, binding_id))
+        grant = world.grant(binding_id)
+        assert token is not None and grant is not None
+        assert (token.access_token, token.tenant_id) == (grant.access_token, "tenant-uk")
+        assert token.api_base_url == "https://xero.test/production/api.xro/2.0"
+        assert tokens.cached_token(binding_id) is token
+        assert world.xero.refresh_calls == 0
+
+    def test_a_view_inside_the_skew_is_left_to_the_full_path(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.clock.advance(**NEAR_EXPIRY)
+        tokens = world.service.tokens
+        assert tokens.from_view(self.view(world, binding_id)) is None
+        assert tokens.cached_token(binding_id) is None
+
+    def test_a_view_that_does_not_last_the_minimum_asked_is_left(
+        self, world: World, binding_id: str
+    ) -> None:
+        world.clock.advance(minutes=10)  # 20 minutes left
+        view = self.view(world, binding_id)
+        tokens = world.service.tokens
+        assert tokens.from_view(view, timedelta(minutes=24)) is None
+        assert tokens.from_view(view, timedelta(minutes=15)) is not None
+
+    def test_no_view_or_a_refused_binding_is_left_to_the_full_path(
+        self, world: World, binding_id: str
+    ) -> None:
+        tokens = world.service.tokens
+        assert tokens.from_view(None) is None
+        world.needs_reconnect(binding_id)
+        tokens.forget(binding_id)
+        refused = self.view(world, binding_id)
+        assert refused is not None and refused.status is BindingStatus.NEEDS_RECONNECT
+        assert tokens.from_view(refused) is None
+        assert tokens.cached_token(binding_id) is None
