@@ -165,10 +165,10 @@ def bootstrap(
             database.migrate()
         keyring = live_keyring(settings, database, create_dev_keys)
         uow = SqlUnitOfWorkFactory(database, keyring, tracing.tracer)
-        sealer = Sealer(keyring)
-        views = SqlTokenViews(database, sealer)
+        views = SqlTokenViews(database, Sealer(keyring))
         closers.append(views.dispose)
-        loop_views = partial(loop_token_views, database, sealer)
+        # On the loop, a key the keyring lacks is the pool's to re-read for, not the loop's.
+        loop_views = partial(loop_token_views, database, Sealer(keyring, reread=False))
         healthy = database.ping
         if not database.is_sqlite:
             wakeups = PgEventListener(database.url)

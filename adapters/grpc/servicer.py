@@ -51,8 +51,10 @@ from domain.usecases.tokens import FreshToken
 # Above this, time_remaining() means "no deadline" (grpc reports an infinite one as huge).
 NO_DEADLINE_S = 24 * 3600.0
 AUTH_FAILURE_STATUSES = frozenset({401, 403})
-# After the loop's miss read fails, misses take the pool alone for this long.
+# After the loop's miss read fails (or outlasts LOOP_READ_TIMEOUT_S), misses take the pool
+# alone for this long.
 LOOP_READ_REST_S = 1.0
+LOOP_READ_TIMEOUT_S = 0.5
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -178,12 +180,16 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         self, binding_id: str, budget: float, min_valid_for: timedelta | None
     ) -> FreshToken:
         """One read awaited on the loop; the use case on the pool for what it does not settle
-        (a refusal, a backoff, a token to refresh) or when the read fails. After a failure
-        the loop read rests for LOOP_READ_REST_S, so an outage costs each miss no extra wait."""
+        (a refusal, a backoff, a token to refresh) or when the read fails or stalls (past
+        LOOP_READ_TIMEOUT_S, or the caller's budget if shorter). After that the loop read
+        rests for LOOP_READ_REST_S, so an outage costs each miss no extra wait; the pool
+        gets what is left of the budget."""
         assert self._loop_views is not None
-        if time.monotonic() >= self._loop_views_back_at:
+        began = time.monotonic()
+        if began >= self._loop_views_back_at:
             try:
-                view = await self._loop_views.view(binding_id)
+                async with asyncio.timeout(min(budget, LOOP_READ_TIMEOUT_S)):
+                    view = await self._loop_views.view(binding_id)
             except Exception as error:  # noqa: BLE001 - the pooled path is the authority
                 self._loop_views_back_at = time.monotonic() + LOOP_READ_REST_S
                 _log.warning(
@@ -196,7 +202,8 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
                 token = self._from_view(view, min_valid_for)
                 if token is not None:
                     return token
-        work = self._pool.submit(self._fresh_token, binding_id, budget, min_valid_for)
+        left = max(0.0, budget - (time.monotonic() - began))
+        work = self._pool.submit(self._fresh_token, binding_id, left, min_valid_for)
         return await asyncio.wrap_future(work)
 
     @guarded(pb.GetRefDataResponse())

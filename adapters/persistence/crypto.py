@@ -27,8 +27,11 @@ class Sealer:
     """Seals with the keyring's primary key; opens with whichever key sealed the value (a
     `LiveKeyring` is re-read when a value names a key it lacks)."""
 
-    def __init__(self, keyring: Keyring | LiveKeyring) -> None:
+    def __init__(self, keyring: Keyring | LiveKeyring, *, reread: bool = True) -> None:
+        """`reread=False`: a value naming a key the keyring lacks is refused at once, never
+        re-read for (the event loop's read, which must not wait on files and queries)."""
         self._keyring = keyring if isinstance(keyring, LiveKeyring) else LiveKeyring(keyring)
+        self._reread = reread
 
     @property
     def primary_id(self) -> str:
@@ -46,7 +49,8 @@ class Sealer:
     def open(self, value: str, table: str, column: str, row_id: str) -> str:
         where = f"{table}.{column} of row {row_id}"
         kid, nonce, sealed = _split(value, where)
-        cipher = self._keyring.knowing(kid).cipher(kid)
+        keyring = self._keyring.knowing(kid) if self._reread else self._keyring.current
+        cipher = keyring.cipher(kid)
         if cipher is None:
             raise CorruptSecret(f"{where} is sealed with key id {kid!r}, which the keyring lacks")
         try:

@@ -32,6 +32,8 @@ from domain.ports import LoopTokenViews
 
 ASYNCPG_SQL = COLUMNS.format("$1")
 CONNECT_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 2.0
 
 
 def loop_token_views(database: Database, sealer: Sealer, pool_size: int = 8) -> LoopTokenViews:
@@ -43,7 +45,7 @@ def loop_token_views(database: Database, sealer: Sealer, pool_size: int = 8) -> 
 
 class PgLoopTokenViews(LoopTokenViews):
     def __init__(self, url: URL, sealer: Sealer, pool_size: int = 8) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connect = _connect_arguments(url)
         self._sealer = sealer
         self._pool_size = pool_size
         self._pool: Any = None
@@ -62,12 +64,13 @@ class PgLoopTokenViews(LoopTokenViews):
         if self._opening is None or (self._opening.done() and self._opening.exception()):
             self._opening = asyncio.ensure_future(
                 asyncpg.create_pool(
-                    self._dsn,
                     min_size=1,
                     max_size=self._pool_size,
                     timeout=CONNECT_TIMEOUT_S,
+                    command_timeout=COMMAND_TIMEOUT_S,
                     reset=_keep_session,
                     server_settings={"application_name": "ledger-connect"},
+                    **self._connect,
                 )
             )
         self._pool = await asyncio.shield(self._opening)
@@ -77,10 +80,31 @@ class PgLoopTokenViews(LoopTokenViews):
         """Closes the pool; a later read opens another (on the loop it runs on)."""
         opening, self._opening, self._pool = self._opening, None, None
         if opening is not None and opening.done() and not opening.exception():
-            await opening.result().close()
+            pool = opening.result()
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                pool.terminate()  # a read stalled on a dead connection: do not wait for it
 
     def __repr__(self) -> str:
         return f"PgLoopTokenViews(pool_size={self._pool_size})"
+
+
+def _connect_arguments(url: URL) -> dict[str, Any]:
+    """asyncpg's connection arguments from the database URL, taken one by one: a query
+    option asyncpg does not know (libpq's `connect_timeout`, say) would otherwise reach the
+    server as a setting and be refused there. `sslmode` is the one option kept."""
+    arguments: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "database": url.database,
+    }
+    sslmode = url.query.get("sslmode")
+    if isinstance(sslmode, str):
+        arguments["ssl"] = sslmode
+    return {key: value for key, value in arguments.items() if value is not None}
 
 
 async def _keep_session(_connection: Any) -> None:

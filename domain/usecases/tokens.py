@@ -157,6 +157,7 @@ class TokenService:
     ) -> FreshToken:
         """A token with more than the skew left; with `min_valid_for` (at most
         MAX_MIN_VALID_FOR), one that lives at least that long, or none at all."""
+        self._need(min_valid_for)  # a minimum out of range is refused before anything else
         cached = self.cached_token(binding_id, min_valid_for)
         if cached is not None:
             return cached

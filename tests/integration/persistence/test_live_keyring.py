@@ -37,6 +37,18 @@ class TestLiveKeyring:
         assert sealer.open(sealed_with_k2(), "grants", "access_token", "b-1") == "token"
         assert sealer.primary_id == "k2"
 
+    def test_a_sealer_that_may_not_re_read_refuses_at_once(self) -> None:
+        """The event loop's sealer: an unknown key is refused (the pool re-reads), and the
+        keyring file is not read on the loop."""
+        source = Source(K1)
+        live = LiveKeyring(source.read(), reread=source.read, min_interval_s=0)
+        source.text = f"{K2},{K1}"
+        with pytest.raises(CorruptSecret, match="k2"):
+            Sealer(live, reread=False).open(sealed_with_k2(), "grants", "access_token", "b-1")
+        assert source.reads == 1
+        assert Sealer(live).open(sealed_with_k2(), "grants", "access_token", "b-1") == "token"
+        assert source.reads == 2
+
     def test_re_reads_at_most_once_an_interval(self) -> None:
         source = Source(K1)
         live = LiveKeyring(source.read(), reread=source.read, min_interval_s=60)

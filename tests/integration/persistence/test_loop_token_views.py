@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 import uvloop
+from sqlalchemy.engine import make_url
 
 from adapters.persistence.crypto import Sealer
 from adapters.persistence.database import Database
@@ -20,6 +21,7 @@ from adapters.persistence.loop_token_views import (
     ASYNCPG_SQL,
     PgLoopTokenViews,
     SqliteLoopTokenViews,
+    _connect_arguments,
     loop_token_views,
 )
 from adapters.persistence.token_views import SqlTokenViews
@@ -28,7 +30,7 @@ from domain.grant import TokenView
 from domain.ports import LoopTokenViews
 from domain.values import BindingStatus
 from tests.integration.persistence.builders import T0, binding, grant, store
-from tests.integration.persistence.conftest import _empty
+from tests.integration.persistence.conftest import KEYS, _empty
 
 T = TypeVar("T")
 
@@ -196,3 +198,20 @@ def test_closed_views_open_again_on_a_new_loop(
     assert views is not None
     assert read(views, "b-1")[0] is not None
     assert read(views, "b-1")[0] is not None
+
+
+def test_asyncpg_gets_only_the_url_s_connection_arguments() -> None:
+    """libpq's own query options would reach the server as settings and be refused."""
+    url = make_url(
+        "postgresql+psycopg://ledger:s3cret@db.internal:6432/ledger"
+        "?connect_timeout=10&sslmode=require&application_name=x"
+    )
+    assert _connect_arguments(url) == {
+        "host": "db.internal",
+        "port": 6432,
+        "user": "ledger",
+        "password": "s3cret",
+        "database": "ledger",
+        "ssl": "require",
+    }
+    assert "s3cret" not in repr(PgLoopTokenViews(url, Sealer(Keyring.parse(KEYS))))

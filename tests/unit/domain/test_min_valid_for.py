@@ -57,6 +57,20 @@ class TestValidity:
             world.service.tokens.fresh_token(binding_id, min_valid_for=asked)
         assert world.xero.refresh_calls == 0
 
+    @pytest.mark.parametrize(
+        "asked", [MAX_MIN_VALID_FOR + timedelta(microseconds=1), timedelta(seconds=-1)]
+    )
+    def test_outside_the_range_is_invalid_before_the_binding_is_looked_at(
+        self, world: World, binding_id: str, asked: timedelta
+    ) -> None:
+        """The range is the request's fault whatever the binding: an unknown binding, or one
+        that needs reconnecting, is not what the caller must hear first."""
+        world.needs_reconnect(binding_id)
+        world.service.tokens.forget(binding_id)
+        for target in ("no-such-binding", binding_id):
+            with pytest.raises(ValidationFailed, match="1500 s"):
+                world.service.tokens.fresh_token(target, min_valid_for=asked)
+
     def test_the_cap_is_below_xeros_thirty_minutes(self) -> None:
         assert timedelta(minutes=30) > MAX_MIN_VALID_FOR
 
