@@ -43,7 +43,7 @@ from adapters.grpc.flights import LoopFlights
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2_grpc as pb_grpc
 from adapters.grpc.watch import BindingWatches, Bookmark
-from domain.errors import StorageUnavailable, ValidationFailed
+from domain.errors import CorruptSecret, StorageUnavailable, ValidationFailed
 from domain.ports import LoopTokenViews
 from domain.service import LedgerConnect
 from domain.usecases.tokens import FreshToken
@@ -181,15 +181,18 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
     ) -> FreshToken:
         """One read awaited on the loop; the use case on the pool for what it does not settle
         (a refusal, a backoff, a token to refresh) or when the read fails or stalls (past
-        LOOP_READ_TIMEOUT_S, or the caller's budget if shorter). After that the loop read
-        rests for LOOP_READ_REST_S, so an outage costs each miss no extra wait; the pool
-        gets what is left of the budget."""
+        LOOP_READ_TIMEOUT_S, or the caller's budget if shorter). After a failure of the
+        read itself (not one row's sealed token) the loop read rests for LOOP_READ_REST_S,
+        so an outage costs each miss no extra wait; the pool gets what is left of the
+        budget."""
         assert self._loop_views is not None
         began = time.monotonic()
         if began >= self._loop_views_back_at:
             try:
                 async with asyncio.timeout(min(budget, LOOP_READ_TIMEOUT_S)):
                     view = await self._loop_views.view(binding_id)
+            except CorruptSecret:
+                pass  # this row's trouble (a key to re-read, say): the pool settles it
             except Exception as error:  # noqa: BLE001 - the pooled path is the authority
                 self._loop_views_back_at = time.monotonic() + LOOP_READ_REST_S
                 _log.warning(

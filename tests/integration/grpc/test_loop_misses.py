@@ -13,6 +13,7 @@ import pytest
 
 from adapters.grpc.gen.ledger.xero.v1 import xero_connect_pb2 as pb
 from adapters.grpc.servicer import LOOP_READ_REST_S, LOOP_READ_TIMEOUT_S
+from domain.errors import CorruptSecret
 from tests.fakes.world import World
 from tests.integration.grpc.conftest import SYNC_TOKEN, Running, WorldLoopViews, bearer, serving
 from tests.integration.grpc.test_storm import counting, wait_for
@@ -172,5 +173,22 @@ def test_the_loop_read_resumes_after_its_rest(
         ask(running, first)
         views.failing = None
         time.sleep(LOOP_READ_REST_S + 0.1)
+        ask(running, second)
+    assert views.reads == [first, second] and pooled == [1]
+
+
+def test_one_row_s_sealed_token_sends_that_miss_to_the_pool_without_a_rest(
+    world_and_calls: tuple[World, list[int], WorldLoopViews],
+) -> None:
+    """A key the loop may not re-read for is that row's trouble, not the database's: the
+    next miss still reads on the loop."""
+    world, pooled, views = world_and_calls
+    account = world.account()
+    first = world.connected(account)
+    second = world.connected(account, url="https://two.example.com", tenant="tenant-nz")
+    views.failing = CorruptSecret("grants.access_token of row b-1 is sealed with key id k9")
+    with serving(world, loop_views=views) as running:
+        ask(running, first)
+        views.failing = None
         ask(running, second)
     assert views.reads == [first, second] and pooled == [1]
