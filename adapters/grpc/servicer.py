@@ -159,8 +159,9 @@ class XeroConnectServicer(pb_grpc.XeroConnectServiceServicer):
         min_valid_for: timedelta | None,
         context: grpc.aio.ServicerContext,
     ) -> FreshToken:
-        """Not in the cache: one call on the pool for this binding (and minimum life) at a
-        time, whoever else is waiting for it."""
+        """Not in the cache: one flight for this binding (and minimum life) at a time,
+        whoever else is waiting for it; the loop read first where the server has one
+        (`_resolve`), else the use case on the pool."""
         budget = _budget(context)
         key = (binding_id, min_valid_for)
         try:

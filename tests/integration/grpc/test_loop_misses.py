@@ -24,6 +24,13 @@ def ask(running: Running, binding_id: str) -> Any:
     return running.stub.GetFreshToken(request, metadata=bearer(SYNC_TOKEN), timeout=10)
 
 
+def two_bindings(world: World) -> tuple[str, str]:
+    """Two connected bindings of one account, each its own organisation."""
+    account = world.account()
+    first = world.connected(account)
+    return first, world.connected(account, url="https://two.example.com", tenant="tenant-nz")
+
+
 @pytest.fixture
 def world_and_calls(monkeypatch: pytest.MonkeyPatch) -> tuple[World, list[int], WorldLoopViews]:
     """A world whose pooled path (`fresh_token`) counts its calls (the servicer takes its
@@ -88,9 +95,7 @@ def test_a_failing_loop_read_falls_back_to_the_pool_and_rests(
     world_and_calls: tuple[World, list[int], WorldLoopViews], caplog: pytest.LogCaptureFixture
 ) -> None:
     world, pooled, views = world_and_calls
-    account = world.account()
-    first = world.connected(account)
-    second = world.connected(account, url="https://two.example.com", tenant="tenant-nz")
+    first, second = two_bindings(world)
     views.failing = ConnectionRefusedError("postgresql://ledger:hunter2@db/ledger refused")
     with serving(world, loop_views=views) as running:
         answers = [ask(running, first), ask(running, second)]
@@ -165,9 +170,7 @@ def test_the_loop_read_resumes_after_its_rest(
     world_and_calls: tuple[World, list[int], WorldLoopViews],
 ) -> None:
     world, pooled, views = world_and_calls
-    account = world.account()
-    first = world.connected(account)
-    second = world.connected(account, url="https://two.example.com", tenant="tenant-nz")
+    first, second = two_bindings(world)
     views.failing = ConnectionRefusedError("refused")
     with serving(world, loop_views=views) as running:
         ask(running, first)
@@ -183,9 +186,7 @@ def test_one_row_s_sealed_token_sends_that_miss_to_the_pool_without_a_rest(
     """A key the loop may not re-read for is that row's trouble, not the database's: the
     next miss still reads on the loop."""
     world, pooled, views = world_and_calls
-    account = world.account()
-    first = world.connected(account)
-    second = world.connected(account, url="https://two.example.com", tenant="tenant-nz")
+    first, second = two_bindings(world)
     views.failing = CorruptSecret("grants.access_token of row b-1 is sealed with key id k9")
     with serving(world, loop_views=views) as running:
         ask(running, first)
