@@ -8,8 +8,9 @@ once Xero says a budget is spent we hold back until that window must have reset.
 
 When that is: a spent figure's window ends at the latest a minute after Xero gave it. It ends
 sooner only when the figure is known to belong to a window whose start we saw: a new window
-shows as what is left rising by more than the calls we sent since the oldest call still in
-flight (answers may arrive out of order, none by more than that), so it began after the
+shows as what is left rising by more than answers out of order can show (the calls we
+sent since the oldest call still in flight, and as many again as we ever had in flight at
+once: Xero counts calls as they arrive, not as we sent them), so it began after the
 answer before the rise and at the latest at the rise; a figure given less than a minute
 after that earlier answer is from this window, which ends a minute after the rise. Without
 such a bound (the first answer, or a minute gone by), other spenders may have begun and
@@ -53,6 +54,9 @@ class _Window:
     window_after: float | None = None
     last_left: int = 0
     flying: dict[int, None] = field(default_factory=dict)
+    # The most calls we have had in flight at once: how many calls Xero may still have
+    # counted between an answer's figure and the answer of a call sent after it.
+    peak: int = 0
 
     def wait(self, now: float) -> float:
         while self.calls and self.calls[0] <= now - WINDOW_S:
@@ -76,6 +80,7 @@ class _Window:
         self.calls.append(now)
         self.spent += 1
         self.flying[self.spent] = None
+        self.peak = max(self.peak, len(self.flying))
         return self.spent
 
     def done(self, ticket: int) -> None:
@@ -83,9 +88,12 @@ class _Window:
 
     def report(self, left: int, now: float) -> None:
         start = self.window_from
-        # Xero counted any answer still in flight no earlier than that call's sending: an
-        # older count may show at most the calls we sent since then more left.
-        reorder = self.spent - next(iter(self.flying), self.spent + 1) + 1
+        # This answer's call is still in flight, so it was sent no earlier than the oldest
+        # call in flight. Xero may have counted calls after its figure and before another
+        # answer's: the calls we sent after it, and the others in flight with it (sent
+        # before it but counted after, and maybe answered already). An older count may
+        # show at most that many more left.
+        reorder = self.spent - next(iter(self.flying), self.spent + 1) + self.peak
         # Our other calls in flight were sent before this answer but Xero may not have
         # counted them yet: they come off what is left, or they could overspend it.
         ours = left - max(0, len(self.flying) - 1)

@@ -216,6 +216,26 @@ class TestXerosOwnCount:
         # window taken from the 49 would have ended the hold at 10 + 60)
         assert waited(limiter, clock) == pytest.approx(60.0)
 
+    def test_a_late_answer_to_the_newest_call_is_no_new_window(self) -> None:
+        """Xero counts calls as they arrive, not as we sent them: the last call sent may be
+        counted first and answered last, after the calls counted after it have finished."""
+        clock, limiter = app_limited()
+        observe(limiter, 90)
+        clock.now += 10
+        observe(limiter, 95)  # a new window: it began after the last answer, by now
+        clock.now += 10
+        with ExitStack() as earlier:
+            for _ in range(2):
+                earlier.enter_context(limiter.call(None))
+            with limiter.call(None):  # counted first (52 left), answered last
+                limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
+                limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})
+                earlier.close()
+                limiter.observe(None, {"X-AppMinLimit-Remaining": "52"})
+        clock.now += 10
+        observe(limiter, 0)
+        assert waited(limiter, clock) == pytest.approx(40.0)  # a new window would end at 80
+
     def test_a_late_answer_to_an_early_call_is_no_new_window(self) -> None:
         clock, limiter = app_limited()
         observe(limiter, 60)
