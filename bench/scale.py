@@ -58,6 +58,7 @@ SWEEP_TICK_S = 1  # 15 s in production: a quicker tick only notices free budget 
 # (quick, full): the sweep's calls as a multiple of the scaled app limit. 1.8 needs a second
 # minute window, with room to spare; 0.5 fits one window (a smoke run, no bound).
 WINDOWS = (0.5, 1.8)
+FIRST_WINDOW_SHARE = 0.98
 
 
 def run(ctx: Context) -> Outcome:
@@ -227,12 +228,16 @@ def _sweep(service: Service, consent: Consent, app_limit: int) -> dict[str, Any]
         "LEDGER_REFERENCE_SPREAD_S": "1",
         "LEDGER_CONNECTION_CHECK_H": "0",
     }
+    # The limiter keeps back what its calls in flight may still spend, so the last few
+    # calls of the first window's budget wait for the second: the machine's rate is taken
+    # over the first 98% of it.
+    spending = math.floor(app_limit * FIRST_WINDOW_SHARE)
     since = datetime.now(UTC)
     try:
         with worker(service, "scale-worker", **settings) as proc:
             started = time.perf_counter()
             left, first_window_s = _wait_swept(
-                database, since, bound_s + 60, emulator, before["api_calls_total"] + app_limit
+                database, since, bound_s + 60, emulator, before["api_calls_total"] + spending
             )
             elapsed = time.perf_counter() - started
             log = proc.log.read_text(errors="replace")
@@ -242,7 +247,7 @@ def _sweep(service: Service, consent: Consent, app_limit: int) -> dict[str, Any]
     after = emulator.stats()
     calls = orgs * CALLS_PER_ORG
     rest = calls - app_limit * (math.ceil(calls / app_limit) - 1)  # the last window's calls
-    rate = app_limit / first_window_s if first_window_s else None
+    rate = spending / first_window_s if first_window_s else None
     result = {
         "organisations": orgs,
         "app_limit_per_min": app_limit,
@@ -270,7 +275,7 @@ def _wait_swept(
     database: Database, since: datetime, deadline_s: float, emulator: Emulator, spent_at: int
 ) -> tuple[int, float | None]:
     """Until no cache is older than `since`: the number still older when time runs out, and
-    how long the emulator took to count `spent_at` calls (the first window's budget)."""
+    how long the emulator took to count `spent_at` calls (most of the first window's budget)."""
     stale = or_(caches.c.fetched_at < since, caches.c.extended_fetched_at < since)
     statement = select(func.count()).select_from(caches).where(stale)
     started = time.monotonic()
@@ -301,7 +306,7 @@ def _sweep_row(name: str, backend: str, s: dict[str, Any]) -> Row:
     floor = s.get("floor_at_that_rate_s")
     if floor:
         baseline += (
-            f"; first window spent in {s['first_window_spent_s']:.0f} s "
+            f"; 98% of the first window spent in {s['first_window_spent_s']:.0f} s "
             f"({s['calls_per_s_first_window']:.0f} calls/s), floor at that rate {floor:.0f} s"
         )
     shown = times(ratio(done, s["bound_s"])) if done is not None and s["bound_s"] else ""
