@@ -230,7 +230,7 @@ def _sweep(service: Service, consent: Consent, app_limit: int) -> dict[str, Any]
     }
     # The limiter keeps back what its calls in flight may still spend, so the last few
     # calls of the first window's budget wait for the second: the machine's rate is taken
-    # over the first 98% of it.
+    # over the first FIRST_WINDOW_SHARE of it.
     spending = math.floor(app_limit * FIRST_WINDOW_SHARE)
     since = datetime.now(UTC)
     try:
@@ -306,7 +306,8 @@ def _sweep_row(name: str, backend: str, s: dict[str, Any]) -> Row:
     floor = s.get("floor_at_that_rate_s")
     if floor:
         baseline += (
-            f"; 98% of the first window spent in {s['first_window_spent_s']:.0f} s "
+            f"; {FIRST_WINDOW_SHARE:.0%} of the first window spent in "
+            f"{s['first_window_spent_s']:.0f} s "
             f"({s['calls_per_s_first_window']:.0f} calls/s), floor at that rate {floor:.0f} s"
         )
     shown = times(ratio(done, s["bound_s"])) if done is not None and s["bound_s"] else ""
