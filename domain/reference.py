@@ -34,6 +34,8 @@ EXTENDED: tuple[RefKind, ...] = (
     RefKind.BRANDING_THEMES,
     RefKind.CURRENCIES,
 )
+# Both waves as one: where nobody waits for the critical set first (the daily refresh).
+EVERY_KIND: tuple[RefKind, ...] = CRITICAL + EXTENDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +225,11 @@ class ReferenceCache:
     def critical_ready(self) -> bool:
         return self.fetched_at is not None
 
-    def merged(self, bundle: ReferenceBundle, now: datetime, *, extended: bool) -> ReferenceCache:
-        """This cache with every kind the bundle carries replaced, stamped `now`."""
+    def merged(
+        self, bundle: ReferenceBundle, now: datetime, *, extended: bool, critical: bool = False
+    ) -> ReferenceCache:
+        """This cache with every kind the bundle carries replaced, stamped `now` as the
+        extended wave or the critical one, or as both (`critical` too: every kind at once)."""
         changes: dict[str, Any] = {
             f.name: getattr(bundle, f.name)
             for f in fields(ReferenceBundle)
@@ -235,7 +240,10 @@ class ReferenceCache:
         if bundle.is_delta(RefKind.ITEMS) and bundle.items is not None:
             changes["items"] = _upsert(self.items, bundle.items, "item_id")
         changes["watermarks"] = self._advanced(bundle.receipts)
-        changes["extended_fetched_at" if extended else "fetched_at"] = now
+        if extended:
+            changes["extended_fetched_at"] = now
+        if critical or not extended:
+            changes["fetched_at"] = now
         return replace(self, **changes)
 
     def _advanced(self, receipts: tuple[Receipt, ...]) -> tuple[tuple[RefKind, datetime], ...]:

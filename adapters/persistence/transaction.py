@@ -37,14 +37,19 @@ class Tx:
     def is_sqlite(self) -> bool:
         return self._busy_ms is not None
 
-    def run(self, statement: Executable) -> CursorResult[Any]:
+    def run(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        """`parameters`: the values of a statement built once without them."""
         if statement.is_dml:
             self.writing()
         with translated():
-            return self._conn.execute(statement)
+            return self._conn.execute(statement, parameters)
 
     def run_many(self, statement: Executable, parameters: list[dict[str, Any]]) -> None:
         """One statement for many rows (executemany)."""
+        if statement.is_dml:
+            self.writing()
         with translated():
             self._conn.execute(statement, parameters)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
 
@@ -41,11 +42,13 @@ class HttpXeroProvider(XeroProvider):
         self._client = httpx.Client(transport=transport, timeout=httpx.Timeout(timeout_s))
         limiter = limiter or OrgLimiter(sleep=sleep)
         self._wire = Wire(self._client, limiter, sleep, retry or RetryPolicy(), identity_timeout_s)
+        self._pool = ThreadPoolExecutor(reference.POOL_THREADS, thread_name_prefix="xero-ref")
 
     def __repr__(self) -> str:
         return f"HttpXeroProvider(environments={sorted(self._configs)})"
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()
 
     def __enter__(self) -> HttpXeroProvider:
@@ -102,7 +105,7 @@ class HttpXeroProvider(XeroProvider):
     ) -> ReferenceBundle:
         config = self._config(environment)
         return reference.fetch_reference(
-            self._wire, config, access_token, tenant_id, kinds, since or {}
+            self._pool, self._wire, config, access_token, tenant_id, kinds, since or {}
         )
 
     def _config(self, environment: Environment) -> XeroEnvironmentConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +19,10 @@ from adapters.xero.wire import ApiCall, Wire, json_body
 from domain.reference import INCREMENTAL, Receipt, ReferenceBundle, RefKind
 
 log = logging.getLogger(__name__)
-# Xero's per-organisation concurrency; the limiter enforces it, this only spares idle threads.
-MAX_PARALLEL = 5
+# Threads for the GETs of every organisation's waves at once in one process (the sweep's
+# organisations in parallel, connects' prefetches): Xero's 5 in flight per organisation is
+# the limiter's to enforce. Kept across waves, so no wave starts and joins threads of its own.
+POOL_THREADS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ ENDPOINTS: dict[RefKind, _Endpoint] = {
 
 
 def fetch_reference(
+    pool: Executor,
     wire: Wire,
     config: XeroEnvironmentConfig,
     access_token: str,
@@ -64,22 +67,20 @@ def fetch_reference(
     wanted = list(dict.fromkeys(kinds))
     if not wanted:
         return ReferenceBundle()
-    workers = min(len(wanted), MAX_PARALLEL)
     # Each request runs in a copy of the caller's context: its request id and trace go along.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xero-ref") as pool:
-        futures = {
-            kind: pool.submit(
-                contextvars.copy_context().run,
-                _fetch_one,
-                wire,
-                config,
-                access_token,
-                tenant_id,
-                kind,
-                since.get(kind),
-            )
-            for kind in wanted
-        }
+    futures = {
+        kind: pool.submit(
+            contextvars.copy_context().run,
+            _fetch_one,
+            wire,
+            config,
+            access_token,
+            tenant_id,
+            kind,
+            since.get(kind),
+        )
+        for kind in wanted
+    }
     # result() re-raises a kind's failure; walking in request order makes it deterministic.
     answers = {kind: future.result() for kind, future in futures.items()}
     remaining = [a.day_remaining for a in answers.values() if a.day_remaining is not None]

@@ -19,7 +19,14 @@ from domain.errors import (
 from domain.events import BindingEvent
 from domain.flight import SingleFlight
 from domain.ports import Clock, TaskRunner, UnitOfWorkFactory, XeroProvider
-from domain.reference import CRITICAL, EXTENDED, ReferenceBundle, ReferenceCache, RefKind
+from domain.reference import (
+    CRITICAL,
+    EVERY_KIND,
+    EXTENDED,
+    ReferenceBundle,
+    ReferenceCache,
+    RefKind,
+)
 from domain.usecases.access import owned_binding
 from domain.usecases.journal import record
 from domain.usecases.lifecycle import ConnectionChecker
@@ -66,7 +73,7 @@ class ReferenceService:
         the newest UpdatedDateUTC already cached (the daily refresh: far less egress)."""
         cache: ReferenceCache | None = None
         for kinds in waves:
-            cache = self._wave(binding_id, kinds, incremental)
+            cache = self._wave(binding_id, kinds, incremental, cache)
         assert cache is not None
         return cache
 
@@ -118,12 +125,18 @@ class ReferenceService:
         return self._clock.now() - oldest < self._forced_interval
 
     def _wave(
-        self, binding_id: str, kinds: tuple[RefKind, ...], incremental: bool
+        self,
+        binding_id: str,
+        kinds: tuple[RefKind, ...],
+        incremental: bool,
+        stored: ReferenceCache | None,
     ) -> ReferenceCache:
+        """`stored`: the cache as the wave before this one left it (its watermarks are
+        this wave's If-Modified-Since; a change since then only makes the answer bigger)."""
         binding = self._binding(binding_id)
         assert binding.xero is not None
         link = binding.xero
-        since = self._since(link, kinds) if incremental else {}
+        since = (stored.since(kinds) if stored else self._since(link, kinds)) if incremental else {}
         try:
             bundle = self._fetch(binding_id, link, kinds, since)
         except DayLimitReached as limited:
@@ -210,7 +223,8 @@ class ReferenceService:
 
 
 def _refreshed(binding: Binding, kinds: tuple[RefKind, ...], now: datetime) -> BindingEvent:
-    label = "critical reference data" if kinds == CRITICAL else "extended reference data"
+    labels = {CRITICAL: "critical reference data", EVERY_KIND: "reference data"}
+    label = labels.get(kinds, "extended reference data")
     return BindingEvent(binding.id, EventKind.REFERENCE_REFRESHED, f"{label} refreshed", now)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from domain.egress import EgressRow, month_of
 from domain.ports import UnitOfWork
-from domain.reference import CRITICAL, ReferenceBundle, ReferenceCache, RefKind
+from domain.reference import CRITICAL, EVERY_KIND, ReferenceBundle, ReferenceCache, RefKind
 from domain.values import Environment
 
 
@@ -24,7 +24,7 @@ def store_wave(
     """The cache before and after; written, not committed."""
     before = uow.references.get(tenant_id, environment)
     cache = (before or ReferenceCache(tenant_id, environment)).merged(
-        bundle, now, extended=kinds != CRITICAL
+        bundle, now, extended=kinds != CRITICAL, critical=kinds == EVERY_KIND
     )
     cache = replace(cache, day=cache.day.spent(len(kinds), bundle.day_remaining, now))
     uow.references.save(cache)

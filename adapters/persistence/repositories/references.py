@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Insert, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,6 +24,19 @@ REFRESHABLE = sorted(status.value for status in TOKEN_STATUSES)
 UPSERTED = ("payload", "fetched_at", "extended_fetched_at")
 
 
+@cache
+def _upsert(is_sqlite: bool) -> Insert:
+    """The cache's upsert, built once per dialect; the row comes as the parameters."""
+    statement = (sqlite_insert if is_sqlite else pg_insert)(caches)
+    new = statement.excluded
+    updates: dict[str, Any] = {name: new[name] for name in UPSERTED}
+    changed = caches.c.payload["digest"].as_string() != new.payload["digest"].as_string()
+    updates["revision"] = caches.c.revision + case((changed, 1), else_=0)
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "environment"], set_=updates
+    )
+
+
 class SqlReferenceCacheStore(ReferenceCacheStore):
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
@@ -38,16 +52,7 @@ class SqlReferenceCacheStore(ReferenceCacheStore):
     def save(self, cache: ReferenceCache) -> None:
         """Upsert; the revision moves on only when the content changed, decided in the
         statement against the committed row, so two racing saves never share a number."""
-        values = {**reference_row(cache), "revision": 1}
-        insert_ = sqlite_insert if self._tx.is_sqlite else pg_insert
-        statement = insert_(caches).values(values)
-        updates: dict[str, Any] = {
-            name: statement.excluded[name] for name in values if name in UPSERTED
-        }
-        changed = caches.c.payload["digest"].as_string() != values["payload"]["digest"]
-        updates["revision"] = caches.c.revision + case((changed, 1), else_=0)
-        keys = ["tenant_id", "environment"]
-        self._tx.run(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+        self._tx.run(_upsert(self._tx.is_sqlite), {**reference_row(cache), "revision": 1})
 
     def stale(self, before: datetime, limit: int) -> list[ReferenceCache]:
         """Caches whose critical or extended wave is missing or older than `before`, of

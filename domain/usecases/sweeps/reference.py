@@ -20,7 +20,7 @@ from domain.errors import (
     RateLimited,
     StorageUnavailable,
 )
-from domain.reference import CRITICAL, EXTENDED, ReferenceCache, RefKind
+from domain.reference import CRITICAL, EVERY_KIND, EXTENDED, ReferenceCache, RefKind
 from domain.usecases.reference import ReferenceService
 from domain.usecases.sweeps.common import SweepContext
 
@@ -80,8 +80,12 @@ class ReferenceSweep:
 
 
 def _old_waves(cache: ReferenceCache, before: datetime) -> tuple[tuple[RefKind, ...], ...]:
+    """The waves to fetch again; both as one when both are old: nobody waits for the
+    critical set here, and one wave is one store, one binding update and one event where
+    two were twice each."""
     waves = ((CRITICAL, cache.fetched_at), (EXTENDED, cache.extended_fetched_at))
-    return tuple(kinds for kinds, at in waves if at is None or at < before)
+    old = tuple(kinds for kinds, at in waves if at is None or at < before)
+    return (EVERY_KIND,) if len(old) == len(waves) else old
 
 
 class _Batch:

@@ -70,7 +70,7 @@ class TestTheReferenceSweep:
         assert world.xero.fetches == []
         world.clock.advance(hours=18)
         assert sweeps.reference_data() == {"refreshed": 1}
-        assert len(world.xero.fetches) == 2
+        assert len(world.xero.fetches) == 1  # both waves as one: 7 calls
 
     def test_what_xero_says_is_left_of_the_day_is_not_taken(
         self, world: World, account: Account, sweeps: Sweeps

@@ -1,5 +1,6 @@
-"""The reference sweep: data older than 24 h is refetched (both waves) through a live binding
-on the organisation, once per organisation however many sweepers and bindings there are."""
+"""The reference sweep: data older than 24 h is refetched (both waves as one) through a live
+binding on the organisation, once per organisation however many sweepers and bindings there
+are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from domain.account import Account
 from domain.errors import OrganisationDisconnected, ProviderUnavailable, RateLimited
-from domain.reference import CRITICAL, EXTENDED
+from domain.reference import EVERY_KIND, EXTENDED
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps
 from domain.values import BindingStatus, Environment
@@ -31,14 +32,16 @@ def cache_times(world: World) -> tuple[object, object]:
 
 
 class TestAge:
-    def test_data_older_than_24_hours_is_refetched_in_both_waves(
+    def test_data_older_than_24_hours_is_refetched_in_one_wave_of_every_kind(
         self, world: World, sweeps: Sweeps, binding_id: str
     ) -> None:
         world.clock.advance(hours=24)
         assert sweeps.reference_data() == {}
+        refreshed = world.events(binding_id).count("reference_refreshed")
         world.clock.advance(seconds=1)
         assert sweeps.reference_data() == {"refreshed": 1}
-        assert world.xero.fetches == [("tenant-uk", CRITICAL), ("tenant-uk", EXTENDED)]
+        assert world.xero.fetches == [("tenant-uk", EVERY_KIND)]
+        assert world.events(binding_id).count("reference_refreshed") == refreshed + 1
         now = world.clock.now()
         assert cache_times(world) == (now, now)
         assert world.service.queries.binding(binding_id).reference.fetched_at == now  # type: ignore[union-attr]
@@ -61,7 +64,7 @@ class TestAge:
         world.clock.advance(hours=25)
         for sweep in sweepers:
             sweep.reference_data()
-        assert len(world.xero.fetches) == 2
+        assert world.xero.fetches == [("tenant-uk", EVERY_KIND)]
 
     def test_an_organisation_nobody_can_refresh_is_not_due(
         self, world: World, sweeps: Sweeps, binding_id: str
