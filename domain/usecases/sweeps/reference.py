@@ -17,6 +17,8 @@ from domain.errors import (
     DayLimitReached,
     DomainError,
     LockTimeout,
+    ProviderRejected,
+    ProviderUnavailable,
     RateLimited,
     StorageUnavailable,
 )
@@ -64,7 +66,7 @@ class ReferenceSweep:
         if not cache.day.fits(calls, share, self._s.now()):
             return "postponed"
         try:
-            self._reference.refresh(usable[0].id, waves, incremental=True)
+            self._refresh(usable[0].id, waves)
         except LockTimeout:
             return "busy"
         except StorageUnavailable:
@@ -77,6 +79,19 @@ class ReferenceSweep:
             log.warning("reference refresh of tenant %s failed: %s", stale.tenant_id, error.code)
             return "failed"
         return "refreshed"
+
+    def _refresh(self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...]) -> None:
+        """The waves; when both went as one and one kind's answer failed it (an error or a
+        malformed answer from that endpoint), the critical set again on its own before the
+        failure is raised: one failing extended kind must not keep the data settings are
+        chosen from a day older each day. The retry then finds only the extended wave old."""
+        try:
+            self._reference.refresh(binding_id, waves, incremental=True)
+        except (ProviderUnavailable, ProviderRejected) as error:
+            if waves != (EVERY_KIND,) or isinstance(error, RateLimited):
+                raise
+            self._reference.refresh(binding_id, (CRITICAL,), incremental=True)
+            raise
 
 
 def _old_waves(cache: ReferenceCache, before: datetime) -> tuple[tuple[RefKind, ...], ...]:

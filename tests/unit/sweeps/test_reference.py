@@ -10,7 +10,7 @@ import pytest
 
 from domain.account import Account
 from domain.errors import OrganisationDisconnected, ProviderUnavailable, RateLimited
-from domain.reference import EVERY_KIND, EXTENDED
+from domain.reference import CRITICAL, EVERY_KIND, EXTENDED
 from domain.schedule import SweepSchedule
 from domain.usecases.sweeps import Sweeps
 from domain.values import BindingStatus, Environment
@@ -87,6 +87,30 @@ class TestFailures:
         world.clock.advance(minutes=1)
         assert sweeps.reference_data() == {"refreshed": 1}
         assert world.binding(binding_id).status is BindingStatus.CONNECTED
+
+    def test_one_failing_kind_does_not_hold_back_the_critical_set(
+        self, world: World, sweeps: Sweeps, binding_id: str
+    ) -> None:
+        world.clock.advance(hours=25)
+        world.xero.fetches.clear()
+        world.xero.fail_fetch = [ProviderUnavailable("Xero BrandingThemes API answered 503")]
+        assert sweeps.reference_data() == {"failed": 1}
+        assert world.xero.fetches == [("tenant-uk", EVERY_KIND), ("tenant-uk", CRITICAL)]
+        critical, extended = cache_times(world)
+        assert critical == world.clock.now() and extended < critical  # type: ignore[operator]
+        world.clock.advance(minutes=15)
+        world.xero.fetches.clear()
+        assert sweeps.reference_data() == {"refreshed": 1}
+        assert world.xero.fetches == [("tenant-uk", EXTENDED)]
+
+    def test_a_spent_budget_is_not_tried_again_for_the_critical_set(
+        self, world: World, sweeps: Sweeps, binding_id: str
+    ) -> None:
+        world.clock.advance(hours=25)
+        world.xero.fetches.clear()
+        world.xero.fail_fetch = [RateLimited("our app budget for this minute is spent", 20.0)]
+        assert sweeps.reference_data() == {"rate_limited": 1}
+        assert world.xero.fetches == [("tenant-uk", EVERY_KIND)]
 
     def test_a_403_confirmed_by_connections_needs_reconnect(
         self, world: World, sweeps: Sweeps, binding_id: str
