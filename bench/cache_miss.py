@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from bench.population import populate
 from bench.procs import loadgen
 from bench.report import Outcome, Row, ms, per_s, times
 from bench.stack import Service, database_url
-from bench.stats import median, ratio
+from bench.stats import median, ratio, rotated
 from domain.usecases.tunables import Tunables
 
 NAME = "cache_miss"
@@ -65,56 +66,86 @@ def misses(
 ) -> dict[str, Any]:
     """Interleaved bare and real runs of misses at c=8; medians, paired ratios, RSS. With
     `warm_pass`, every binding is asked once first, and RSS is taken before and after."""
+    return interleaved(ctx, [(service, ids, name)], rounds, seconds, warm_pass)[0]
+
+
+Arm = tuple[Service, list[str], str]
+
+
+def interleaved(
+    ctx: Context, arms: list[Arm], rounds: int, seconds: float, warm_pass: bool = False
+) -> list[dict[str, Any]]:
+    """`misses` for several services at once (each its own bindings and `serve`), their runs
+    and the bare servicer's interleaved round by round (the arms' order rotating), so every
+    ratio is against a baseline measured in the same minutes; one result per arm."""
     spec = {
         "mode": "timed",
-        "token": service.caller_token,
+        "token": arms[0][0].caller_token,
         "concurrency": CONCURRENCY,
         "duration_s": seconds,
         "warmup_s": 0.5,
     }
-    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "real": []}
-    warm: dict[str, Any] = {}
-    with service.serve(name) as (serve, target):
-        if warm_pass:
-            warm["rss_idle_kib"] = serve.rss_kib()
-            each = {"mode": "each", "targets": [target], "bindings": ids}
-            warm["pass"] = loadgen(spec | each, timeout_s=1800)
-            warm["rss_after_warm_pass_kib"] = serve.rss_kib()
-            rss_mib = warm["rss_after_warm_pass_kib"]["VmRSS"] / 1024
-            print(f"  warm pass: {per_s(warm['pass']['throughput'])}, RSS {rss_mib:.0f} MiB")
-        sizes = loadgen(spec | {"mode": "probe", "targets": [target], "bindings": ids[:1]})
+    bare_runs: list[dict[str, Any]] = []
+    real_runs: list[list[dict[str, Any]]] = [[] for _ in arms]
+    warm: list[dict[str, Any]] = [{} for _ in arms]
+    rss: list[dict[str, int]] = []
+    with ExitStack() as stack:
+        served = [stack.enter_context(service.serve(name)) for service, _, name in arms]
+        for (service, ids, _), (serve, target), warmed in zip(arms, served, warm, strict=True):
+            if warm_pass:
+                warmed["rss_idle_kib"] = serve.rss_kib()
+                each = {"mode": "each", "targets": [target], "bindings": ids}
+                each["token"] = service.caller_token  # each service knows its own callers
+                warmed["pass"] = loadgen(spec | each, timeout_s=1800)
+                warmed["rss_after_warm_pass_kib"] = serve.rss_kib()
+                rss_mib = warmed["rss_after_warm_pass_kib"]["VmRSS"] / 1024
+                print(f"  warm pass: {per_s(warmed['pass']['throughput'])}, RSS {rss_mib:.0f} MiB")
+        probe = {"mode": "probe", "targets": [served[0][1]], "bindings": arms[0][1][:1]}
+        sizes = loadgen(spec | probe)
         with bare_server(ctx, sizes) as (bare, bare_target):
-            last_real = time.monotonic()
+            last_real = [time.monotonic()] * len(arms)
             for n in range(rounds):
-                order = random.Random(n).sample(ids, len(ids))
+                order = random.Random(n).sample(arms[0][1], len(arms[0][1]))
                 bare_spec = {"targets": [bare_target], "server_pid": bare.pid, "bindings": order}
-                runs["bare"].append(loadgen(spec | bare_spec))
-                time.sleep(max(0.0, last_real + CACHE_TTL_S + 0.2 - time.monotonic()))
-                real_spec = {"targets": [target], "server_pid": serve.pid, "bindings": order}
-                runs["real"].append(loadgen(spec | real_spec))
-                last_real = time.monotonic()
-                _print(n, runs)
-        rss = serve.rss_kib()
-    paired = [ratio(r["throughput"], b["throughput"]) for b, r in zip(*runs.values(), strict=True)]
-    return {
-        "bare": _medians(runs["bare"]),
-        "real": _medians(runs["real"]),
-        "ratio": median(paired),
-        "per_round_ratios": paired,
-        "calls_per_run_max": max(r["samples"] for r in runs["real"]),
-        "bindings": len(ids),
-        "serve_rss_kib": rss,
-        "runs": runs,
-        **warm,
-    }
+                bare_runs.append(loadgen(spec | bare_spec))
+                for k in rotated(range(len(arms)), n):
+                    (service, ids, _), (serve, target) = arms[k], served[k]
+                    # The previous run's tokens must have left the cache: every call a miss.
+                    time.sleep(max(0.0, last_real[k] + CACHE_TTL_S + 0.2 - time.monotonic()))
+                    mine = random.Random(n).sample(ids, len(ids))
+                    real_spec = {"targets": [target], "server_pid": serve.pid, "bindings": mine}
+                    real_spec["token"] = service.caller_token
+                    real_runs[k].append(loadgen(spec | real_spec))
+                    last_real[k] = time.monotonic()
+                    _print(n, bare_runs[-1], real_runs[k][-1], arms[k][2])
+        rss = [serve.rss_kib() for serve, _ in served]
+    results = []
+    for (_, ids, _), runs, warmed, kib in zip(arms, real_runs, warm, rss, strict=True):
+        paired = [
+            ratio(r["throughput"], b["throughput"]) for b, r in zip(bare_runs, runs, strict=True)
+        ]
+        results.append(
+            {
+                "bare": _medians(bare_runs),
+                "real": _medians(runs),
+                "ratio": median(paired),
+                "per_round_ratios": paired,
+                "calls_per_run_max": max(r["samples"] for r in runs),
+                "bindings": len(ids),
+                "serve_rss_kib": kib,
+                "runs": {"bare": bare_runs, "real": runs},
+                **warmed,
+            }
+        )
+    return results
 
 
-def _print(n: int, runs: dict[str, list[dict[str, Any]]]) -> None:
-    bare, real = runs["bare"][-1], runs["real"][-1]
+def _print(n: int, bare: dict[str, Any], real: dict[str, Any], name: str) -> None:
     print(
         f"  round {n + 1}: bare {per_s(bare['throughput'])} "
-        f"({bare['server_cpu_us_per_call']:.0f} us CPU/call), misses {per_s(real['throughput'])} "
-        f"({real['server_cpu_us_per_call']:.0f} us), errors {real['errors'] or 'none'}",
+        f"({bare['server_cpu_us_per_call']:.0f} us CPU/call), {name} misses "
+        f"{per_s(real['throughput'])} ({real['server_cpu_us_per_call']:.0f} us), "
+        f"errors {real['errors'] or 'none'}",
         flush=True,
     )
 

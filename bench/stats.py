@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def median(values: Iterable[float]) -> float:
@@ -35,7 +38,7 @@ def ratio(value: float, baseline: float) -> float:
     return value / baseline if baseline else math.nan
 
 
-def rotated(names: Sequence[str], n: int) -> list[str]:
+def rotated(names: Sequence[T], n: int) -> list[T]:
     """`names` starting at the n-th (wrapping): round n's order, so no arm always runs first."""
     k = n % len(names)
     return [*names[k:], *names[:k]]
