@@ -39,8 +39,7 @@ class SqlCredentialReadLog(CredentialReadLog):
             return
         tx = self._tx()
         try:
-            tx.writing()
-            for start in range(0, len(rows), BATCH):
+            for start in range(0, len(rows), BATCH):  # the first batch takes the write lock
                 tx.run_many(self._upsert, rows[start : start + BATCH])
             tx.commit()
         finally:
