@@ -39,7 +39,8 @@ class SqlCredentialReadLog(CredentialReadLog):
             return
         tx = self._tx()
         try:
-            for start in range(0, len(rows), BATCH):  # the first batch takes the write lock
+            tx.writing()
+            for start in range(0, len(rows), BATCH):
                 tx.run_many(self._upsert, rows[start : start + BATCH])
             tx.commit()
         finally:
