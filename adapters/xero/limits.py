@@ -13,10 +13,15 @@ sent since the oldest call still in flight, and as many again as we ever had in 
 once: Xero counts calls as they arrive, not as we sent them), so it began after the
 answer before the rise and at the latest at the rise; a figure given less than a minute
 after that earlier answer is from this window, which ends a minute after the rise. Without
-such a bound (the first answer, or a minute gone by), other spenders may have begun and
-spent a new window unseen, so the minute runs from the figure. Holding back a minute from
-every spent figure kept a daily sweep that spent the app budget idle for up to a minute
-after Xero's window had reset. Within one window a figure never raises what is left (a late
+such a bound (the first answer, or a minute gone by), the first figure's window ends at the
+latest a minute after it; a later figure is from that window too while every figure since
+has come down by no more than our own calls could take (the calls we sent since the first,
+and as many again as we ever had in flight). A new window would then have to be hidden by
+other spenders taking, between two of our answers, about what the old one had counted, and
+then nothing more. Once a figure shows others spending, they may have begun and spent a new
+window unseen, so the minute runs from the figure. Holding back a minute from every spent
+figure kept a daily sweep idle for up to a minute after Xero's window had reset, the first
+window of every run included. Within one window a figure never raises what is left (a late
 answer to an early call shows more than there is).
 """
 
@@ -53,6 +58,10 @@ class _Window:
     window_from: float | None = None
     window_after: float | None = None
     last_left: int = 0
+    # The window's first figure and our call count then, and whether every figure since is
+    # explained by our own calls (so it is from that window).
+    first: tuple[int, int] = (0, 0)
+    ours_alone: bool = False
     flying: dict[int, None] = field(default_factory=dict)
     # The most calls we have had in flight at once: how many calls Xero may still have
     # counted between an answer's figure and the answer of a call sent after it.
@@ -67,8 +76,9 @@ class _Window:
         if self.reported is not None and self.window_from is not None:
             left, given, spent_then = self.reported
             ends = given + WINDOW_S
-            if self.window_after is not None and given < self.window_after + WINDOW_S:
-                ends = self.window_from + WINDOW_S  # the figure is from the window we saw begin
+            seen_begin = self.window_after is not None and given < self.window_after + WINDOW_S
+            if seen_begin or self.ours_alone:
+                ends = self.window_from + WINDOW_S  # the figure is from that window
             if now >= ends:
                 self.reported = None
             elif left - (self.spent - spent_then) <= 0:
@@ -100,12 +110,20 @@ class _Window:
         previous = self.reported
         if previous is None or start is None or now - start >= WINDOW_S:
             self.window_from, self.window_after = now, None
+            self._first(left)
         elif left > self.last_left + reorder:
             self.window_from, self.window_after = now, previous[1]
+            self._first(left)
         else:
             ours = min(ours, previous[0] - (self.spent - previous[2]))
+            first_left, spent_then = self.first
+            if left + (self.spent - spent_then) + self.peak < first_left:
+                self.ours_alone = False  # others have spent in it too
         self.last_left = left
         self.reported = (ours, now, self.spent)
+
+    def _first(self, left: int) -> None:
+        self.first, self.ours_alone = (left, self.spent), True
 
 
 @dataclass(slots=True)

@@ -172,6 +172,43 @@ class TestXerosOwnCount:
         observe(limiter, 0)
         assert waited(limiter, clock) == pytest.approx(40.0)  # its end, not a minute on
 
+    def test_a_window_our_own_calls_spent_is_held_until_a_minute_after_its_first_figure(
+        self,
+    ) -> None:
+        """A sweep alone on the app budget: every figure is what our calls left, so all are
+        from the window of the first figure, which began by then."""
+        clock, limiter = app_limited()
+        observe(limiter, 99)
+        clock.now += 8
+        for left in range(98, -1, -1):
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(52.0)  # not 60 from the spent figure
+
+    def test_our_calls_answered_out_of_order_still_explain_the_figures(self) -> None:
+        clock, limiter = app_limited()
+        with ExitStack() as in_flight:
+            for _ in range(3):
+                in_flight.enter_context(limiter.call(None))
+            limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})  # the others counted later
+            clock.now += 10
+            observe(limiter, 46)  # three counted since the 50, and this one
+        clock.now += 10
+        for left in range(45, 2, -1):  # spent at 3: the three in flight at the 50 count too
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(40.0)
+
+    def test_a_window_others_also_spend_is_held_a_minute_from_its_spent_figure(self) -> None:
+        clock, limiter = app_limited()
+        observe(limiter, 99)
+        clock.now += 8
+        for left in range(98, 48, -1):
+            observe(limiter, left)
+        observe(limiter, 30)  # 18 calls that were not ours
+        clock.now += 2
+        for left in range(29, -1, -1):
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(60.0)
+
     def test_a_window_others_began_and_spent_unseen_is_held_a_minute_from_its_figure(
         self,
     ) -> None:
