@@ -42,6 +42,7 @@ from domain.values import BindingStatus, Environment
 log = logging.getLogger(__name__)
 ROSTER_MAX_AGE = timedelta(minutes=5)
 LISTING_MAX_AGE = timedelta(minutes=5)
+CLAIM_BATCH = 32  # due bindings read and leased per unit of work
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,37 @@ class ConnectionSweep:
             user: seen for user, seen in self._listings.items() if now - seen.at < LISTING_MAX_AGE
         }
         lease_until = now + period / 2
-        return Counter(self._check(i, now, lease_until) for i in self._s.until_halted(due))
+        outcomes: Counter[str] = Counter()
+        for start_at in range(0, len(due), CLAIM_BATCH):
+            if self._s.halted:
+                break
+            claimed = self._claim(due[start_at : start_at + CLAIM_BATCH], lease_until, outcomes)
+            for done, binding in enumerate(claimed):
+                if self._s.halted:  # the rest are due again at once, for whoever runs next
+                    self._give_back(claimed[done:])
+                    return outcomes
+                outcomes[self._check(binding, now)] += 1
+        return outcomes
+
+    def _claim(
+        self, ids: list[str], lease_until: datetime, outcomes: Counter[str]
+    ) -> list[Binding]:
+        """Read `ids` and take the lease of each that hands out tokens, in one unit of work
+        (two per binding took a tenth of `serve`'s CPU at 100,000 bindings); the bindings
+        taken, in order. Those not taken are counted into `outcomes`."""
+        claimed: list[Binding] = []
+        with self._s.uow() as uow:
+            now, holder = self._s.now(), self._s.holder
+            for binding_id in ids:
+                binding = uow.bindings.get(binding_id)
+                if binding is None or not binding.status.hands_out_tokens:
+                    outcomes["skipped"] += 1
+                elif uow.leases.acquire(f"connections:{binding_id}", holder, now, lease_until):
+                    claimed.append(binding)
+                else:
+                    outcomes["taken"] += 1
+            uow.commit()
+        return claimed
 
     def _due(self, start: datetime, end: datetime, period: timedelta) -> list[str]:
         """The connected bindings whose moment falls in (start, end], in the roster's order."""
@@ -111,13 +142,14 @@ class ConnectionSweep:
         first = bisect.bisect_left(self._phases, low)
         return self._ids[first : bisect.bisect_left(self._phases, high, first)]
 
-    def _check(self, binding_id: str, now: datetime, lease_until: datetime) -> str:
+    def _give_back(self, bindings: list[Binding]) -> None:
         with self._s.uow() as uow:
-            binding = uow.bindings.get(binding_id)
-        if binding is None or not binding.status.hands_out_tokens:
-            return "skipped"
-        if not self._s.lease(f"connections:{binding_id}", lease_until):
-            return "taken"
+            for binding in bindings:
+                uow.leases.release(f"connections:{binding.id}", self._s.holder)
+            uow.commit()
+
+    def _check(self, binding: Binding, now: datetime) -> str:
+        binding_id = binding.id
         try:
             status = self._confirm(binding, now)
         except LockTimeout:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from domain.usecases.lifecycle import GONE_REASON, ConnectionChecker
 from domain.usecases.sweeps import Sweeps, connections
 from domain.usecases.sweeps.connections import ROSTER_MAX_AGE
 from domain.values import BindingStatus
-from tests.fakes.store import FakeBindings
+from tests.fakes.store import FakeBindings, FakeLeases
 from tests.fakes.world import World
 from tests.unit.sweeps.conftest import MakeSweeps, connect
 
@@ -152,6 +153,42 @@ class TestAtScale:
         assert checked == dict.fromkeys(ids, 3)
         # At the first tick, then every ROSTER_MAX_AGE (36 times at 5 minutes), not every tick.
         assert len(roster_reads) == math.ceil(timedelta(hours=3) / ROSTER_MAX_AGE) < ticks
+
+    def test_a_tick_reads_and_leases_its_due_bindings_in_one_unit_of_work_per_batch(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        connect(world, account, 70, user=None)
+        sweeps = make_sweeps(SweepSchedule(tick=TICK, connection_check=TICK))
+        units: set[int] = set()  # each unit of work has repositories of its own
+        original = FakeLeases.acquire
+
+        def spy(leases: FakeLeases, *args: Any) -> bool:
+            units.add(id(leases))
+            return bool(original(leases, *args))
+
+        world.clock.advance(seconds=TICK.total_seconds())
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(FakeLeases, "acquire", spy)
+            assert sweeps.connections() == {"present": 70}
+        assert len(units) == math.ceil(70 / connections.CLAIM_BATCH) == 3
+
+    def test_a_halt_gives_back_the_leases_of_the_bindings_it_did_not_check(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        connect(world, account, 6, user=None)
+        every_tick = SweepSchedule(tick=TICK, connection_check=TICK)
+        first, second = (make_sweeps(every_tick, replica=True, name=n) for n in ("a", "b"))
+        original = ConnectionChecker.check_listing
+
+        def halting(checker: ConnectionChecker, binding_id: str) -> tuple[BindingStatus, Listed]:
+            first.halt()
+            return original(checker, binding_id)
+
+        world.clock.advance(seconds=TICK.total_seconds())
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ConnectionChecker, "check_listing", halting)
+            assert first.connections() == {"present": 1}
+        assert second.connections() == {"present": 5, "taken": 1}  # the one checked stays held
 
     def test_a_binding_connected_after_a_read_joins_at_the_next(
         self, world: World, account: Account, make_sweeps: MakeSweeps, roster_reads: list[int]
