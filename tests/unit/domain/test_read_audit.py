@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import tracemalloc
 from collections.abc import Sequence
@@ -197,6 +198,46 @@ class TestThreadsAndFailures:
 
         counts = {caller: count for (_, caller, _), (count, _, _) in stored(log).items()}
         assert counts == {"caller-0": threads // 2 * each, "caller-1": threads // 2 * each}
+
+    def test_no_read_is_lost_when_threads_switch_at_every_step(
+        self, recorder: ReadRecorder, log: FakeCredentialReadLog
+    ) -> None:
+        """Counts landing while the flusher takes a thread's list or marks a tally written:
+        the interpreter switches threads every microsecond, so they land between any two
+        steps of a flush."""
+        threads, each, bindings = 4, 3_000, 7
+        start = threading.Barrier(threads + 1)
+
+        def count(number: int) -> None:
+            start.wait()
+            for n in range(each):
+                recorder.record("caller", f"b-{(n + number) % bindings}")
+
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            workers = [threading.Thread(target=count, args=(n,)) for n in range(threads)]
+            for worker in workers:
+                worker.start()
+            start.wait()
+            while any(w.is_alive() for w in workers):
+                recorder.flush()
+        finally:
+            sys.setswitchinterval(switch)
+        recorder.flush()
+
+        assert sum(count for count, _, _ in stored(log).values()) == threads * each
+        assert recorder.flush() == []
+
+    def test_a_flush_reads_only_the_tallies_that_grew(
+        self, recorder: ReadRecorder, log: FakeCredentialReadLog
+    ) -> None:
+        for n in range(1_000):
+            recorder.record("caller", f"b-{n}")
+        recorder.flush()
+        recorder.record("caller", "b-7")
+
+        assert len(recorder._grown()) == 1  # not the thousand it holds
 
     def test_a_failed_flush_keeps_its_reads_for_the_next(
         self, recorder: ReadRecorder, log: FakeCredentialReadLog
