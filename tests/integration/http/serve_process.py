@@ -1,11 +1,18 @@
 """A real `ledger-connect serve` process on free loopback ports (SQLite, demo emulator, no sweeps),
-started with a file-descriptor soft limit of 512, below what 1,000 clients need."""
+started with a file-descriptor soft limit of 512, below what 1,000 clients need.
+
+The limit is set by a small Python launcher that then execs the command, not by a
+`preexec_fn`: a `preexec_fn` makes `subprocess` fork instead of vfork, so grpc's fork
+handlers run in the child, and with grpc busy in this process (grpcio 1.85, grpc/grpc#43055)
+the child's restarted poller meets the descriptors `close_fds` closed and aborts before it
+execs (`serve exited with -6`, about 1 spawn in 250 under load).
+"""
 
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,9 +36,17 @@ class Served:
     process: subprocess.Popen[bytes]
 
 
-def _low_fd_limit() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(LOW_FD_LIMIT, hard), hard))
+_LAUNCHER = (
+    "import os, resource, sys\n"
+    "_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (min(int(sys.argv[1]), hard), hard))\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def with_low_fd_limit(command: list[str], limit: int = LOW_FD_LIMIT) -> list[str]:
+    """`command` run under a soft descriptor limit of `limit` (the hard one kept)."""
+    return [sys.executable, "-c", _LAUNCHER, str(limit), *command]
 
 
 @contextmanager
@@ -52,11 +67,10 @@ def serve(var_dir: Path, **extra: str) -> Iterator[Served]:
     env.update(extra)
     log = (var_dir.parent / f"serve-{http_port}.log").open("wb")
     process = subprocess.Popen(
-        ledger_connect() + ["serve"],
+        with_low_fd_limit(ledger_connect() + ["serve"]),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_low_fd_limit,
     )
     url = f"http://127.0.0.1:{http_port}"
     try:
