@@ -6,7 +6,7 @@ import gc
 import sys
 import threading
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -176,25 +176,37 @@ class TestCounting:
         assert log.writes == 0
 
 
+def count_while_flushing(
+    recorder: ReadRecorder, count: Callable[[int], None], threads: int
+) -> None:
+    """`count(n)` on `threads` threads started at once, flushing until all are done, then
+    once more."""
+    start = threading.Barrier(threads + 1)
+
+    def counting(number: int) -> None:
+        start.wait()
+        count(number)
+
+    workers = [threading.Thread(target=counting, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    while any(w.is_alive() for w in workers):
+        recorder.flush()
+    recorder.flush()
+
+
 class TestThreadsAndFailures:
     def test_no_read_is_lost_while_threads_count_and_flushes_run(
         self, recorder: ReadRecorder, log: FakeCredentialReadLog
     ) -> None:
         threads, each = 8, 5_000
-        start = threading.Barrier(threads + 1)
 
         def count(number: int) -> None:
-            start.wait()
             for _ in range(each):
                 recorder.record(f"caller-{number % 2}", "b-1")
 
-        workers = [threading.Thread(target=count, args=(n,)) for n in range(threads)]
-        for worker in workers:
-            worker.start()
-        start.wait()
-        while any(w.is_alive() for w in workers):
-            recorder.flush()
-        recorder.flush()
+        count_while_flushing(recorder, count, threads)
 
         counts = {caller: count for (_, caller, _), (count, _, _) in stored(log).items()}
         assert counts == {"caller-0": threads // 2 * each, "caller-1": threads // 2 * each}
@@ -206,25 +218,17 @@ class TestThreadsAndFailures:
         the interpreter switches threads every microsecond, so they land between any two
         steps of a flush."""
         threads, each, bindings = 4, 3_000, 7
-        start = threading.Barrier(threads + 1)
 
         def count(number: int) -> None:
-            start.wait()
             for n in range(each):
                 recorder.record("caller", f"b-{(n + number) % bindings}")
 
         switch = sys.getswitchinterval()
         sys.setswitchinterval(1e-6)
         try:
-            workers = [threading.Thread(target=count, args=(n,)) for n in range(threads)]
-            for worker in workers:
-                worker.start()
-            start.wait()
-            while any(w.is_alive() for w in workers):
-                recorder.flush()
+            count_while_flushing(recorder, count, threads)
         finally:
             sys.setswitchinterval(switch)
-        recorder.flush()
 
         assert sum(count for count, _, _ in stored(log).values()) == threads * each
         assert recorder.flush() == []
