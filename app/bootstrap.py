@@ -180,7 +180,10 @@ def bootstrap(
     if xero is None:
         provider = HttpXeroProvider(
             xero_configs(settings),
-            limiter=OrgLimiter(app_per_minute=settings.app_budget_per_minute),
+            limiter=OrgLimiter(
+                app_per_minute=settings.app_budget_per_minute,
+                app_limit=settings.xero_app_per_minute,
+            ),
             transport=tracing.http_transport(CountingTransport(metrics)),
             identity_timeout_s=min(10.0, 0.8 * settings.lock_timeout_s),
         )

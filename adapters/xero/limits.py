@@ -14,14 +14,17 @@ once: Xero counts calls as they arrive, not as we sent them), so it began after 
 answer before the rise and at the latest at the rise; a figure given less than a minute
 after that earlier answer is from this window, which ends a minute after the rise. Without
 such a bound (the first answer, or a minute gone by), the first figure's window ends at the
-latest a minute after it; a later figure is from that window too while every figure since
-has come down by no more than our own calls could take (the calls we sent since the first,
-and as many again as we ever had in flight). A new window would then have to be hidden by
-other spenders taking, between two of our answers, about what the old one had counted, and
-then nothing more. Once a figure shows others spending, they may have begun and spent a new
-window unseen, so the minute runs from the figure. Holding back a minute from every spent
-figure kept a daily sweep idle for up to a minute after Xero's window had reset, the first
-window of every run included. Within one window a figure never raises what is left (a late
+latest a minute after it, and a later figure is taken to be from that window too while our
+own calls explain them all: the first counted no more than our calls of the last minute,
+and each since has come down by no more than the calls we sent since the first and those
+then in flight. (A figure for a call sent after the first answer that shows as much left as
+the first is from a new window, begun after the first figure.) A reset would then have to
+hide behind other spenders that had spent nothing of the old window by its first figure and
+took about what it had counted within one gap between two of our answers, then nothing
+more. Once a figure shows others spending, they may have begun and spent a new window
+unseen, so the minute runs from the figure. Holding back a minute from every spent figure
+kept a daily sweep idle for up to a minute after Xero's window had reset, the first window
+of every run included. Within one window a figure never raises what is left (a late
 answer to an early call shows more than there is).
 """
 
@@ -58,10 +61,12 @@ class _Window:
     window_from: float | None = None
     window_after: float | None = None
     last_left: int = 0
-    # The window's first figure and our call count then, and whether every figure since is
-    # explained by our own calls (so it is from that window).
-    first: tuple[int, int] = (0, 0)
+    # The window's first figure, our call count and calls in flight then, and whether that
+    # figure and every one since are explained by our own calls (so all are from it).
+    first: tuple[int, int, int] = (0, 0, 0)
     ours_alone: bool = False
+    # Xero's own limit for this window (`limit` may be this process's share of it).
+    xero_limit: int = 0
     flying: dict[int, None] = field(default_factory=dict)
     # The most calls we have had in flight at once: how many calls Xero may still have
     # counted between an answer's figure and the answer of a call sent after it.
@@ -103,27 +108,40 @@ class _Window:
         # answer's: the calls we sent after it, and the others in flight with it (sent
         # before it but counted after, and maybe answered already). An older count may
         # show at most that many more left.
-        reorder = self.spent - next(iter(self.flying), self.spent + 1) + self.peak
+        oldest = next(iter(self.flying), self.spent + 1)
+        reorder = self.spent - oldest + self.peak
         # Our other calls in flight were sent before this answer but Xero may not have
         # counted them yet: they come off what is left, or they could overspend it.
         ours = left - max(0, len(self.flying) - 1)
         previous = self.reported
+        first_left, spent_then, flying_then = self.first
         if previous is None or start is None or now - start >= WINDOW_S:
             self.window_from, self.window_after = now, None
-            self._first(left)
+            self._first(left, now)
         elif left > self.last_left + reorder:
             self.window_from, self.window_after = now, previous[1]
-            self._first(left)
+            self._first(left, now)
+        elif oldest > spent_then and left >= first_left:
+            # This call was sent after the first figure came, so the first figure's window
+            # counted it: as much left means a new window, begun after that figure.
+            self.window_from, self.window_after = now, start
+            self._first(left, now)
         else:
             ours = min(ours, previous[0] - (self.spent - previous[2]))
-            first_left, spent_then = self.first
-            if left + (self.spent - spent_then) + self.peak < first_left:
+            # Counted since the first figure, at most: the calls sent since, and those then
+            # in flight but for the one that figure answered.
+            if first_left - left > self.spent - spent_then + max(0, flying_then - 1):
                 self.ours_alone = False  # others have spent in it too
         self.last_left = left
         self.reported = (ours, now, self.spent)
 
-    def _first(self, left: int) -> None:
-        self.first, self.ours_alone = (left, self.spent), True
+    def _first(self, left: int, now: float) -> None:
+        """A window's first figure: ours alone while what it counted could all be our calls
+        of the last minute."""
+        counted = (self.xero_limit or self.limit) - left
+        recent = sum(1 for sent in self.calls if sent > now - WINDOW_S)
+        self.first = (left, self.spent, len(self.flying))
+        self.ours_alone = counted <= recent
 
 
 @dataclass(slots=True)
@@ -142,6 +160,7 @@ class OrgLimiter:
         concurrent: int = 5,
         per_minute: int = 60,
         app_per_minute: int = 10_000,
+        app_limit: int | None = None,  # Xero's app-wide limit, when app_per_minute is a share
         max_wait_s: float = 5.0,
         slot_timeout_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
@@ -151,7 +170,7 @@ class OrgLimiter:
         self._max_wait_s, self._slot_timeout_s = max_wait_s, slot_timeout_s
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._app = _Window(app_per_minute)
+        self._app = _Window(app_per_minute, xero_limit=app_limit or app_per_minute)
         self._tenants: dict[str, _Tenant] = {}
         self._prune_at = _PRUNE_AT
 

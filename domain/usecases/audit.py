@@ -121,13 +121,13 @@ class ReadRecorder:
         raised, and those reads are written by the next flush instead."""
         with self._flushing:
             grown = self._grown()
-            unwritten, marks = self._unwritten(grown)
-            if unwritten:
-                try:
+            try:
+                unwritten, marks = self._unwritten(grown)
+                if unwritten:
                     self._log.add(unwritten)
-                except BaseException:
-                    self._carried = grown
-                    raise
+            except BaseException:
+                self._carried = grown
+                raise
             carried = []
             for key, tally, count in marks:
                 tally.written = count

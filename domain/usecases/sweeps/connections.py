@@ -87,7 +87,11 @@ class ConnectionSweep:
                 if self._s.halted:  # the rest are due again at once, for whoever runs next
                     self._give_back(claimed[done:])
                     return outcomes
-                outcomes[self._check(binding, now)] += 1
+                try:
+                    outcomes[self._check(binding, now)] += 1
+                except BaseException:
+                    self._give_back(claimed[done + 1 :], quiet=True)
+                    raise
         return outcomes
 
     def _claim(
@@ -142,11 +146,20 @@ class ConnectionSweep:
         first = bisect.bisect_left(self._phases, low)
         return self._ids[first : bisect.bisect_left(self._phases, high, first)]
 
-    def _give_back(self, bindings: list[Binding]) -> None:
-        with self._s.uow() as uow:
-            for binding in bindings:
-                uow.leases.release(f"connections:{binding.id}", self._s.holder)
-            uow.commit()
+    def _give_back(self, bindings: list[Binding], *, quiet: bool = False) -> None:
+        """Release the leases of claimed bindings not checked; `quiet` on the way out of an
+        error, which a storage failure here must not replace (the leases then end with
+        their time)."""
+        if not bindings:
+            return
+        try:
+            with self._s.uow() as uow:
+                for binding in bindings:
+                    uow.leases.release(f"connections:{binding.id}", self._s.holder)
+                uow.commit()
+        except StorageUnavailable:
+            if not quiet:
+                raise
 
     def _check(self, binding: Binding, now: datetime) -> str:
         binding_id = binding.id

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from domain.account import Account
-from domain.errors import InvalidGrant, ProviderUnavailable, ReauthRequired
+from domain.errors import (
+    InvalidGrant,
+    ProviderUnavailable,
+    ReauthRequired,
+    StorageUnavailable,
+)
 from domain.schedule import SweepSchedule
 from domain.usecases.lifecycle import GONE_REASON, ConnectionChecker
 from domain.usecases.sweeps import Sweeps, connections
@@ -189,6 +194,23 @@ class TestAtScale:
             patch.setattr(ConnectionChecker, "check_listing", halting)
             assert first.connections() == {"present": 1}
         assert second.connections() == {"present": 5, "taken": 1}  # the one checked stays held
+
+    def test_a_check_that_fails_the_tick_gives_back_the_leases_of_the_rest(
+        self, world: World, account: Account, make_sweeps: MakeSweeps
+    ) -> None:
+        connect(world, account, 6, user=None)
+        every_tick = SweepSchedule(tick=TICK, connection_check=TICK)
+        first, second = (make_sweeps(every_tick, replica=True, name=n) for n in ("a", "b"))
+
+        def away(checker: ConnectionChecker, binding_id: str) -> tuple[BindingStatus, Listed]:
+            raise StorageUnavailable("the database is not answering")
+
+        world.clock.advance(seconds=TICK.total_seconds())
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ConnectionChecker, "check_listing", away)
+            with pytest.raises(StorageUnavailable):
+                first.connections()
+        assert second.connections() == {"present": 5, "taken": 1}  # the one that failed
 
     def test_a_binding_connected_after_a_read_joins_at_the_next(
         self, world: World, account: Account, make_sweeps: MakeSweeps, roster_reads: list[int]

@@ -33,10 +33,11 @@ def observe(limiter: OrgLimiter, app_left: int) -> None:
         limiter.observe(None, {"X-AppMinLimit-Remaining": str(app_left)})
 
 
-def app_limited() -> tuple[FakeClock, OrgLimiter]:
-    """A limiter on a fake clock that may hold a call for up to two minutes."""
+def app_limited(app: int = 10_000) -> tuple[FakeClock, OrgLimiter]:
+    """A limiter on a fake clock that may hold a call for up to two minutes; `app` is Xero's
+    app-wide limit and the process's budget alike."""
     clock = FakeClock()
-    return clock, OrgLimiter(max_wait_s=120, clock=clock, sleep=clock.sleep)
+    return clock, OrgLimiter(app_per_minute=app, max_wait_s=120, clock=clock, sleep=clock.sleep)
 
 
 def waited(limiter: OrgLimiter, clock: FakeClock) -> float:
@@ -177,7 +178,7 @@ class TestXerosOwnCount:
     ) -> None:
         """A sweep alone on the app budget: every figure is what our calls left, so all are
         from the window of the first figure, which began by then."""
-        clock, limiter = app_limited()
+        clock, limiter = app_limited(100)
         observe(limiter, 99)
         clock.now += 8
         for left in range(98, -1, -1):
@@ -185,20 +186,20 @@ class TestXerosOwnCount:
         assert waited(limiter, clock) == pytest.approx(52.0)  # not 60 from the spent figure
 
     def test_our_calls_answered_out_of_order_still_explain_the_figures(self) -> None:
-        clock, limiter = app_limited()
+        clock, limiter = app_limited(53)  # the 50 counted the three in flight and no other
         with ExitStack() as in_flight:
             for _ in range(3):
                 in_flight.enter_context(limiter.call(None))
             limiter.observe(None, {"X-AppMinLimit-Remaining": "50"})  # the others counted later
             clock.now += 10
-            observe(limiter, 46)  # three counted since the 50, and this one
+            observe(limiter, 47)  # the two others in flight counted since the 50, and this
         clock.now += 10
-        for left in range(45, 2, -1):  # spent at 3: the three in flight at the 50 count too
+        for left in range(46, 2, -1):  # spent at 3: the two still count off what is left
             observe(limiter, left)
         assert waited(limiter, clock) == pytest.approx(40.0)
 
     def test_a_window_others_also_spend_is_held_a_minute_from_its_spent_figure(self) -> None:
-        clock, limiter = app_limited()
+        clock, limiter = app_limited(100)
         observe(limiter, 99)
         clock.now += 8
         for left in range(98, 48, -1):
@@ -208,6 +209,35 @@ class TestXerosOwnCount:
         for left in range(29, -1, -1):
             observe(limiter, left)
         assert waited(limiter, clock) == pytest.approx(60.0)
+
+    def test_a_first_figure_counting_others_calls_is_held_a_minute_from_the_spent_one(
+        self,
+    ) -> None:
+        """Another service spends 55 at the start of each of Xero's windows; ours are five
+        calls after its reset, each figure down by one: figures alone cannot tell that
+        window from the one before, so it is held a minute from its spent figure."""
+        clock, limiter = app_limited(60)
+        clock.now = 50
+        observe(limiter, 4)  # Xero's window began at 0 and counted 55 others before ours
+        clock.now = 61
+        for left in (4, 3, 2, 1, 0):  # the window begun at 60, unseen
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(60.0)  # to 121; Xero's ends at 120
+
+    def test_a_figure_as_high_as_the_first_after_it_shows_a_new_window(self) -> None:
+        """A call sent after the first answer is counted after its figure: showing as much
+        left, it is from a new window, begun after the first figure."""
+        clock = FakeClock()  # our own log of calls set aside: it would hold the 101st call
+        limiter = OrgLimiter(
+            app_per_minute=1_000, app_limit=100, max_wait_s=120, clock=clock, sleep=clock.sleep
+        )
+        observe(limiter, 99)
+        clock.now += 30
+        observe(limiter, 99)  # a reset, its new window's other spenders hiding the rise
+        clock.now += 5
+        for left in range(98, -1, -1):
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(55.0)  # the new window's end, at 90
 
     def test_a_window_others_began_and_spent_unseen_is_held_a_minute_from_its_figure(
         self,
