@@ -15,8 +15,8 @@ answer before the rise and at the latest at the rise; a figure given less than a
 after that earlier answer is from this window, which ends a minute after the rise. Without
 such a bound (the first answer, or a minute gone by), the first figure's window ends at the
 latest a minute after it, and a later figure is taken to be from that window too while our
-own calls explain them all: the first counted no more than our calls of the last minute,
-and each since has come down by no more than the calls we sent since the first and those
+own calls explain them all: the first counted no more than our calls sent since the answer
+before it, and each since has come down by no more than the calls we sent since the first and those
 then in flight. (A figure for a call sent after the first answer that shows as much left as
 the first is from a new window, begun after the first figure.) A reset would then have to
 hide behind other spenders that had spent nothing of the old window by its first figure and
@@ -65,8 +65,10 @@ class _Window:
     # figure and every one since are explained by our own calls (so all are from it).
     first: tuple[int, int, int] = (0, 0, 0)
     ours_alone: bool = False
-    # Xero's own limit for this window (`limit` may be this process's share of it).
+    # Xero's own limit for this window (`limit` may be this process's share of it), and our
+    # call count at the last answer.
     xero_limit: int = 0
+    answered_at: int = 0
     flying: dict[int, None] = field(default_factory=dict)
     # The most calls we have had in flight at once: how many calls Xero may still have
     # counted between an answer's figure and the answer of a call sent after it.
@@ -115,17 +117,20 @@ class _Window:
         ours = left - max(0, len(self.flying) - 1)
         previous = self.reported
         first_left, spent_then, flying_then = self.first
+        # Our calls that the window of a first figure may have counted, at most: those sent
+        # since the answer before it (or since the first figure), which began by then.
+        since_answer = self.spent - self.answered_at
         if previous is None or start is None or now - start >= WINDOW_S:
             self.window_from, self.window_after = now, None
-            self._first(left, now)
+            self._first(left, since_answer)
         elif left > self.last_left + reorder:
             self.window_from, self.window_after = now, previous[1]
-            self._first(left, now)
+            self._first(left, since_answer)
         elif oldest > spent_then and left >= first_left:
             # This call was sent after the first figure came, so the first figure's window
             # counted it: as much left means a new window, begun after that figure.
             self.window_from, self.window_after = now, start
-            self._first(left, now)
+            self._first(left, self.spent - spent_then)
         else:
             ours = min(ours, previous[0] - (self.spent - previous[2]))
             # Counted since the first figure, at most: the calls sent since, and those then
@@ -134,14 +139,14 @@ class _Window:
                 self.ours_alone = False  # others have spent in it too
         self.last_left = left
         self.reported = (ours, now, self.spent)
+        self.answered_at = self.spent
 
-    def _first(self, left: int, now: float) -> None:
+    def _first(self, left: int, ours_at_most: int) -> None:
         """A window's first figure: ours alone while what it counted could all be our calls
-        of the last minute."""
+        (`ours_at_most`: fewer than it may hold only makes the hold longer)."""
         counted = (self.xero_limit or self.limit) - left
-        recent = sum(1 for sent in self.calls if sent > now - WINDOW_S)
         self.first = (left, self.spent, len(self.flying))
-        self.ours_alone = counted <= recent
+        self.ours_alone = counted <= ours_at_most
 
 
 @dataclass(slots=True)

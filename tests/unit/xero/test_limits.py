@@ -224,6 +224,26 @@ class TestXerosOwnCount:
             observe(limiter, left)
         assert waited(limiter, clock) == pytest.approx(60.0)  # to 121; Xero's ends at 120
 
+    def test_a_new_windows_first_figure_counting_others_calls_is_held_from_the_spent_one(
+        self,
+    ) -> None:
+        """Another service spends 25 at the start of each window. The rise at 80 shows the
+        window begun at 60, whose first figure counted that service's 25: not ours alone,
+        though our calls of the minute before number more. The window begun at 120 then
+        hides in it, and is held a minute from its spent figure."""
+        clock, limiter = app_limited(60)
+        for second, left in zip(range(30, 60), range(34, 4, -1), strict=True):
+            clock.now = second
+            observe(limiter, left)
+        clock.now = 80
+        observe(limiter, 34)  # the window begun at 60.5
+        clock.now = 81
+        observe(limiter, 33)
+        for step, left in enumerate(range(32, -1, -1)):  # the window begun at 120.5
+            clock.now = 121 + step / 2
+            observe(limiter, left)
+        assert waited(limiter, clock) == pytest.approx(60.0)  # to 197; Xero's ends at 180
+
     def test_a_figure_as_high_as_the_first_after_it_shows_a_new_window(self) -> None:
         """A call sent after the first answer is counted after its figure: showing as much
         left, it is from a new window, begun after the first figure."""
