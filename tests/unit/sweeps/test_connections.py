@@ -42,6 +42,17 @@ def run(world: World, sweeps: list[Sweeps], duration: timedelta) -> Counter[str]
     return total
 
 
+def six_due_to_two_sweepers(
+    world: World, account: Account, make_sweeps: MakeSweeps
+) -> tuple[Sweeps, Sweeps]:
+    """Six bindings, every one due at the next tick of either of two replicas' sweepers."""
+    connect(world, account, 6, user=None)
+    every_tick = SweepSchedule(tick=TICK, connection_check=TICK)
+    first, second = (make_sweeps(every_tick, replica=True, name=n) for n in ("a", "b"))
+    world.clock.advance(seconds=TICK.total_seconds())
+    return first, second
+
+
 class TestCadence:
     def test_each_binding_is_checked_once_every_six_hours_spread_out(
         self, world: World, account: Account, make_sweeps: MakeSweeps
@@ -180,16 +191,13 @@ class TestAtScale:
     def test_a_halt_gives_back_the_leases_of_the_bindings_it_did_not_check(
         self, world: World, account: Account, make_sweeps: MakeSweeps
     ) -> None:
-        connect(world, account, 6, user=None)
-        every_tick = SweepSchedule(tick=TICK, connection_check=TICK)
-        first, second = (make_sweeps(every_tick, replica=True, name=n) for n in ("a", "b"))
+        first, second = six_due_to_two_sweepers(world, account, make_sweeps)
         original = ConnectionChecker.check_listing
 
         def halting(checker: ConnectionChecker, binding_id: str) -> tuple[BindingStatus, Listed]:
             first.halt()
             return original(checker, binding_id)
 
-        world.clock.advance(seconds=TICK.total_seconds())
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ConnectionChecker, "check_listing", halting)
             assert first.connections() == {"present": 1}
@@ -198,14 +206,11 @@ class TestAtScale:
     def test_a_check_that_fails_the_tick_gives_back_the_leases_of_the_rest(
         self, world: World, account: Account, make_sweeps: MakeSweeps
     ) -> None:
-        connect(world, account, 6, user=None)
-        every_tick = SweepSchedule(tick=TICK, connection_check=TICK)
-        first, second = (make_sweeps(every_tick, replica=True, name=n) for n in ("a", "b"))
+        first, second = six_due_to_two_sweepers(world, account, make_sweeps)
 
         def away(checker: ConnectionChecker, binding_id: str) -> tuple[BindingStatus, Listed]:
             raise StorageUnavailable("the database is not answering")
 
-        world.clock.advance(seconds=TICK.total_seconds())
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ConnectionChecker, "check_listing", away)
             with pytest.raises(StorageUnavailable):
