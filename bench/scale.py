@@ -89,8 +89,9 @@ def run(ctx: Context) -> Outcome:
 
 
 def _at_scale(ctx: Context, outcome: Outcome) -> None:
-    """PostgreSQL with the full population: serve's memory after a warm pass, and misses;
-    first the same misses over a tenth of the bindings, for the ratio to hold against."""
+    """PostgreSQL with the full population: serve's memory after a warm pass, and misses,
+    their rounds interleaved with the same over a tenth of the bindings, for the ratio to
+    hold against."""
     count = ctx.pick(10_000, SCALE_BINDINGS)
     orgs = count // BINDINGS_PER_ORG
     rounds = ctx.pick(1, 5)

@@ -16,16 +16,16 @@ after that earlier answer is from this window, which ends a minute after the ris
 such a bound (the first answer, or a minute gone by), the first figure's window ends at the
 latest a minute after it, and a later figure is taken to be from that window too while our
 own calls explain them all: the first counted no more than our calls sent since the answer
-before it, and each since has come down by no more than the calls we sent since the first and those
-then in flight. (A figure for a call sent after the first answer that shows as much left as
-the first is from a new window, begun after the first figure.) A reset would then have to
-hide behind other spenders that had spent nothing of the old window by its first figure and
-took about what it had counted within one gap between two of our answers, then nothing
-more. Once a figure shows others spending, they may have begun and spent a new window
-unseen, so the minute runs from the figure. Holding back a minute from every spent figure
-kept a daily sweep idle for up to a minute after Xero's window had reset, the first window
-of every run included. Within one window a figure never raises what is left (a late
-answer to an early call shows more than there is).
+before it, and each since has come down by no more than the calls we sent since the first
+and those then in flight. (A figure for a call sent after the first answer that shows as
+much left as the first is from a new window, begun after the first figure.) A reset would
+then have to hide behind other spenders that had spent nothing of the old window by its
+first figure and took about what it had counted within one gap between two of our answers,
+then nothing more. Once a figure shows others spending, they may have begun and spent a
+new window unseen, so the minute runs from the figure. Holding back a minute from every
+spent figure kept a daily sweep idle for up to a minute after Xero's window had reset, the
+first window of every run included. Within one window a figure never raises what is left
+(a late answer to an early call shows more than there is).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class _Window:
     """
 
     limit: int
+    xero_limit: int  # Xero's own limit for this window; `limit` may be our share of it
     calls: deque[float] = field(default_factory=deque)
     spent: int = 0
     reported: tuple[int, float, int] | None = None
@@ -65,10 +66,7 @@ class _Window:
     # figure and every one since are explained by our own calls (so all are from it).
     first: tuple[int, int, int] = (0, 0, 0)
     ours_alone: bool = False
-    # Xero's own limit for this window (`limit` may be this process's share of it), and our
-    # call count at the last answer.
-    xero_limit: int = 0
-    answered_at: int = 0
+    answered_at: int = 0  # our call count at the last answer
     flying: dict[int, None] = field(default_factory=dict)
     # The most calls we have had in flight at once: how many calls Xero may still have
     # counted between an answer's figure and the answer of a call sent after it.
@@ -144,7 +142,7 @@ class _Window:
     def _first(self, left: int, ours_at_most: int) -> None:
         """A window's first figure: ours alone while what it counted could all be our calls
         (`ours_at_most`: fewer than it may hold only makes the hold longer)."""
-        counted = (self.xero_limit or self.limit) - left
+        counted = self.xero_limit - left
         self.first = (left, self.spent, len(self.flying))
         self.ours_alone = counted <= ours_at_most
 
@@ -175,7 +173,7 @@ class OrgLimiter:
         self._max_wait_s, self._slot_timeout_s = max_wait_s, slot_timeout_s
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._app = _Window(app_per_minute, xero_limit=app_limit or app_per_minute)
+        self._app = _Window(app_per_minute, app_limit or app_per_minute)
         self._tenants: dict[str, _Tenant] = {}
         self._prune_at = _PRUNE_AT
 
@@ -237,7 +235,8 @@ class OrgLimiter:
             if tenant is None:
                 self._prune()
                 slots = threading.BoundedSemaphore(self._concurrent)
-                tenant = self._tenants[tenant_id] = _Tenant(slots, _Window(self._per_minute))
+                window = _Window(self._per_minute, self._per_minute)
+                tenant = self._tenants[tenant_id] = _Tenant(slots, window)
             tenant.busy += 1
             return tenant
 

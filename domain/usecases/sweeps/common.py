@@ -42,10 +42,12 @@ class SweepContext:
         s = self.schedule
         return quota(backlog, now, spread=spread, tick=s.tick, replicas=s.replicas, cap=s.batch)
 
-    def release(self, key: str) -> None:
-        """Give back a lease this sweeper holds, so the item is due again at once."""
+    def release(self, *keys: str) -> None:
+        """Give back leases this sweeper holds, in one unit of work, so the items are due
+        again at once."""
         with self.uow() as uow:
-            uow.leases.release(key, self.holder)
+            for key in keys:
+                uow.leases.release(key, self.holder)
             uow.commit()
 
     def lease(self, key: str, until: datetime) -> bool:

@@ -107,7 +107,7 @@ class ConnectionSweep:
                 binding = uow.bindings.get(binding_id)
                 if binding is None or not binding.status.hands_out_tokens:
                     outcomes["skipped"] += 1
-                elif uow.leases.acquire(f"connections:{binding_id}", holder, now, lease_until):
+                elif uow.leases.acquire(_lease_key(binding_id), holder, now, lease_until):
                     claimed.append(binding)
                 else:
                     outcomes["taken"] += 1
@@ -153,10 +153,7 @@ class ConnectionSweep:
         if not bindings:
             return
         try:
-            with self._s.uow() as uow:
-                for binding in bindings:
-                    uow.leases.release(f"connections:{binding.id}", self._s.holder)
-                uow.commit()
+            self._s.release(*(_lease_key(binding.id) for binding in bindings))
         except StorageUnavailable:
             if not quiet:
                 raise
@@ -191,3 +188,7 @@ class ConnectionSweep:
         if user is not None and listed is not None:
             self._listings[user] = _Listing(now, listed)
         return status
+
+
+def _lease_key(binding_id: str) -> str:
+    return f"connections:{binding_id}"
