@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_s: float = 5.0) -> None:
         self._url = normalise_url(url)
         self.busy_timeout_ms = max(1, int(busy_timeout_s * 1000))
+        # SQLite has one writer at a time: this process's queue for it (transaction.Tx).
+        self.sqlite_writers = threading.Lock() if self.is_sqlite else None
         self._engine = (
             self._sqlite_engine(pool_size) if self.is_sqlite else self._postgres_engine(pool_size)
         )

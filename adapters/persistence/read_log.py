@@ -69,8 +69,7 @@ class SqlCredentialReadLog(CredentialReadLog):
             tx.close()
 
     def _tx(self) -> Tx:
-        busy_ms = self._database.busy_timeout_ms if self._sqlite else None
-        return Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
+        return Tx.on(self._database)
 
 
 def _upsert(sqlite: bool) -> Executable:

@@ -99,8 +99,7 @@ class KeyRotation:
     def _swap(self, sealed: SealedTable, resealed: list[tuple[RowMapping, dict[str, Any]]]) -> int:
         if not resealed:
             return 0
-        busy_ms = self._database.busy_timeout_ms if self._database.is_sqlite else None
-        tx = Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
+        tx = Tx.on(self._database)
         try:
             swapped = sum(
                 tx.run(update(sealed.table).where(*_unchanged(sealed, old)).values(new)).rowcount

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -67,6 +69,9 @@ bindings = Table(
     # Why the last connect attempt came to nothing without Xero sending the merchant back.
     Column("connect_problem", Text, nullable=False, server_default=""),
     Index("ix_bindings_xero_user", "xero_environment", "xero_user_id"),
+    # An organisation's bindings: the reference sweep's per-organisation read and the
+    # stale-cache scan's correlated subquery, each a full scan of bindings without it.
+    Index("ix_bindings_xero_tenant", "xero_tenant_id", "xero_environment"),
     # One Magento install, at most one live binding (DESIGN §3), even under racing pairings.
     Index(
         "uq_bindings_live_install",
@@ -107,6 +112,9 @@ reference_caches = Table(
     Column("fetched_at", UtcDateTime, index=True),
     Column("extended_fetched_at", UtcDateTime, index=True),
     Column("revision", REVISION, nullable=False, server_default=text("0")),
+    # The organisation's `is_demo`, out of the payload: demo companies do not count towards
+    # the connection cap, and the count runs every sweep tick.
+    Column("is_demo", Boolean, nullable=False, server_default=false()),
 )
 
 connect_attempts = Table(

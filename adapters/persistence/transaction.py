@@ -14,8 +14,9 @@ before its statement runs (the outbox stages events at `add` and inserts them at
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Executable, RowMapping, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,15 +24,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.persistence import sqlite
 from adapters.persistence.errors import translated
-from domain.errors import StorageUnavailable
+from domain.errors import LockTimeout, StorageUnavailable
+
+if TYPE_CHECKING:
+    from adapters.persistence.database import Database
 
 
 class Tx:
-    def __init__(self, conn: Connection, *, sqlite_busy_ms: int | None) -> None:
-        """`sqlite_busy_ms` is None for PostgreSQL."""
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        sqlite_busy_ms: int | None,
+        writers: threading.Lock | None = None,
+    ) -> None:
+        """`sqlite_busy_ms` is None for PostgreSQL; `writers`, the process's SQLite write
+        lock (`Database.sqlite_writers`), held from BEGIN IMMEDIATE to its end."""
         self._conn = conn
         self._busy_ms = sqlite_busy_ms
+        self._writers = writers
+        self._holding = False
         self._immediate = False
+
+    @classmethod
+    def on(cls, database: Database) -> Tx:
+        """A transaction on a new connection of `database`'s pool."""
+        busy_ms = database.busy_timeout_ms if database.is_sqlite else None
+        return cls(database.connect(), sqlite_busy_ms=busy_ms, writers=database.sqlite_writers)
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,14 +105,18 @@ class Tx:
         self.run(statement.on_conflict_do_update(index_elements=keys, set_=updates))
 
     def commit(self) -> None:
-        with translated():
-            self._conn.commit()
-        self._deferred()
+        try:
+            with translated():
+                self._conn.commit()
+        finally:
+            self._deferred()
 
     def rollback(self) -> None:
-        with translated():
-            self._conn.rollback()
-        self._deferred()
+        try:
+            with translated():
+                self._conn.rollback()
+        finally:
+            self._deferred()
 
     def close(self, *, quiet: bool = False) -> None:
         """Roll back what is uncommitted and return the connection to the pool."""
@@ -103,19 +126,45 @@ class Tx:
         except StorageUnavailable:
             if not quiet:
                 raise
+        finally:
+            self._let_writers_go()
 
     def _begin_immediate(self, busy_ms: int, *, lock: bool) -> None:
         if self._conn.in_transaction():
             self.rollback()
+        self._wait_for_writers(busy_ms, lock=lock)
         sqlite.begin_mode(self._conn, immediate=True, busy_ms=busy_ms)
-        with translated(lock=lock):
-            self._conn.begin()
+        try:
+            with translated(lock=lock):
+                self._conn.begin()
+        except BaseException:
+            self._let_writers_go()
+            raise
         self._immediate = True
+
+    def _wait_for_writers(self, busy_ms: int, *, lock: bool) -> None:
+        """This process's writers queue on a lock of their own before SQLite's: a writer
+        waiting in SQLite's busy handler polls, sleeping up to 100 ms between tries, and may
+        lose every try to writers that come later (seen waiting out a 5 s busy timeout with
+        16 of them), where one waiting here takes the lock the moment it is let go."""
+        if self._writers is None or self._holding:
+            return
+        if not self._writers.acquire(timeout=busy_ms / 1000):
+            if lock:
+                raise LockTimeout("the grant is locked by another refresh; try again")
+            raise StorageUnavailable("the database is busy; try again shortly")
+        self._holding = True
+
+    def _let_writers_go(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._writers.release()  # type: ignore[union-attr]
 
     def _deferred(self) -> None:
         if self._busy_ms is not None and self._immediate:
             sqlite.begin_mode(self._conn, immediate=False, busy_ms=self._busy_ms)
         self._immediate = False
+        self._let_writers_go()
 
 
 def _ms(seconds: float) -> int:

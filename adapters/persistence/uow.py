@@ -53,8 +53,7 @@ class SqlUnitOfWork(UnitOfWork):
     def __enter__(self) -> SqlUnitOfWork:
         if self._tx is not None:
             raise RuntimeError("a unit of work is entered once; ask the factory for another")
-        busy_ms = self._database.busy_timeout_ms if self._database.is_sqlite else None
-        tx = self._tx = Tx(self._database.connect(), sqlite_busy_ms=busy_ms)
+        tx = self._tx = Tx.on(self._database)
         self.accounts = SqlAccountRepository(tx)
         self.bindings = SqlBindingRepository(tx)
         self.grants = SqlTokenStore(tx, self._sealer, self._tracer)

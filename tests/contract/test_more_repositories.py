@@ -65,6 +65,11 @@ class TestBindingOrder:
         with uow() as u:
             assert u.bindings.count_connected_organisations(SBX) == 1
             assert u.bindings.count_connected_organisations(Environment.PRODUCTION) == 0
+        with uow() as u:  # the organisation stops being a demo company: a refetch says so
+            u.references.save(replace(cache, organisation=OrganisationSummary("D")))
+            u.commit()
+        with uow() as u:
+            assert u.bindings.count_connected_organisations(SBX) == 2
 
 
 class TestTokenView:

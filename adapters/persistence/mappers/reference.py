@@ -54,6 +54,7 @@ def reference_row(cache: ReferenceCache) -> dict[str, Any]:
         "payload": payload,
         "fetched_at": cache.fetched_at,
         "extended_fetched_at": cache.extended_fetched_at,
+        "is_demo": cache.organisation is not None and cache.organisation.is_demo,
     }
 
 

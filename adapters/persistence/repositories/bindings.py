@@ -94,7 +94,7 @@ class SqlBindingRepository(BindingRepository):
 
     def count_connected_organisations(self, environment: Environment) -> int:
         """Demo companies are known from the organisation's cached summary."""
-        demo = reference_caches.c.payload["organisation"]["is_demo"].as_boolean()
+        demo = reference_caches.c.is_demo
         statement = (
             select(func.count(func.distinct(bindings.c.xero_tenant_id)).label("n"))
             .select_from(bindings)

@@ -21,7 +21,7 @@ from domain.values import TOKEN_STATUSES, Environment
 
 # Only a connected or degraded binding can fetch; a cache nobody can refresh is not due.
 REFRESHABLE = sorted(status.value for status in TOKEN_STATUSES)
-UPSERTED = ("payload", "fetched_at", "extended_fetched_at")
+UPSERTED = ("payload", "fetched_at", "extended_fetched_at", "is_demo")
 
 
 @cache

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,12 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from adapters.persistence import migrator
 from adapters.persistence.database import Database
 from adapters.persistence.errors import ConfigurationError
 from adapters.persistence.tables import metadata
 from adapters.persistence.urls import normalise_url, sqlite_file
+from tests.integration.persistence.conftest import ADMIN_URL, _admin
 
 
 class TestMigrations:
@@ -99,3 +104,54 @@ class TestInstallKeyMigration:
             "b-3": "gone.example.com",
         }
         database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def unmigrated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database of its own (PostgreSQL: created here, dropped after)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+        yield database
+        database.dispose()
+        return
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(make_url(ADMIN_URL).set(database=name).render_as_string(False))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class TestDemoFlagMigration:
+    def test_existing_caches_take_the_flag_from_their_payload(self, unmigrated: Database) -> None:
+        migrator.upgrade(unmigrated, "0008_webhooks")
+        payloads = {
+            "t-demo": {"organisation": {"name": "Demo Company (AU)", "is_demo": True}},
+            "t-real": {"organisation": {"name": "Real Ltd", "is_demo": False}},
+            "t-unnamed": {"organisation": None},
+            "t-older": {},
+        }
+        with unmigrated.engine.begin() as conn:
+            for tenant, payload in payloads.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO reference_caches (tenant_id, environment, payload) "
+                        "VALUES (:t, 'production', :p)"
+                    ),
+                    {"t": tenant, "p": json.dumps(payload)},
+                )
+        unmigrated.migrate()
+        with unmigrated.engine.connect() as conn:
+            flags: dict[str, object] = dict(
+                conn.execute(text("SELECT tenant_id, is_demo FROM reference_caches")).all()
+            )
+        assert {tenant: bool(flag) for tenant, flag in flags.items()} == {
+            "t-demo": True,
+            "t-real": False,
+            "t-unnamed": False,
+            "t-older": False,
+        }

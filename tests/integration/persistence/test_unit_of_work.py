@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -97,6 +99,45 @@ class TestThreads:
         assert errors == []
         with uow() as u:
             assert len(u.events.for_binding("b-1", limit=100)) == 40
+
+
+class TestSqliteWriters:
+    def test_sixteen_writers_each_get_the_lock_well_within_the_busy_timeout(
+        self, tmp_path: Path, keyring: Keyring
+    ) -> None:
+        """Each writer holds the lock ~2 ms; sixteen queued take ~32 ms a round. Left to
+        SQLite's busy handler, which sleeps between tries and lets later writers in first,
+        some waited out a 1 s busy timeout (StorageUnavailable); queued in the process,
+        none does."""
+        database = Database(f"sqlite:///{tmp_path / 'ledger.db'}", busy_timeout_s=1.0)
+        database.migrate()
+        uow = SqlUnitOfWorkFactory(database, keyring)
+        b.store(uow, grants=False)
+        errors: list[BaseException] = []
+
+        def write(n: int) -> None:
+            try:
+                for i in range(25):
+                    with uow() as u:
+                        at = T0 + timedelta(seconds=i)
+                        u.events.add(BindingEvent("b-1", EventKind.PAIRED, f"{n}-{i}", at))
+                        u.bindings.get("b-1")
+                        time.sleep(0.002)
+                        u.commit()
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        try:
+            assert errors == []
+            with uow() as u:
+                assert len(u.events.for_binding("b-1", limit=1000)) == 16 * 25
+        finally:
+            database.dispose()
 
 
 class TestUnavailableStorage:
