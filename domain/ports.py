@@ -126,8 +126,10 @@ class BindingRepository(Protocol):
 
     def live_for_connection(self, connection_id: str) -> list[Binding]: ...
 
-    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
-        """Live bindings pointing at this organisation, connected ones first."""
+    def fetcher_for_tenant(self, tenant_id: str, environment: Environment) -> str | None:
+        """The binding that fetches this organisation's reference data: of those pointing at
+        it that hand out tokens, a connected one before a degraded one, then the oldest; its
+        id alone (the sweep reads it for every organisation it refreshes)."""
         ...
 
     def find_by_secret_hash(self, secret_hash: str) -> Binding | None: ...

@@ -68,10 +68,13 @@ class ReferenceService:
         waves: tuple[tuple[RefKind, ...], ...] = (CRITICAL, EXTENDED),
         *,
         incremental: bool = False,
+        known: ReferenceCache | None = None,
     ) -> ReferenceCache:
         """Fetch the waves; `incremental` asks Accounts and Items only for what changed since
-        the newest UpdatedDateUTC already cached (the daily refresh: far less egress)."""
-        cache: ReferenceCache | None = None
+        the newest UpdatedDateUTC already cached (the daily refresh: far less egress), in
+        `known` when the caller has just read the cache (else it is read here). An older
+        `known` only makes an answer bigger: what changed since is still in it."""
+        cache = known
         for kinds in waves:
             cache = self._wave(binding_id, kinds, incremental, cache)
         assert cache is not None

@@ -91,20 +91,34 @@ class TestGrants:
 
 
 class TestBindingsAndCaches:
-    def test_counts_by_status_and_live_bindings_of_a_tenant(self, uow: UnitOfWorkFactory) -> None:
+    def test_counts_by_status_and_the_binding_that_fetches_for_a_tenant(
+        self, uow: UnitOfWorkFactory
+    ) -> None:
         one = b.binding("one", url="https://one.example.com", status=S.DEGRADED)
         two = b.binding("two", url="https://two.example.com", created_at=T0 + MINUTE)
+        three = b.binding("three", url="https://three.example.com", created_at=T0 + 2 * MINUTE)
         gone = b.binding("gone", url=None, status=S.DISCONNECTED)
-        for item in (one, two, gone):
+        for item in (one, two, three, gone):
             item.xero = replace(item.xero, tenant_id="tenant-shared")  # type: ignore[type-var]
-        b.store(uow, one, two, gone, grants=False)
+        b.store(uow, one, two, three, gone, grants=False)
         with uow() as u:
             counts = u.bindings.count_by_status()
-            live = u.bindings.live_for_tenant("tenant-shared", Environment.SANDBOX)
-            elsewhere = u.bindings.live_for_tenant("tenant-shared", Environment.PRODUCTION)
-        assert counts[S.CONNECTED] == counts[S.DEGRADED] == counts[S.DISCONNECTED] == 1
+            connected = u.bindings.fetcher_for_tenant("tenant-shared", Environment.SANDBOX)
+            elsewhere = u.bindings.fetcher_for_tenant("tenant-shared", Environment.PRODUCTION)
+        assert counts[S.CONNECTED] == 2
+        assert counts[S.DEGRADED] == counts[S.DISCONNECTED] == 1
         assert counts[S.PAIRED] == 0
-        assert [x.id for x in live] == ["two", "one"] and elsewhere == []
+        assert connected == "two" and elsewhere is None  # connected first, then oldest
+        with uow() as u:
+            for binding_id in ("two", "three"):
+                moved = u.bindings.get(binding_id)
+                assert moved is not None
+                moved.status = S.NEEDS_RECONNECT
+                u.bindings.update(moved)
+            u.commit()
+        with uow() as u:
+            degraded = u.bindings.fetcher_for_tenant("tenant-shared", Environment.SANDBOX)
+        assert degraded == "one"  # a binding that needs reconnecting cannot fetch
 
     def test_reference_backlog_is_due_a_day_after_the_older_wave(
         self, uow: UnitOfWorkFactory

@@ -179,16 +179,17 @@ class FakeBindings(_Table[Binding]):
             ]
         )
 
-    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
+    def fetcher_for_tenant(self, tenant_id: str, environment: Environment) -> str | None:
         found = [
             b
             for b in self.all()
-            if b.is_live
+            if b.status.hands_out_tokens
             and b.xero
             and b.xero.tenant_id == tenant_id
             and b.xero.environment is environment
         ]
-        return sorted(_in_order(found), key=lambda b: b.status is not BindingStatus.CONNECTED)
+        ordered = sorted(_in_order(found), key=lambda b: b.status is not BindingStatus.CONNECTED)
+        return ordered[0].id if ordered else None
 
     def count_by_status(self) -> dict[BindingStatus, int]:
         statuses = [b.status for b in self.all()]

@@ -15,11 +15,12 @@ from domain.binding import Binding
 from domain.errors import InstallAlreadyPaired, NotFound
 from domain.events import EventFilter as BindingScope
 from domain.ports import BindingRepository
-from domain.values import BindingStatus, Environment, install_key
+from domain.values import TOKEN_STATUSES, BindingStatus, Environment, install_key
 
 LIVE = bindings.c.status != BindingStatus.DISCONNECTED.value
 INSTALL_INDEX = "uq_bindings_live_install"
 WITH_XERO = [s.value for s in BindingStatus if s.has_xero]
+FETCHING = sorted(s.value for s in TOKEN_STATUSES)
 
 
 class SqlBindingRepository(BindingRepository):
@@ -61,18 +62,20 @@ class SqlBindingRepository(BindingRepository):
             select(bindings).where(bindings.c.xero_connection_id == connection_id, LIVE)
         )
 
-    def live_for_tenant(self, tenant_id: str, environment: Environment) -> list[Binding]:
+    def fetcher_for_tenant(self, tenant_id: str, environment: Environment) -> str | None:
         connected_first = case((bindings.c.status == BindingStatus.CONNECTED.value, 0), else_=1)
         statement = (
-            select(bindings)
+            select(bindings.c.id)
             .where(
                 bindings.c.xero_tenant_id == tenant_id,
                 bindings.c.xero_environment == environment.value,
-                LIVE,
+                bindings.c.status.in_(FETCHING),
             )
-            .order_by(connected_first)
+            .order_by(connected_first, bindings.c.created_at, bindings.c.id)
+            .limit(1)
         )
-        return self._many(statement)
+        row = self._tx.row(statement)
+        return str(row["id"]) if row else None
 
     def find_by_secret_hash(self, secret_hash: str) -> Binding | None:
         if not secret_hash:

@@ -54,19 +54,18 @@ class ReferenceSweep:
     def _refetch(self, stale: ReferenceCache, before: datetime) -> str:
         with self._s.uow() as uow:
             cache = uow.references.get(stale.tenant_id, stale.environment) or stale
-            bindings = uow.bindings.live_for_tenant(stale.tenant_id, stale.environment)
+            fetcher = uow.bindings.fetcher_for_tenant(stale.tenant_id, stale.environment)
         waves = _old_waves(cache, before)
-        usable = [b for b in bindings if b.status.hands_out_tokens]
         if not waves:
             return "fresh"
-        if not usable:
+        if fetcher is None:
             return "orphaned"
         calls = sum(len(kinds) for kinds in waves)
         share = self._s.tunables.tier(cache.environment).reference_daily_share
         if not cache.day.fits(calls, share, self._s.now()):
             return "postponed"
         try:
-            self._refresh(usable[0].id, waves)
+            self._refresh(fetcher, waves, cache)
         except LockTimeout:
             return "busy"
         except StorageUnavailable:
@@ -80,17 +79,20 @@ class ReferenceSweep:
             return "failed"
         return "refreshed"
 
-    def _refresh(self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...]) -> None:
-        """The waves; when both went as one and one kind's answer failed it (an error or a
-        malformed answer from that endpoint), the critical set again on its own before the
-        failure is raised: one failing extended kind must not keep the data settings are
-        chosen from a day older each day. The retry then finds only the extended wave old."""
+    def _refresh(
+        self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...], cache: ReferenceCache
+    ) -> None:
+        """The waves, asking for what changed since `cache` (just read under the lease); when
+        both went as one and one kind's answer failed it (an error or a malformed answer from
+        that endpoint), the critical set again on its own before the failure is raised: one
+        failing extended kind must not keep the data settings are chosen from a day older
+        each day. The retry then finds only the extended wave old."""
         try:
-            self._reference.refresh(binding_id, waves, incremental=True)
+            self._reference.refresh(binding_id, waves, incremental=True, known=cache)
         except (ProviderUnavailable, ProviderRejected) as error:
             if waves != (EVERY_KIND,) or isinstance(error, RateLimited):
                 raise
-            self._reference.refresh(binding_id, (CRITICAL,), incremental=True)
+            self._reference.refresh(binding_id, (CRITICAL,), incremental=True, known=cache)
             raise
 
 

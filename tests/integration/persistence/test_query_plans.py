@@ -59,7 +59,7 @@ def plan_of(database: Database, read: Callable[[UnitOfWork], object], uow: Any) 
 
 STALE_BEFORE = datetime(2026, 1, 1, tzinfo=T0.tzinfo)
 READS: dict[str, Callable[[UnitOfWork], object]] = {
-    "live_for_tenant": lambda w: w.bindings.live_for_tenant("t-1", Environment.SANDBOX),
+    "fetcher_for_tenant": lambda w: w.bindings.fetcher_for_tenant("t-1", Environment.SANDBOX),
     "stale": lambda w: w.references.stale(STALE_BEFORE, 10),
     "backlog": lambda w: w.references.backlog(T0, STALE_BEFORE),
 }
@@ -68,7 +68,7 @@ READS: dict[str, Callable[[UnitOfWork], object]] = {
 def test_an_organisations_bindings_are_read_by_index(
     database: Database, uow: SqlUnitOfWorkFactory
 ) -> None:
-    plan = plan_of(database, READS["live_for_tenant"], uow)
+    plan = plan_of(database, READS["fetcher_for_tenant"], uow)
 
     assert BY_TENANT in plan, plan
 
