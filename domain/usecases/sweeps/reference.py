@@ -51,10 +51,19 @@ class ReferenceSweep:
             caches = uow.references.stale(before, LOOKAHEAD * take + 20) if take else []
         return _Batch(self, caches, take, before).run()
 
-    def _refetch(self, stale: ReferenceCache, before: datetime) -> str:
-        with self._s.uow() as uow:
+    def _claim(self, stale: ReferenceCache, key: str) -> tuple[ReferenceCache, str | None] | None:
+        """Lease the organisation, then read its cache as it is now and the binding to fetch
+        through, in one unit of work; None when another sweeper holds it."""
+        s = self._s
+        with s.uow() as uow:
+            if not uow.leases.acquire(key, s.holder, s.now(), s.now() + s.schedule.reference_retry):
+                return None
             cache = uow.references.get(stale.tenant_id, stale.environment) or stale
             fetcher = uow.bindings.fetcher_for_tenant(stale.tenant_id, stale.environment)
+            uow.commit()
+        return cache, fetcher
+
+    def _refetch(self, cache: ReferenceCache, fetcher: str | None, before: datetime) -> str:
         waves = _old_waves(cache, before)
         if not waves:
             return "fresh"
@@ -75,7 +84,7 @@ class ReferenceSweep:
         except RateLimited:
             return "rate_limited"
         except DomainError as error:
-            log.warning("reference refresh of tenant %s failed: %s", stale.tenant_id, error.code)
+            log.warning("reference refresh of tenant %s failed: %s", cache.tenant_id, error.code)
             return "failed"
         return "refreshed"
 
@@ -142,12 +151,13 @@ class _Batch:
         s = self._sweep._s
         while (cache := self._next()) is not None:
             key = f"reference:{cache.environment}:{cache.tenant_id}"
-            if not s.lease(key, s.now() + s.schedule.reference_retry):
+            claimed = self._sweep._claim(cache, key)
+            if claimed is None:
                 with self._lock:
                     self.outcomes["taken"] += 1
                     self._started -= 1
                 continue
-            outcome = self._sweep._refetch(cache, self._before)
+            outcome = self._sweep._refetch(*claimed, self._before)
             with self._lock:
                 self.outcomes[outcome] += 1
                 if outcome == "rate_limited":
