@@ -51,7 +51,13 @@ def main() -> None:
     # As many threads as calls one client sends at once (the reference pool's 64), with
     # room for the benchmarks' control calls; no access log, so no code or token is logged.
     server = waitress.create_server(
-        app, host="127.0.0.1", port=port, threads=THREADS, connection_limit=1000, ident=None
+        app,
+        host="127.0.0.1",
+        port=port,
+        threads=THREADS,
+        connection_limit=1000,
+        asyncore_use_poll=True,
+        ident=None,
     )
     print(f"emulator ready on {port} with {organisations} extra organisations", flush=True)
     server.run()

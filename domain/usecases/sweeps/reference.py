@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import (
@@ -51,19 +52,21 @@ class ReferenceSweep:
             caches = uow.references.stale(before, LOOKAHEAD * take + 20) if take else []
         return _Batch(self, caches, take, before).run()
 
-    def _claim(self, stale: ReferenceCache, key: str) -> tuple[ReferenceCache, str | None] | None:
-        """Lease the organisation, then read its cache as it is now and the binding to fetch
-        through, in one unit of work; None when another sweeper holds it."""
+    def _claim(self, stale: ReferenceCache, key: str) -> _Claimed | None:
+        """Lease the organisation (committed at once: on SQLite the reads after it then hold
+        no write lock), then read its cache as it is now and the binding to fetch through,
+        in the same unit of work; None when another sweeper holds it."""
         s = self._s
         with s.uow() as uow:
             if not uow.leases.acquire(key, s.holder, s.now(), s.now() + s.schedule.reference_retry):
                 return None
-            cache = uow.references.get(stale.tenant_id, stale.environment) or stale
-            fetcher = uow.bindings.fetcher_for_tenant(stale.tenant_id, stale.environment)
             uow.commit()
-        return cache, fetcher
+            cache = uow.references.get(stale.tenant_id, stale.environment)
+            fetcher = uow.bindings.fetcher_for_tenant(stale.tenant_id, stale.environment)
+        return _Claimed(cache or stale, cache, fetcher)
 
-    def _refetch(self, cache: ReferenceCache, fetcher: str | None, before: datetime) -> str:
+    def _refetch(self, claimed: _Claimed, before: datetime) -> str:
+        cache, fetcher = claimed.cache, claimed.fetcher
         waves = _old_waves(cache, before)
         if not waves:
             return "fresh"
@@ -74,7 +77,7 @@ class ReferenceSweep:
         if not cache.day.fits(calls, share, self._s.now()):
             return "postponed"
         try:
-            self._refresh(fetcher, waves, cache)
+            self._refresh(fetcher, waves, claimed.stored)
         except LockTimeout:
             return "busy"
         except StorageUnavailable:
@@ -89,9 +92,13 @@ class ReferenceSweep:
         return "refreshed"
 
     def _refresh(
-        self, binding_id: str, waves: tuple[tuple[RefKind, ...], ...], cache: ReferenceCache
+        self,
+        binding_id: str,
+        waves: tuple[tuple[RefKind, ...], ...],
+        cache: ReferenceCache | None,
     ) -> None:
-        """The waves, asking for what changed since `cache` (just read under the lease); when
+        """The waves, asking for what changed since `cache` (just read under the lease; None
+        when there is no row, and the refresh then looks for watermarks itself); when
         both went as one and one kind's answer failed it (an error or a malformed answer from
         that endpoint), the critical set again on its own before the failure is raised: one
         failing extended kind must not keep the data settings are chosen from a day older
@@ -103,6 +110,16 @@ class ReferenceSweep:
                 raise
             self._reference.refresh(binding_id, (CRITICAL,), incremental=True, known=cache)
             raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """A leased organisation: its cache as the sweep decides on it (the stored row, else
+    the copy the scan found), the stored row alone, and the binding to fetch through."""
+
+    cache: ReferenceCache
+    stored: ReferenceCache | None
+    fetcher: str | None
 
 
 def _old_waves(cache: ReferenceCache, before: datetime) -> tuple[tuple[RefKind, ...], ...]:
@@ -157,7 +174,7 @@ class _Batch:
                     self.outcomes["taken"] += 1
                     self._started -= 1
                 continue
-            outcome = self._sweep._refetch(*claimed, self._before)
+            outcome = self._sweep._refetch(claimed, self._before)
             with self._lock:
                 self.outcomes[outcome] += 1
                 if outcome == "rate_limited":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import replace
@@ -138,6 +139,32 @@ class TestSqliteWriters:
                 assert len(u.events.for_binding("b-1", limit=1000)) == 16 * 25
         finally:
             database.dispose()
+
+    def test_the_queue_and_sqlites_lock_share_one_busy_timeout(
+        self, tmp_path: Path, keyring: Keyring
+    ) -> None:
+        """0.8 s in the process's queue, then another process holding SQLite's write lock:
+        the writer gives up when its 1 s is spent, not 1 s after leaving the queue."""
+        path = tmp_path / "ledger.db"
+        database = Database(f"sqlite:///{path}", busy_timeout_s=1.0)
+        database.migrate()
+        uow = SqlUnitOfWorkFactory(database, keyring)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        writers = database.sqlite_writers
+        assert writers is not None
+        writers.acquire()
+        threading.Timer(0.8, writers.release).start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(StorageUnavailable), uow() as u:
+                u.accounts.add(b.account())
+            waited = time.monotonic() - started
+        finally:
+            other.rollback()
+            other.close()
+            database.dispose()
+        assert 0.8 <= waited < 1.5
 
 
 class TestUnavailableStorage:
