@@ -74,30 +74,39 @@ class TestWriteMode:
             assert u.accounts.get("acc-2") is not None
 
 
+def append_events(
+    uow: SqlUnitOfWorkFactory, threads: int, each: int, hold_s: float = 0.0
+) -> list[BaseException]:
+    """`threads` threads, each adding `each` events to b-1 in units of work of their own
+    (holding the write lock `hold_s` before committing); the errors they met."""
+    errors: list[BaseException] = []
+
+    def append(n: int) -> None:
+        try:
+            for i in range(each):
+                with uow() as u:
+                    u.bindings.get("b-1")
+                    at = T0 + timedelta(seconds=i)
+                    u.events.add(BindingEvent("b-1", EventKind.PAIRED, f"{n}-{i}", at))
+                    time.sleep(hold_s)
+                    u.commit()
+        except BaseException as error:  # noqa: BLE001 - reported to the caller
+            errors.append(error)
+
+    started = [threading.Thread(target=append, args=(n,)) for n in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return errors
+
+
 class TestThreads:
     def test_many_threads_each_with_their_own_units_of_work(
         self, uow: SqlUnitOfWorkFactory
     ) -> None:
         b.store(uow, grants=False)
-        errors: list[BaseException] = []
-
-        def append(n: int) -> None:
-            try:
-                for i in range(5):
-                    with uow() as u:
-                        u.bindings.get("b-1")
-                        at = T0 + timedelta(seconds=i)
-                        u.events.add(BindingEvent("b-1", EventKind.PAIRED, f"{n}-{i}", at))
-                        u.commit()
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=append, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert append_events(uow, threads=8, each=5) == []
         with uow() as u:
             assert len(u.events.for_binding("b-1", limit=100)) == 40
 
@@ -114,27 +123,8 @@ class TestSqliteWriters:
         database.migrate()
         uow = SqlUnitOfWorkFactory(database, keyring)
         b.store(uow, grants=False)
-        errors: list[BaseException] = []
-
-        def write(n: int) -> None:
-            try:
-                for i in range(25):
-                    with uow() as u:
-                        at = T0 + timedelta(seconds=i)
-                        u.events.add(BindingEvent("b-1", EventKind.PAIRED, f"{n}-{i}", at))
-                        u.bindings.get("b-1")
-                        time.sleep(0.002)
-                        u.commit()
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=write, args=(n,)) for n in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
         try:
-            assert errors == []
+            assert append_events(uow, threads=16, each=25, hold_s=0.002) == []
             with uow() as u:
                 assert len(u.events.for_binding("b-1", limit=1000)) == 16 * 25
         finally:
