@@ -31,14 +31,19 @@ def translated(*, lock: bool = False) -> Iterator[None]:
             # PostgreSQL text cannot hold NUL; such input names nothing we could have stored.
             raise ValidationFailed("text must not contain NUL characters") from error
         if is_busy(error):
-            if lock:
-                raise LockTimeout("the grant is locked by another refresh; try again") from error
-            raise StorageUnavailable("the database is busy; try again shortly") from error
+            raise busy(lock=lock) from error
         if error.connection_invalidated or isinstance(
             error, exc.OperationalError | exc.InterfaceError
         ):
             raise StorageUnavailable("the database is unavailable") from error
         raise
+
+
+def busy(*, lock: bool) -> LockTimeout | StorageUnavailable:
+    """A lock wait that ran out: LockTimeout when the caller asked for a row lock."""
+    if lock:
+        return LockTimeout("the grant is locked by another refresh; try again")
+    return StorageUnavailable("the database is busy; try again shortly")
 
 
 def is_busy(error: exc.DBAPIError) -> bool:

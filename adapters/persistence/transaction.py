@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.persistence import sqlite
-from adapters.persistence.errors import translated
-from domain.errors import LockTimeout, StorageUnavailable
+from adapters.persistence.errors import busy, translated
+from domain.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from adapters.persistence.database import Database
@@ -161,9 +161,7 @@ class Tx:
         if self._writers is None or self._holding:
             return
         if not self._writers.acquire(timeout=busy_ms / 1000):
-            if lock:
-                raise LockTimeout("the grant is locked by another refresh; try again")
-            raise StorageUnavailable("the database is busy; try again shortly")
+            raise busy(lock=lock)
         self._holding = True
 
     def _let_writers_go(self) -> None:

@@ -9,18 +9,18 @@ from sqlalchemy import Select, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.persistence.mappers.binding import binding_from, binding_row
+from adapters.persistence.repositories.references import REFRESHABLE
 from adapters.persistence.tables import bindings, reference_caches
 from adapters.persistence.transaction import Tx
 from domain.binding import Binding
 from domain.errors import InstallAlreadyPaired, NotFound
 from domain.events import EventFilter as BindingScope
 from domain.ports import BindingRepository
-from domain.values import TOKEN_STATUSES, BindingStatus, Environment, install_key
+from domain.values import BindingStatus, Environment, install_key
 
 LIVE = bindings.c.status != BindingStatus.DISCONNECTED.value
 INSTALL_INDEX = "uq_bindings_live_install"
 WITH_XERO = [s.value for s in BindingStatus if s.has_xero]
-FETCHING = sorted(s.value for s in TOKEN_STATUSES)
 
 
 class SqlBindingRepository(BindingRepository):
@@ -69,7 +69,7 @@ class SqlBindingRepository(BindingRepository):
             .where(
                 bindings.c.xero_tenant_id == tenant_id,
                 bindings.c.xero_environment == environment.value,
-                bindings.c.status.in_(FETCHING),
+                bindings.c.status.in_(REFRESHABLE),
             )
             .order_by(connected_first, bindings.c.created_at, bindings.c.id)
             .limit(1)
